@@ -1,0 +1,222 @@
+"""The command line: thin. Build Settings, call the pipeline, write reports, return an exit code.
+
+`main(argv) -> int` is what tests call; `entrypoint()` is the console script.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+import click
+
+from scanner import __version__
+from scanner.catalogue import CatalogueError
+from scanner.engines import EngineError
+from scanner.gate import ExitCode, exit_code
+from scanner.model import ScanResult
+from scanner.reports import FORMATS, ReportOptions, renderers
+from scanner.settings import ConfigError, Settings, build_settings
+
+FAIL_ON = ("error", "warning", "note", "never")
+
+
+class DefaultScanGroup(click.Group):
+    """`idp-scan PATH` is `idp-scan scan PATH`."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["scan", *args]
+        return super().resolve_command(ctx, args)
+
+
+def _outputs(formats: Sequence[str], output: str | None) -> list[tuple[str, str | None]]:
+    """`--format sarif --output x` or `--format sarif=x --format text` -> [(format, file)]."""
+    pairs: list[tuple[str, str | None]] = []
+    for item in formats or ("text",):
+        name, _, file_name = item.partition("=")
+        if name not in FORMATS:
+            raise click.BadParameter(f"unknown format '{name}' (choose from {', '.join(FORMATS)})", param_hint="--format")
+        pairs.append((name, file_name or None))
+    if output:
+        for index, (name, target) in enumerate(pairs):
+            if target is None:
+                pairs[index] = (name, output)
+                break
+        else:
+            raise click.BadParameter("every --format already names its file", param_hint="--output")
+    if sum(1 for _, target in pairs if target is None) > 1:
+        raise click.BadParameter("only one format can go to standard output; give the others a file (FORMAT=FILE)", param_hint="--format")
+    return pairs
+
+
+class _Progress:
+    """A one-line status on stderr when it is a terminal and the scan takes more than a moment."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.started = time.monotonic()
+        self.shown = False
+
+    def __call__(self, message: str) -> None:
+        if self.enabled and time.monotonic() - self.started > 0.5:
+            click.echo(f"\r\033[K{message[:100]}", err=True, nl=False)
+            self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            click.echo("\r\033[K", err=True, nl=False)
+
+
+@click.group(cls=DefaultScanGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="idp-scan")
+def cli() -> None:
+    """idp-scan: prove that infrastructure changes stay on the platform's paved road."""
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--format", "formats", multiple=True, metavar="FORMAT[=FILE]", help=f"Output format: {', '.join(FORMATS)}. Repeatable.")
+@click.option("--output", "-o", help="Write the (first) report to this file instead of standard output.")
+@click.option("--config", "config_path", type=click.Path(path_type=Path), help="Configuration file (default: .idp-scan.yaml found by walking up).")
+@click.option("--fail-on", type=click.Choice(FAIL_ON), help="Lowest severity that blocks (default: error).")
+@click.option("--engines", help="Comma-separated engines to run (default: all installed).")
+@click.option("--select", multiple=True, help="Rule id prefixes to report (repeatable).")
+@click.option("--ignore", multiple=True, help="Rule id prefixes to leave out (repeatable).")
+@click.option("--budget", type=click.FloatRange(min=0, min_open=True), help="Deadline for the whole run, in seconds.")
+@click.option("--include-suppressed", is_flag=True, help="Also show suppressed and baselined findings.")
+@click.option("--stats", is_flag=True, help="Include timings in the reports.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only blocking findings and the summary.")
+@click.option("--debug", is_flag=True, help="Log what happens, with tracebacks.")
+def scan(paths: tuple[Path, ...], formats: tuple[str, ...], output: str | None, config_path: Path | None, fail_on: str | None,
+         engines: str | None, select: tuple[str, ...], ignore: tuple[str, ...], budget: float | None,
+         include_suppressed: bool, stats: bool, quiet: bool, debug: bool) -> None:
+    """Scan PATHS (default: the current directory) and block on non-compliant infrastructure."""
+    _configure_logging(debug)
+    outputs = _outputs(formats, output)
+    cli_values: dict[str, Any] = {
+        "fail_on": fail_on,
+        "engines": [e.strip() for e in engines.split(",") if e.strip()] if engines else None,
+        "select": list(select) or None,
+        "ignore": list(ignore) or None,
+        "budget": budget,
+    }
+    settings = _settings(list(paths), config_path, cli_values)
+    result = _run(settings, debug)
+    color = "NO_COLOR" not in os.environ
+    for name, target in outputs:
+        options = ReportOptions(
+            color=color and target is None and sys.stdout.isatty() and name == "text",
+            include_suppressed=include_suppressed,
+            quiet=quiet,
+            stats=stats,
+        )
+        rendered = renderers()[name](result, options)
+        if target is None:
+            click.echo(rendered, nl=False)
+        else:
+            Path(target).write_text(rendered, encoding="utf-8")
+    raise SystemExit(int(exit_code(result)))
+
+
+def _configure_logging(debug: bool) -> None:
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+def _settings(paths: list[Path], config_path: Path | None, cli_values: dict[str, Any]) -> Settings:
+    try:
+        return build_settings(paths, config_path, cli_values)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+def _run(settings: Settings, debug: bool) -> ScanResult:
+    from scanner.pipeline import run
+
+    progress = _Progress(enabled=sys.stderr.isatty())
+    try:
+        return run(settings, progress)
+    except (ConfigError, EngineError, CatalogueError) as exc:
+        if debug:
+            raise
+        raise click.UsageError(str(exc)) from exc
+    finally:
+        progress.clear()
+
+
+@cli.group()
+def rules() -> None:
+    """The rule catalogue: list rules, show one."""
+
+
+def _catalogue_metas(config_path: Path | None, engines: str | None) -> dict[str, Any]:
+    from scanner.engines import create_engines
+    from scanner.pipeline import catalogue
+
+    cli_values = {"engines": [e.strip() for e in engines.split(",")] if engines else ["native"]}
+    settings = _settings([Path(".")], config_path, cli_values)
+    try:
+        return catalogue(create_engines(settings))
+    except (EngineError, CatalogueError) as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+@rules.command("list")
+@click.option("--config", "config_path", type=click.Path(path_type=Path))
+@click.option("--engines", help="Engines whose rules to list (default: native).")
+@click.option("--severity", type=click.Choice(("error", "warning", "note")), help="Only rules of this severity.")
+@click.option("--tag", help="Only rules with this tag.")
+def list_rules(config_path: Path | None, engines: str | None, severity: str | None, tag: str | None) -> None:
+    """List the rules with their severity and title."""
+    for meta in sorted(_catalogue_metas(config_path, engines).values(), key=lambda m: m.id):
+        if severity and meta.severity.value != severity or tag and tag not in meta.tags:
+            continue
+        click.echo(f"{meta.id:<16} {meta.severity.value:<8} {meta.engine:<9} {meta.title}")
+
+
+@rules.command("show")
+@click.argument("rule_id")
+@click.option("--config", "config_path", type=click.Path(path_type=Path))
+@click.option("--engines", help="Engines to look in (default: native).")
+def show_rule(rule_id: str, config_path: Path | None, engines: str | None) -> None:
+    """Show a rule's help: why it matters and how to fix it."""
+    metas = _catalogue_metas(config_path, engines)
+    meta = metas.get(rule_id)
+    if meta is None:
+        raise click.UsageError(f"no rule {rule_id}")
+    click.echo(f"{meta.id}  [{meta.severity.value}, engine {meta.engine}]\n{meta.title}\n")
+    if meta.aliases:
+        click.echo(f"Aliases: {', '.join(meta.aliases)}")
+    if meta.tags:
+        click.echo(f"Tags: {', '.join(meta.tags)}\n")
+    click.echo(meta.help_markdown)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code instead of exiting."""
+    try:
+        cli.main(args=list(argv) if argv is not None else None, prog_name="idp-scan", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        return int(ExitCode.USAGE)
+    except click.exceptions.Abort:
+        click.echo("Aborted!", err=True)
+        return int(ExitCode.USAGE)
+    except SystemExit as exc:
+        return int(exc.code or 0) if isinstance(exc.code, int) else int(ExitCode.USAGE)
+    except Exception as exc:  # an internal error must block, never pass, and stay readable
+        if "--debug" in (argv or sys.argv):
+            raise
+        click.echo(f"idp-scan: internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)", err=True)
+        return int(ExitCode.BLOCKED)
+    return int(ExitCode.OK)
+
+
+def entrypoint() -> None:
+    sys.exit(main())

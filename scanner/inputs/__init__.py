@@ -1,0 +1,77 @@
+"""Input kinds: how a path becomes artifacts. The registry is a literal tuple, checked in order.
+
+A kind claims a directory (a `cdk.out`, say) or a file (by name and first bytes); its loader
+turns the claimed unit into artifacts, and every failure to do so into a finding.
+Loaders import their heavy parsers lazily.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+from scanner.failures import failure
+from scanner.inputs import cfn
+from scanner.model import Artifact, Finding, Location, Resource
+
+MAX_SNIFF_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One thing to load: a file, or a directory that is loaded as a whole."""
+
+    kind: str
+    path: Path
+    uri: str
+
+
+@dataclass(frozen=True)
+class Loaded:
+    artifacts: tuple[Artifact, ...] = ()
+    findings: tuple[Finding, ...] = ()
+
+
+@dataclass(frozen=True)
+class InputKind:
+    name: str
+    load: Callable[[Unit], Loaded]
+    claims_file: Callable[[Path, str], bool] | None = None
+    claims_dir: Callable[[Path], bool] | None = None
+    resources: Callable[[Artifact], Iterator[Resource]] = field(default=lambda _a: iter(()))
+
+
+def read_text(path: Path) -> str:
+    """Text of a file, honouring a UTF-8 or UTF-16 byte-order mark; raises on other encodings."""
+    raw = path.read_bytes()
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16")
+    return raw.decode("utf-8-sig")
+
+
+def _claims_cfn(path: Path, head: str) -> bool:
+    return path.suffix.lower() in cfn.SUFFIXES and cfn.looks_like_template(head)
+
+
+def _load_cfn(unit: Unit) -> Loaded:
+    try:
+        text = read_text(unit.path)
+    except (OSError, UnicodeDecodeError) as exc:
+        return Loaded(findings=(failure("IDP001", f"Template could not be read: {exc}", Location(unit.uri)),))
+    artifact, findings = cfn.load_text(text, unit.path, unit.uri)
+    return Loaded(artifacts=(artifact,) if artifact else (), findings=tuple(findings))
+
+
+def input_kinds() -> tuple[InputKind, ...]:
+    """The bundled input kinds, most specific first."""
+    return (
+        InputKind(name=cfn.KIND, load=_load_cfn, claims_file=_claims_cfn, resources=cfn.resources),
+    )
+
+
+def resources_of(artifact: Artifact) -> Iterator[Resource]:
+    for kind in input_kinds():
+        if kind.name == artifact.kind:
+            return kind.resources(artifact)
+    return iter(())

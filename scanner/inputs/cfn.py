@@ -1,0 +1,167 @@
+"""CloudFormation templates: recognised by content, decoded by cfn-lint's line-aware decoder.
+
+cfn-lint's decoder understands the short-form tags (`!Ref`, `!Sub`, `!GetAtt a.b`) and keeps
+the position of every node; we keep its answer as plain data plus a path -> lines map, so
+artifacts stay picklable and rules never see decoder types.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+from scanner.failures import failure
+from scanner.model import Artifact, Finding, Location, PropertyPath, Resource, ResourceId
+
+KIND = "cloudformation"
+SUFFIXES = (".yaml", ".yml", ".json", ".template", ".cfn")
+
+_VERSION = re.compile(r"""^\s*["']?AWSTemplateFormatVersion["']?\s*:""", re.MULTILINE)
+_RESOURCES = re.compile(r"""(^|[{,])\s*["']?Resources["']?\s*:""", re.MULTILINE)
+_AWS_TYPE = re.compile(r"""["']?Type["']?\s*:\s*["']?AWS::""")
+
+
+def looks_like_template(text: str) -> bool:
+    """Cheap content test, used before parsing and to decide whether a parse failure matters."""
+    if _VERSION.search(text):
+        return True
+    return bool(_RESOURCES.search(text) and _AWS_TYPE.search(text))
+
+
+def is_template(data: object) -> bool:
+    """After parsing: a mapping with a template version, or resources typed `AWS::`."""
+    if not isinstance(data, Mapping):
+        return False
+    if "AWSTemplateFormatVersion" in data:
+        return True
+    resources = data.get("Resources")
+    if not isinstance(resources, Mapping):
+        return False
+    return any(
+        isinstance(r, Mapping) and str(r.get("Type", "")).startswith("AWS::")
+        for r in resources.values()
+    )
+
+
+def load_text(text: str, path: Path, uri: str, context: Mapping[str, Any] | None = None) -> tuple[Artifact | None, list[Finding]]:
+    """Decode a template; a decoding failure becomes an IDP001 finding at its line."""
+    from cfnlint.decode import decode_str  # lazy: cfn-lint costs ~1 s to import
+
+    try:
+        decoded, matches = decode_str(text)
+    except Exception as exc:  # the decoder's own failure must not sink the run
+        return None, [failure("IDP001", f"Template could not be decoded: {exc}", Location(uri))]
+    if decoded is None or matches:
+        return None, [_parse_failure(uri, matches)]
+    data, lines = plain_with_lines(decoded)
+    artifact = Artifact(kind=KIND, path=str(path), uri=uri, data=data, lines=lines, context=dict(context or {}))
+    return artifact, structure_findings(artifact)
+
+
+def _parse_failure(uri: str, matches: list[Any]) -> Finding:
+    if not matches:
+        return failure("IDP001", "Template could not be parsed.", Location(uri))
+    first = matches[0]
+    line = int(getattr(first, "linenumber", 1) or 1)
+    message = str(getattr(first, "message", first))
+    return failure("IDP001", f"Template could not be parsed: {message}", Location(uri, line, line))
+
+
+def plain_with_lines(node: Any) -> tuple[Any, dict[PropertyPath, tuple[int, int]]]:
+    """Convert cfn-lint nodes to plain data and record each path's (first, last) line."""
+    lines: dict[PropertyPath, tuple[int, int]] = {}
+
+    def span(n: Any) -> tuple[int, int] | None:
+        start, end = getattr(n, "start_mark", None), getattr(n, "end_mark", None)
+        if start is None or end is None:
+            return None
+        last = end.line if end.column == 0 and end.line > start.line else end.line + 1
+        return start.line + 1, max(last, start.line + 1)
+
+    def walk(n: Any, path: PropertyPath) -> Any:
+        here = span(n)
+        if here is not None:
+            lines[path] = here
+        if isinstance(n, dict):
+            out: dict[str, Any] = {}
+            for key, value in n.items():
+                child = walk(value, (*path, str(key)))
+                key_span, value_span = span(key), lines.get((*path, str(key)))
+                if key_span is not None:
+                    lines[(*path, str(key))] = (key_span[0], max(key_span[1], value_span[1] if value_span else 0))
+                out[str(key)] = child
+            return out
+        if isinstance(n, list):
+            return [walk(item, (*path, index)) for index, item in enumerate(n)]
+        if isinstance(n, str):
+            return str(n)
+        if isinstance(n, bool) or n is None:
+            return n
+        if isinstance(n, int):
+            return int(n)
+        if isinstance(n, float):
+            return float(n)
+        return n
+
+    return walk(node, ()), lines
+
+
+def structure_findings(artifact: Artifact) -> list[Finding]:
+    """Structural problems that keep resources from being checked at all (IDP004)."""
+    resources = artifact.data.get("Resources") if isinstance(artifact.data, Mapping) else None
+    if resources is None:
+        return []
+    if not isinstance(resources, Mapping):
+        return [failure("IDP004", "`Resources` must be a mapping of logical ids to resources.", artifact.locate(("Resources",)))]
+    problems = []
+    for logical_id, body in resources.items():
+        if not isinstance(body, Mapping) or not isinstance(body.get("Type"), str):
+            problems.append(
+                failure(
+                    "IDP004",
+                    f"Resource `{logical_id}` has no `Type` string, so it could not be checked.",
+                    artifact.locate(("Resources", logical_id)),
+                    ResourceId(KIND, logical_id, logical_id=logical_id),
+                )
+            )
+        elif not isinstance(body.get("Properties", {}), Mapping):
+            problems.append(
+                failure(
+                    "IDP004",
+                    f"`Properties` of `{logical_id}` must be a mapping.",
+                    artifact.locate(("Resources", logical_id, "Properties")),
+                    ResourceId(KIND, logical_id, logical_id=logical_id),
+                )
+            )
+    return problems
+
+
+def resource_identity(artifact: Artifact, logical_id: str, type_: str) -> ResourceId:
+    """The logical id, or the construct path when the input knows one (cdk.out)."""
+    construct_paths: Mapping[str, str] = artifact.context.get("construct_paths", {})
+    stack = str(artifact.context.get("stack", ""))
+    if logical_id in construct_paths:
+        return ResourceId("cdk", construct_paths[logical_id], type_, logical_id, stack)
+    return ResourceId(KIND, logical_id, type_, logical_id, stack)
+
+
+def resources(artifact: Artifact) -> Iterator[Resource]:
+    """The well-formed resources of a template (malformed ones are IDP004 findings)."""
+    body = artifact.data.get("Resources") if isinstance(artifact.data, Mapping) else None
+    if not isinstance(body, Mapping):
+        return
+    for logical_id, resource in body.items():
+        if not isinstance(resource, Mapping) or not isinstance(resource.get("Type"), str):
+            continue
+        properties = resource.get("Properties", {})
+        if not isinstance(properties, Mapping):
+            continue
+        metadata = resource.get("Metadata", {})
+        yield Resource(
+            id=resource_identity(artifact, logical_id, resource["Type"]),
+            type=resource["Type"],
+            properties=properties,
+            path=("Resources", logical_id, "Properties"),
+            metadata=metadata if isinstance(metadata, Mapping) else {},
+        )

@@ -1,0 +1,199 @@
+"""The types that flow through the pipeline: artifacts in, findings out.
+
+paths --discover--> Artifact --engines--> Finding --merge--> Finding --gate--> ScanResult --> reports
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from dataclasses import dataclass, field, replace
+from typing import Any, Mapping, Sequence
+
+PathElem = str | int
+PropertyPath = tuple[PathElem, ...]
+
+
+class Severity(enum.Enum):
+    """SARIF levels, ordered from most to least blocking."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 3, "warning": 2, "note": 1}[self.value]
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        return cls(text.lower())
+
+
+class Status(enum.Enum):
+    OPEN = "open"
+    SUPPRESSED = "suppressed"
+    BASELINED = "baselined"
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A region of a repo-relative file; lines are 1-based and inclusive."""
+
+    uri: str
+    start_line: int = 1
+    end_line: int = 1
+    start_column: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.start_line < 1:
+            object.__setattr__(self, "start_line", 1)
+        if self.end_line < self.start_line:
+            object.__setattr__(self, "end_line", self.start_line)
+
+
+@dataclass(frozen=True)
+class ResourceId:
+    """Who a finding is about, in the terms the user wrote it in.
+
+    kind: "cloudformation" (logical id), "cdk" (construct path), "terraform" (address),
+    "account" (account name).
+    """
+
+    kind: str
+    name: str
+    type: str = ""
+    logical_id: str = ""
+    stack: str = ""
+
+    @property
+    def display(self) -> str:
+        return f"{self.stack}: {self.name}" if self.stack and not self.name.startswith(self.stack) else self.name
+
+
+@dataclass(frozen=True)
+class RuleMeta:
+    """What reports need to know about a rule, whichever engine runs it."""
+
+    id: str
+    engine: str
+    severity: Severity
+    title: str
+    help_markdown: str = ""
+    help_uri: str = ""
+    tags: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    security_severity: float | None = None
+
+    @property
+    def security_severity_text(self) -> str:
+        default = {Severity.ERROR: 7.5, Severity.WARNING: 5.0, Severity.NOTE: 2.0}[self.severity]
+        value = self.security_severity if self.security_severity is not None else default
+        return f"{min(max(value, 0.1), 10.0):.1f}"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One concern about one resource (or one file), from one engine."""
+
+    rule_id: str
+    engine: str
+    severity: Severity
+    message: str
+    location: Location
+    resource: ResourceId | None = None
+    related: tuple[Location, ...] = ()
+    also_reported_as: tuple[str, ...] = ()
+    status: Status = Status.OPEN
+    status_reason: str = ""
+
+    @property
+    def fingerprint(self) -> str:
+        """Line-independent identity: rule, file and resource, never the line."""
+        identity = self.resource.name if self.resource else ""
+        digest = hashlib.sha256(f"{self.rule_id}\0{self.location.uri}\0{identity}".encode())
+        return digest.hexdigest()[:32]
+
+    @property
+    def sort_key(self) -> tuple[str, int, str, str, str]:
+        name = self.resource.name if self.resource else ""
+        return (self.location.uri, self.location.start_line, self.rule_id, name, self.message)
+
+    def with_status(self, status: Status, reason: str = "") -> Finding:
+        return replace(self, status=status, status_reason=reason)
+
+    @property
+    def blocking_rank(self) -> int:
+        return self.severity.rank if self.status is Status.OPEN else 0
+
+
+@dataclass(frozen=True)
+class Notification:
+    """Something the run itself wants to say (a parse error, an engine failure)."""
+
+    level: Severity
+    message: str
+    rule_id: str = ""
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """A parsed input: its decoded document as plain data, and where each part of it stands.
+
+    `kind` names the input type ("cloudformation", ...). `lines` maps a path inside `data`
+    to its (first, last) line; `context` carries what the input knows beyond the file
+    (CDK stack name, Terraform module, ...).
+    """
+
+    kind: str
+    path: str
+    uri: str
+    data: Any
+    lines: Mapping[PropertyPath, tuple[int, int]] = field(default_factory=dict)
+    context: Mapping[str, Any] = field(default_factory=dict)
+
+    def locate(self, path: PropertyPath) -> Location:
+        """The deepest known region on the way to `path` (the file's first line at worst)."""
+        for depth in range(len(path), -1, -1):
+            span = self.lines.get(path[:depth])
+            if span is not None:
+                return Location(self.uri, span[0], span[1])
+        return Location(self.uri, 1, 1)
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One resource of an artifact, as rules see it, in any format.
+
+    `properties` are the configured attributes (CloudFormation `Properties`, Terraform
+    arguments); `path` is where they stand in the artifact, so a rule's violation path
+    can be turned into a line.
+    """
+
+    id: ResourceId
+    type: str
+    properties: Mapping[str, Any]
+    path: PropertyPath
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    findings: tuple[Finding, ...]
+    rules: Mapping[str, RuleMeta]
+    scanned: tuple[str, ...]
+    notifications: tuple[Notification, ...] = ()
+    timings: Mapping[str, float] = field(default_factory=dict)
+    complete: bool = True
+    fail_on: Severity | None = Severity.ERROR
+
+    @property
+    def open_findings(self) -> Sequence[Finding]:
+        return [f for f in self.findings if f.status is Status.OPEN]
+
+    @property
+    def blocking(self) -> Sequence[Finding]:
+        if self.fail_on is None:
+            return []
+        threshold = self.fail_on.rank
+        return [f for f in self.open_findings if f.severity.rank >= threshold]

@@ -1,0 +1,167 @@
+"""One frozen Settings per run: defaults < configuration file < command line.
+
+The configuration is `.idp-scan.yaml` found by walking up from the first scanned path (to the
+repository root), else `[tool.idp-scan]` in a `pyproject.toml` on the same walk. It is
+validated against `schemas/config.schema.json`; an unknown key is an error with a suggestion.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources as package_files
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import yaml
+
+from scanner.model import Severity
+
+CONFIG_NAMES = (".idp-scan.yaml", ".idp-scan.yml")
+DEFAULT_ENGINES = ("native", "checkov", "cfn-lint", "schema")
+DEFAULT_BUDGET = 180.0
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the run exits 2."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    paths: tuple[Path, ...]
+    root: Path
+    config_file: Path | None = None
+    engines: tuple[str, ...] | None = None  # None: every default engine that is installed
+    fail_on: Severity | None = Severity.ERROR
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    rule_dirs: tuple[Path, ...] = ()
+    budget: float = DEFAULT_BUDGET
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@lru_cache(maxsize=1)
+def config_schema() -> dict[str, Any]:
+    text = package_files.files("scanner").joinpath("schemas/config.schema.json").read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def find_repo_root(start: Path) -> Path:
+    """The nearest enclosing directory with `.git`, else the start directory itself."""
+    here = start.resolve()
+    here = here if here.is_dir() else here.parent
+    for candidate in (here, *here.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return here
+
+
+def find_config(start: Path, root: Path) -> Path | None:
+    here = start.resolve()
+    here = here if here.is_dir() else here.parent
+    for candidate in (here, *here.parents):
+        for name in CONFIG_NAMES:
+            if (candidate / name).is_file():
+                return candidate / name
+        pyproject = candidate / "pyproject.toml"
+        if pyproject.is_file() and _pyproject_section(pyproject) is not None:
+            return pyproject
+        if candidate == root:
+            break
+    return None
+
+
+def _pyproject_section(path: Path) -> dict[str, Any] | None:
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc}") from exc
+    section = document.get("tool", {}).get("idp-scan")
+    return section if isinstance(section, dict) else None
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    if path.name == "pyproject.toml":
+        section = _pyproject_section(path)
+        return section if section is not None else {}
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc}") from exc
+    if document is None:
+        return {}
+    if not isinstance(document, dict):
+        raise ConfigError(f"{path}: the configuration must be a mapping of keys to values")
+    return document
+
+
+def _unknown_keys(config: Mapping[str, Any], schema: Mapping[str, Any], where: str) -> list[str]:
+    """Unknown keys at every level the schema closes, each with a did-you-mean."""
+    problems: list[str] = []
+    known = schema.get("properties", {})
+    for key, value in config.items():
+        if key not in known:
+            if schema.get("additionalProperties", True) is False:
+                guess = difflib.get_close_matches(str(key), list(known), n=1)
+                hint = f" (did you mean '{guess[0]}'?)" if guess else f" (known keys: {', '.join(sorted(known))})"
+                problems.append(f"unknown key '{where}{key}'{hint}")
+            continue
+        if isinstance(value, Mapping) and known[key].get("type") == "object":
+            problems.extend(_unknown_keys(value, known[key], f"{where}{key}."))
+    return problems
+
+
+def validate_config(config: Mapping[str, Any], source: str) -> None:
+    import jsonschema
+
+    schema = config_schema()
+    problems = _unknown_keys(config, schema, "")
+    if not problems:
+        validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+        for error in sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path)):
+            where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
+            problems.append(f"'{where}': {error.message}")
+    if problems:
+        raise ConfigError(f"{source}: invalid configuration:\n  " + "\n  ".join(problems))
+
+
+def _fail_on(text: str) -> Severity | None:
+    return None if text == "never" else Severity.parse(text)
+
+
+def build_settings(
+    paths: Sequence[Path],
+    config_path: Path | None = None,
+    cli: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Defaults < config file < command line (`cli` holds only the options the user gave)."""
+    scan_paths = tuple(paths) or (Path("."),)
+    for path in scan_paths:
+        if not path.exists():
+            raise ConfigError(f"{path}: no such file or directory")
+    root = find_repo_root(scan_paths[0])
+    if config_path is not None and not config_path.is_file():
+        raise ConfigError(f"{config_path}: configuration file not found")
+    config_file = config_path or find_config(scan_paths[0], root)
+    config = read_config(config_file) if config_file else {}
+    if config_file:
+        validate_config(config, str(config_file))
+    merged: dict[str, Any] = {**config, **{k: v for k, v in (cli or {}).items() if v is not None}}
+    base = config_file.parent if config_file else Path.cwd()
+    engines = merged.get("engines")
+    return Settings(
+        paths=scan_paths,
+        root=root,
+        config_file=config_file,
+        engines=tuple(engines) if engines else None,
+        fail_on=_fail_on(str(merged.get("fail_on", "error"))),
+        select=tuple(merged.get("select", ())),
+        ignore=tuple(merged.get("ignore", ())),
+        rule_dirs=tuple((base / d) for d in config.get("rules", ())),
+        budget=float(merged.get("budget", DEFAULT_BUDGET)),
+        options=merged,
+    )
