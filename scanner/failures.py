@@ -9,6 +9,12 @@ from scanner.model import Finding, Location, ResourceId, RuleMeta, Severity
 
 ENGINE = "idp-scan"
 
+# Id ranges, so that each part of the scanner owns its own failures:
+#   IDP001-009 loading and rules    IDP010-019 hostile and malformed input
+#   IDP020-029 bundled engines      IDP030-039 suppressions, baselines, the gate
+#   IDP040-049 budget and workers   IDP050-059 Terraform
+#   IDP060-069 CDK cloud assemblies IDP070-079 account files
+
 _FAILURES: dict[str, tuple[Severity, str, str]] = {
     "IDP001": (
         Severity.ERROR,

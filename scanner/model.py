@@ -5,6 +5,7 @@ paths --discover--> Artifact --engines--> Finding --merge--> Finding --gate--> S
 
 from __future__ import annotations
 
+import datetime
 import enum
 import hashlib
 from dataclasses import dataclass, field, replace
@@ -168,6 +169,11 @@ class Resource:
     `properties` are the configured attributes (CloudFormation `Properties`, Terraform
     arguments); `path` is where they stand in the artifact, so a rule's violation path
     can be turned into a line.
+
+    Terraform convention (HCL and plan JSON alike): `type` is the resource type
+    (`aws_security_group`), `properties` the evaluated arguments with nested blocks as lists
+    of mappings (`ingress: [{from_port: 22, ...}]`), and `rule.UNKNOWN` where a value cannot
+    be known before apply.
     """
 
     id: ResourceId
@@ -175,6 +181,23 @@ class Resource:
     properties: Mapping[str, Any]
     path: PropertyPath
     metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """A waiver written by a user: in template Metadata, a comment, or the waivers file.
+
+    `rule_id` may name an alias (a checkov or cdk-nag id); `resource` is the resource identity
+    it applies to (None: the whole file `location.uri`). `location` is where it was written.
+    """
+
+    rule_id: str
+    reason: str
+    location: Location
+    resource: str | None = None
+    expires: datetime.date | None = None
+    owner: str = ""
+    origin: str = "idp-scan"  # idp-scan | cdk-nag | checkov | cfn-lint | waivers
 
 
 @dataclass(frozen=True)

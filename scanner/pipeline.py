@@ -11,7 +11,7 @@ from scanner.discovery import discover
 from scanner.engines import Engine, create_engines
 from scanner.failures import failure, failure_rules
 from scanner.findings import merge
-from scanner.gate import is_selected
+from scanner.gate import is_selected, mark
 from scanner.inputs import Loaded, Unit, input_kinds
 from scanner.model import Artifact, Finding, Location, Notification, RuleMeta, ScanResult, Severity
 from scanner.settings import Settings
@@ -76,17 +76,17 @@ def run(settings: Settings, progress: Progress = _quiet) -> ScanResult:
     units, findings = discover(list(settings.paths), settings.root, input_kinds())
     timings["discover"] = time.perf_counter() - started
 
-    mark = time.perf_counter()
+    stage_start = time.perf_counter()
     artifacts, load_findings = load_units(units, progress)
     findings.extend(load_findings)
-    timings["load"] = time.perf_counter() - mark
+    timings["load"] = time.perf_counter() - stage_start
 
     engines = create_engines(settings)
     for engine in engines:
         progress(f"engine {engine.name} on {len(artifacts)} artifact(s)")
-        mark = time.perf_counter()
+        stage_start = time.perf_counter()
         findings.extend(run_engine(engine, artifacts))
-        timings[f"engine.{engine.name}"] = time.perf_counter() - mark
+        timings[f"engine.{engine.name}"] = time.perf_counter() - stage_start
 
     overrides: dict[str, str] = settings.options.get("severity", {})
     rules = _with_severity_overrides(catalogue(engines), overrides)
@@ -95,7 +95,7 @@ def run(settings: Settings, progress: Progress = _quiet) -> ScanResult:
         for f in findings
         if is_selected(f.rule_id, settings.select, settings.ignore)
     ]
-    merged = merge(selected, rules)
+    merged = sorted(mark(merge(selected, rules), artifacts, settings), key=lambda f: f.sort_key)
     timings["total"] = time.perf_counter() - started
     return ScanResult(
         findings=tuple(merged),

@@ -12,7 +12,8 @@ import enum
 from typing import Sequence
 
 from scanner.failures import is_failure_rule
-from scanner.model import ScanResult
+from scanner.model import Artifact, Finding, ScanResult
+from scanner.settings import Settings
 
 
 class ExitCode(enum.IntEnum):
@@ -37,3 +38,11 @@ def exit_code(result: ScanResult) -> ExitCode:
     if not result.complete:
         return ExitCode.BUDGET
     return ExitCode.BLOCKED if result.blocking else ExitCode.OK
+
+
+def mark(findings: Sequence[Finding], artifacts: Sequence[Artifact], settings: Settings) -> list[Finding]:
+    """Mark suppressed and baselined findings (and add findings about the waivers themselves).
+
+    Inputs may leave `Suppression`s in `artifact.context["suppressions"]`.
+    """
+    return list(findings)
