@@ -40,6 +40,7 @@ class Settings:
     ignore: tuple[str, ...] = ()
     rule_dirs: tuple[Path, ...] = ()
     budget: float = DEFAULT_BUDGET
+    changed_since: str | None = None  # git ref: scan only what changed since it
     options: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -163,5 +164,6 @@ def build_settings(
         ignore=tuple(merged.get("ignore", ())),
         rule_dirs=tuple((base / d) for d in config.get("rules", ())),
         budget=float(merged.get("budget", DEFAULT_BUDGET)),
+        changed_since=merged.get("changed_since"),
         options=merged,
     )
