@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,10 @@ from scanner.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"
+# The shared corpus sits beside the clone on developer machines and in CI, never on a user's:
+# tests that read it skip with a visible reason when it is absent.
+SHARED = Path(os.environ.get("IDP_SCAN_SHARED", REPO.parent / "shared"))
+needs_shared = pytest.mark.skipif(not (SHARED / "corpus").is_dir(), reason=f"shared corpus not found at {SHARED} (set IDP_SCAN_SHARED)")
 
 
 def scan_json(*args: str | Path, tmp_path: Path) -> tuple[int, dict[str, Any]]:
