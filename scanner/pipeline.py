@@ -12,7 +12,7 @@ from scanner.engines import Engine, create_engines
 from scanner.failures import failure, failure_rules
 from scanner.findings import merge
 from scanner.gate import is_selected, mark
-from scanner.inputs import Loaded, Unit, input_kinds
+from scanner.inputs import Loaded, Unit, cdk, input_kinds
 from scanner.model import Artifact, Finding, Location, Notification, RuleMeta, ScanResult, Severity
 from scanner.settings import Settings
 
@@ -87,6 +87,7 @@ def run(settings: Settings, progress: Progress = _quiet) -> ScanResult:
         stage_start = time.perf_counter()
         findings.extend(run_engine(engine, artifacts))
         timings[f"engine.{engine.name}"] = time.perf_counter() - stage_start
+    findings = cdk.attach_sources(findings, artifacts)
 
     overrides: dict[str, str] = settings.options.get("severity", {})
     rules = _with_severity_overrides(catalogue(engines), overrides)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from scanner.failures import failure
-from scanner.inputs import cfn
+from scanner.inputs import cdk, cfn
 from scanner.model import Artifact, Finding, Location, Resource
 
 MAX_SNIFF_BYTES = 64 * 1024
@@ -63,9 +63,15 @@ def _load_cfn(unit: Unit) -> Loaded:
     return Loaded(artifacts=(artifact,) if artifact else (), findings=tuple(findings))
 
 
+def _load_cdk(unit: Unit) -> Loaded:
+    artifacts, findings = cdk.load_assembly(unit.path, unit.uri)
+    return Loaded(artifacts=tuple(artifacts), findings=tuple(findings))
+
+
 def input_kinds() -> tuple[InputKind, ...]:
     """The bundled input kinds, most specific first."""
     return (
+        InputKind(name=cdk.KIND, load=_load_cdk, claims_dir=cdk.claims_dir),
         InputKind(name=cfn.KIND, load=_load_cfn, claims_file=_claims_cfn, resources=cfn.resources),
     )
 
