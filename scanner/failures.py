@@ -90,6 +90,43 @@ _FAILURES: dict[str, tuple[Severity, str, str]] = {
         "known at apply time, so its instances were not checked from HCL (none was passed or "
         "failed).\n\n**Fix:** scan the plan JSON, where every instance is known.",
     ),
+    "IDP070": (
+        Severity.ERROR,
+        "Account file could not be read",
+        "The file looks like an account request (a top-level `accounts`, `mandatoryAccounts` or "
+        "`workloadAccounts` list) but could not be read or parsed as YAML, so no account in it was "
+        "checked.\n\n**Fix:** correct the YAML at the reported line. Account files are plain YAML: "
+        "no custom tags (except LZA's `!include`), no duplicate keys.",
+    ),
+    "IDP072": (
+        Severity.ERROR,
+        "Base version of an account file could not be read",
+        "With `--changed-since REF`, the account checks compare each account file with its version "
+        "at REF (`git show REF:path`). That comparison failed (an unknown ref, no git repository, a "
+        "base version that does not parse), so renamed, re-mailed or removed accounts were not "
+        "detected.\n\n**Fix:** fetch the base ref (`git fetch origin main`; in GitHub Actions use "
+        "`fetch-depth: 0`) or pass a ref that exists.",
+    ),
+    "IDP073": (
+        Severity.NOTE,
+        "Included accounts not checked",
+        "An LZA `!include` points at another file; the accounts in it are checked where that file "
+        "is scanned itself, not as part of this one.",
+    ),
+    "IDP074": (
+        Severity.ERROR,
+        "Organization configuration could not be read",
+        "An `organization-config.yaml` sits beside the accounts file but could not be read or has "
+        "no `organizationalUnits` list, so the accounts' organizational units were not checked."
+        "\n\n**Fix:** correct the file at the reported line.",
+    ),
+    "IDP075": (
+        Severity.ERROR,
+        "Invalid account-check configuration",
+        "A value under `accounts:` in the configuration cannot be used (for example an `as_of` that "
+        "is not a date, or a `cost_center_pattern` that does not compile), so the checks that need "
+        "it did not run.\n\n**Fix:** correct the configuration.",
+    ),
 }
 
 

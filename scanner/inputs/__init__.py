@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from scanner.failures import failure
-from scanner.inputs import cfn, terraform, tfplan
+from scanner.inputs import accounts, cfn, terraform, tfplan
 from scanner.model import Artifact, Finding, Location, Resource
 
 MAX_SNIFF_BYTES = 64 * 1024
@@ -69,6 +69,15 @@ def _load_cfn(unit: Unit) -> Loaded:
     return Loaded(artifacts=(artifact,) if artifact else (), findings=tuple(findings))
 
 
+def _load_accounts(unit: Unit) -> Loaded:
+    try:
+        text = read_text(unit.path)
+    except (OSError, UnicodeDecodeError) as exc:
+        return Loaded(findings=(failure("IDP070", f"Account file could not be read: {exc}", Location(unit.uri)),))
+    artifact, findings = accounts.load(unit.path, unit.uri, text)
+    return Loaded(artifacts=(artifact,) if artifact else (), findings=tuple(findings))
+
+
 def input_kinds() -> tuple[InputKind, ...]:
     """The bundled input kinds, most specific first."""
     return (
@@ -82,6 +91,7 @@ def input_kinds() -> tuple[InputKind, ...]:
             per_directory=True,
             prune=_prune_terraform,
         ),
+        InputKind(name=accounts.INPUT_KIND, load=_load_accounts, claims_file=accounts.claims_file),
     )
 
 
