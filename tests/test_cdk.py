@@ -338,3 +338,27 @@ def test_cdk_validation_is_a_default_engine():
 
     assert "cdk-validation" in DEFAULT_ENGINES
     assert cfn.KIND == "cloudformation" and REPO.is_dir()
+
+
+def test_construct_paths_from_tree_json_when_path_metadata_is_off(scan, tmp_path):
+    template = {"Resources": {"OpenSgA1B2": {"Type": "AWS::EC2::SecurityGroup", "Properties": {
+        "GroupDescription": "x", "SecurityGroupIngress": [{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIp": "0.0.0.0/0"}]}}}}
+    tree = {"version": "tree-0.1", "tree": {"id": "App", "path": "", "children": {"S": {"id": "S", "path": "S", "children": {
+        "OpenSg": {"id": "OpenSg", "path": "S/OpenSg", "children": {"Resource": {
+            "id": "Resource", "path": "S/OpenSg/Resource", "attributes": {"aws:cdk:cloudformation:logicalId": "OpenSgA1B2"}}}}}}}}}
+    manifest = {"version": "55.0.0", "artifacts": {"Tree": {"type": "cdk:tree", "properties": {"file": "tree.json"}}, "S": stack()}}
+    _assembly(tmp_path, manifest, {"S.template.json": json.dumps(template, indent=1), "tree.json": json.dumps(tree)})
+    code, report = scan(tmp_path, *ENGINES)
+    assert (code, all_findings(report)) == (1, {("IDP-NET-001", "cdk.out/S.template.json", 12, "S/OpenSg/Resource")})
+
+
+def test_tokens_never_fail_a_resource(scan, tmp_path):
+    ingress = [{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIp": token} for token in (
+        {"Fn::ImportValue": "Shared:AdminCidr"}, {"Fn::GetStackOutput": {"StackName": "Net", "OutputName": "Cidr"}},
+        {"Ref": "AdminCidr"}, {"Fn::GetAtt": ["Vpc", "CidrBlock"]})]
+    template = {"Parameters": {"AdminCidr": {"Type": "String"}},
+                "Resources": {"Sg": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupDescription": "x", "SecurityGroupIngress": ingress}}}}
+    _assembly(tmp_path, {"version": "55.0.0", "artifacts": {"S": stack()}}, {"S.template.json": json.dumps(template, indent=1)})
+    code, report = scan(tmp_path, *ENGINES)
+    assert [f for f in report["findings"] if f["severity"] == "error"] == []
+    assert code == 0

@@ -326,6 +326,7 @@ class _Walk:
     artifacts: list[Artifact] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     seen: set[Path] = field(default_factory=set)
+    tree: dict[str, str] = field(default_factory=dict)  # construct path -> logical id, from tree.json
 
     def inside(self, path: Path) -> bool:
         try:
@@ -344,6 +345,7 @@ class _Walk:
         if error is not None or not isinstance(data, Mapping):
             self.findings.append(failure("IDP060", f"CDK cloud assembly could not be read: {error}", Location(manifest_uri)))
             return
+        self.tree = tree_logical_ids(directory, data.get("artifacts", {}))
         for name, entry in sorted(data.get("artifacts", {}).items()):
             where = Location(manifest_uri, _line_of_key(manifest, str(name)))
             if not isinstance(entry, Mapping):
@@ -407,6 +409,10 @@ class _Walk:
                 for path_key, entries in data.items():
                     if isinstance(entries, list):
                         merged[path_key] = [*merged.get(path_key, []), *entries]
+        for path_key, logical_id in self.tree.items():  # construct paths when the metadata lacks them
+            entries = merged.setdefault(path_key, [])
+            if isinstance(entries, list) and not any(isinstance(e, Mapping) and e.get("type") == LOGICAL_ID for e in entries):
+                merged[path_key] = [*entries, {"type": LOGICAL_ID, "data": logical_id}]
         return _Metadata(merged)
 
     def nested_templates(self, parent: Artifact, scopes: Mapping[str, str]) -> dict[str, str]:
@@ -469,6 +475,40 @@ class _Walk:
             self.findings.append(failure("IDP063", f"CDK validation report could not be read: {error}", Location(uri)))
             return
         self.artifacts.append(Artifact(kind=REPORT_KIND, path=str(path), uri=uri, data=data, context={"assembly_dir": str(path.parent)}))
+
+
+MAX_TREE_NODES = 200_000
+
+
+def tree_logical_ids(directory: Path, artifacts: Mapping[str, Any]) -> dict[str, str]:
+    """`/construct/path` -> logical id from the assembly's `tree.json` (best effort: it only
+    fills in what the stack metadata lacks, so an unreadable tree is no finding)."""
+    files = [
+        a["properties"]["file"]
+        for a in artifacts.values()
+        if isinstance(a, Mapping) and a.get("type") == "cdk:tree"
+        and isinstance(a.get("properties"), Mapping) and isinstance(a["properties"].get("file"), str)
+    ]
+    found: dict[str, str] = {}
+    for file in files:
+        data, error = _read_json(directory / file)
+        if error is not None or not isinstance(data, Mapping) or not (directory / file).resolve().is_relative_to(directory.resolve()):
+            continue
+        stack: list[Any] = [data.get("tree")]
+        visited = 0
+        while stack and visited < MAX_TREE_NODES:
+            node = stack.pop()
+            visited += 1
+            if not isinstance(node, Mapping):
+                continue
+            attributes = node.get("attributes")
+            logical_id = attributes.get("aws:cdk:cloudformation:logicalId") if isinstance(attributes, Mapping) else None
+            if isinstance(logical_id, str) and isinstance(node.get("path"), str):
+                found["/" + node["path"]] = logical_id
+            children = node.get("children")
+            if isinstance(children, Mapping):
+                stack.extend(children.values())
+    return found
 
 
 def _paths_in_template(artifact: Artifact) -> dict[str, str]:
