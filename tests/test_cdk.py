@@ -33,7 +33,7 @@ EXPECTED = {
     ("IDP-IAM-001", LEGACY, 25, "Orders/LegacyBastion/AdminRole/DefaultPolicy/Resource"),
     ("IDP-DATA-001", LEGACY, 27, "Orders/LegacyBastion/PublicAssets/Resource"),
     ("IDP-ECS-001", LEGACY, 35, "Orders/LegacyBastion/Service/Service"),
-    ("IDP-DATA-002", "fixtures/cdk/app/lib/stacks.ts", 14, "Orders/Reporting/ReportsDb"),
+    ("IDP-DATA-002", "fixtures/cdk/app/lib/stacks.ts", 16, "Orders/Reporting/ReportsDb"),
 }
 # Waived in CDK code (idp-scan Metadata, Validations.acknowledge, cdk-nag Metadata): open until the
 # gate honours the waivers, so they are checked apart from the exact set above.
@@ -79,7 +79,7 @@ def test_fixture_app_blocks_on_the_legacy_construct_at_its_typescript_lines(scan
 def test_finding_keeps_the_template_line_and_names_stack_and_logical_id(scan):
     _, report = scan(APP, *ENGINES)
     sg = by_resource(report, "IDP-NET-001", "Orders/LegacyBastion/BastionSg/Resource")
-    assert sg["related"] == [{"uri": TEMPLATE, "start_line": 958, "end_line": 958}]  # the CidrIp line
+    assert sg["related"] == [{"uri": TEMPLATE, "start_line": 968, "end_line": 968}]  # the CidrIp line
     assert sg["resource"] == {
         "kind": "cdk", "name": "Orders/LegacyBastion/BastionSg/Resource", "type": "AWS::EC2::SecurityGroup",
         "logical_id": "LegacyBastionBastionSgDC82BC03", "stack": "Orders",
@@ -119,7 +119,7 @@ def test_source_outside_the_repository_stays_in_the_template_and_is_named(scan, 
     (tmp_path / ".git").mkdir()
     _, report = scan(tmp_path, *ENGINES)
     sg = by_resource(report, "IDP-NET-001", "Orders/LegacyBastion/BastionSg/Resource")
-    assert sg["location"] == {"uri": "cdk.out/Orders.template.json", "start_line": 958, "end_line": 958}
+    assert sg["location"] == {"uri": "cdk.out/Orders.template.json", "start_line": 968, "end_line": 968}
     assert sg["related"] == []
     assert sg["message"].endswith("(defined at /build/app/lib/legacy-bastion.ts:22)")
 
@@ -201,15 +201,17 @@ def test_cdk_nag_and_acknowledged_rules_become_suppressions():
         # cdk-nag rules_to_suppress naming an alias of IDP-NET-001 (AwsSolutions-EC23 names no idp-scan rule)
         ("CKV_AWS_24", "Orders/Waived/NagSg/Resource", "Vendor SFTP endpoint, restricted by the vendor firewall", "cdk-nag", TEMPLATE),
         # Validations.of(rdp).acknowledge({id: 'IDP-NET-001'}) is recorded as Annotation::IDP-NET-001
-        ("IDP-NET-001", "Orders/Waived/RdpSg/Resource", "Vendor access until the VPN migration", "cdk-nag", TEMPLATE),
+        ("IDP-NET-001", "Orders/Waived/RdpSg", "Vendor access until the VPN migration", "cdk-nag", TEMPLATE),
     }
     assert all(isinstance(s, Suppression) for s in orders.context["suppressions"])
 
 
-def test_acknowledgement_on_a_scope_covers_every_resource_below_it():
+def test_acknowledgement_is_one_waiver_for_its_construct_scope():
     template = _py_template()
-    found = cdk.cdk_suppressions(template, [("LegacyPy", "IDP-NET-001", "whole legacy stack"), ("LegacyPy", "AwsSolutions-S1", "not ours")])
-    assert {(s.rule_id, s.resource) for s in found} == {("IDP-NET-001", "LegacyPy/BastionSg"), ("IDP-NET-001", "LegacyPy/CDKMetadata/Default")}
+    found = cdk.cdk_suppressions(template, [
+        ("LegacyPy", "IDP-NET-001", "whole legacy stack"), ("LegacyPy", "AwsSolutions-S1", "not ours"), ("Elsewhere", "IDP-NET-001", "no resource here"),
+    ])
+    assert [(s.rule_id, s.resource, s.location.uri) for s in found] == [("IDP-NET-001", "LegacyPy", "fixtures/cdk/python-app/cdk.out/LegacyPy.template.json")]
 
 
 # --- frames ----------------------------------------------------------------------------------

@@ -306,11 +306,10 @@ def cdk_suppressions(artifact: Artifact, acknowledged: Sequence[tuple[str, str, 
                 found.append(Suppression(str(rule["id"]), str(rule.get("reason", "")), where, identity.name, origin="cdk-nag"))
     for path, ack_id, reason in acknowledged:
         rule_id = _acknowledged_rule(ack_id)
-        if not names_idp_rule(rule_id):
-            continue
-        covered = [(lid, n) for lid, n in names.items() if n == path or n.startswith(path + "/")]
-        for logical_id, name in covered:
-            found.append(Suppression(rule_id, reason, artifact.locate(("Resources", logical_id)), name, origin="cdk-nag"))
+        covered = [lid for lid, n in names.items() if n == path or n.startswith(path + "/")]
+        if names_idp_rule(rule_id) and covered:
+            # One waiver for the construct and everything below it (also in nested stacks).
+            found.append(Suppression(rule_id, reason, artifact.locate(("Resources", covered[0])), path, origin="cdk-nag"))
     return found
 
 
