@@ -89,13 +89,17 @@ def cli() -> None:
 @click.option("--ignore", multiple=True, help="Rule id prefixes to leave out (repeatable).")
 @click.option("--budget", type=click.FloatRange(min=0, min_open=True), help="Deadline for the whole run, in seconds.")
 @click.option("--changed-since", metavar="GIT_REF", help="Scan only what changed since this git ref.")
+@click.option("--baseline", type=click.Path(path_type=Path), help="Baseline file: findings it lists are BASELINED, not blocking.")
+@click.option("--no-suppressions", is_flag=True, help="Audit: ignore every suppression, waiver and the baseline.")
+@click.option("--shard", metavar="K/N", help="Scan only the K-th of N deterministic slices of the inputs (CI fan-out).")
 @click.option("--include-suppressed", is_flag=True, help="Also show suppressed and baselined findings.")
 @click.option("--stats", is_flag=True, help="Include timings in the reports.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only blocking findings and the summary.")
 @click.option("--debug", is_flag=True, help="Log what happens, with tracebacks.")
 def scan(paths: tuple[Path, ...], formats: tuple[str, ...], output: str | None, config_path: Path | None, fail_on: str | None,
          engines: str | None, select: tuple[str, ...], ignore: tuple[str, ...], budget: float | None,
-         changed_since: str | None, include_suppressed: bool, stats: bool, quiet: bool, debug: bool) -> None:
+         changed_since: str | None, baseline: Path | None, no_suppressions: bool, shard: str | None,
+         include_suppressed: bool, stats: bool, quiet: bool, debug: bool) -> None:
     """Scan PATHS (default: the current directory) and block on non-compliant infrastructure."""
     _configure_logging(debug)
     outputs = _outputs(formats, output)
@@ -106,23 +110,35 @@ def scan(paths: tuple[Path, ...], formats: tuple[str, ...], output: str | None, 
         "ignore": list(ignore) or None,
         "budget": budget,
         "changed_since": changed_since,
+        "baseline": str(baseline) if baseline else None,
+        "no_suppressions": no_suppressions or None,
+        "shard": shard,
     }
     settings = _settings(list(paths), config_path, cli_values)
     result = _run(settings, debug)
+    write_reports(result, outputs, include_suppressed=include_suppressed, quiet=quiet, stats=stats)
+    raise SystemExit(int(exit_code(result)))
+
+
+def link_base() -> str:
+    """Where file:line links in the Markdown summary point: the commit on GitHub, when known."""
+    server, repo, sha = (os.environ.get(k, "") for k in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_SHA"))
+    return f"{server}/{repo}/blob/{sha}/" if server and repo and sha else ""
+
+
+def write_reports(result: ScanResult, outputs: Sequence[tuple[str, str | None]], **flags: bool) -> None:
     color = "NO_COLOR" not in os.environ
     for name, target in outputs:
         options = ReportOptions(
             color=color and target is None and sys.stdout.isatty() and name == "text",
-            include_suppressed=include_suppressed,
-            quiet=quiet,
-            stats=stats,
+            link_base=link_base(),
+            **flags,
         )
         rendered = renderers()[name](result, options)
         if target is None:
             click.echo(rendered, nl=False)
         else:
             Path(target).write_text(rendered, encoding="utf-8")
-    raise SystemExit(int(exit_code(result)))
 
 
 def _configure_logging(debug: bool) -> None:
