@@ -186,7 +186,8 @@ def merge_command(files: tuple[Path, ...], formats: tuple[str, ...], output: str
 
     outputs = _outputs(formats or ("sarif",), output)
     cli_values = {"fail_on": fail_on, "baseline": str(baseline) if baseline else None, "no_suppressions": no_suppressions or None}
-    settings = _settings([Path(".")], config_path, cli_values)
+    # The repository (for repo-relative policy files) is the one holding the configuration, else the working directory's.
+    settings = _settings([config_path.parent if config_path else Path(".")], config_path, cli_values)
     try:
         result = merge_logs(files, settings)
     except ConfigError as exc:
