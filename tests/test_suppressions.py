@@ -255,3 +255,22 @@ def test_suppressions_from_inputs_match_rule_aliases(tmp_path):
         ("IDP034", "", Status.OPEN),
     ]
     assert marked[0].status_reason.startswith("cdk-nag suppression at cdk.out/App.template.json:1")
+
+
+@pytest.mark.parametrize("include", [False, True])
+def test_sarif_with_gate_findings_is_valid_and_leaves_suppressed_out_by_default(tmp_path, include):
+    import json
+
+    from scanner.cli import main
+    from tests.sarif_validation import multitool, multitool_errors, schema_errors
+
+    out = tmp_path / "o.sarif"
+    main(["scan", str(GATE / "suppressed.yaml"), "--engines", "native", "--format", f"sarif={out}", *(["--include-suppressed"] if include else [])])
+    log = json.loads(out.read_text())
+    results = log["runs"][0]["results"]
+    assert len(results) == (8 if include else 4)
+    assert {r.get("properties", {}).get("status", "open") for r in results} == ({"open", "suppressed"} if include else {"open"})
+    assert schema_errors(log) == []
+    tool = multitool()
+    if tool is not None:
+        assert multitool_errors(out, tool) == []
