@@ -108,14 +108,12 @@ def test_expiry_counts_from_the_injected_date(tmp_path):
     assert list(SchemaEngine(settings, today=datetime.date(2026, 11, 22)).scan([artifact])) == []
 
 
-def test_comment_suppression_is_handed_to_the_gate_for_the_entry():
-    path = ACCOUNTS / "v1" / "violations.yaml"
-    artifact, _ = accounts.load(path, V1, path.read_text())
-    assert artifact is not None
-    [suppression] = artifact.context["suppressions"]
-    assert (suppression.rule_id, suppression.resource, suppression.location.start_line) == (
-        "IDP-ACCT-011", "suppressed-environment", 149)
-    assert suppression.reason == "migration account, environment renamed in Q1"
+def test_comment_on_the_entry_suppresses_that_account_only(scan):
+    code, report = scan(ACCOUNTS / "v1" / "violations.yaml", "--engines", "schema", *AS_OF)
+    suppressed = [f for f in report["findings"] if f["status"] == "suppressed"]
+    assert [(f["rule_id"], f["resource"]["name"], f["status_reason"]) for f in suppressed] == [
+        ("IDP-ACCT-011", "suppressed-environment", "comment at fixtures/accounts/v1/violations.yaml:149: migration account, environment renamed in Q1")]
+    assert not any(f["rule_id"] == "IDP034" for f in report["findings"]), "the comment is read once"
 
 
 @pytest.mark.parametrize(("text", "line", "fragment"), [

@@ -63,11 +63,10 @@ def test_unchanged_repository_gives_nothing(repo, scan):
     assert (code, finding_set(report)) == (0, set())
 
 
-def test_unknown_ref_fails_closed(repo, scan):
+def test_unknown_ref_is_a_usage_error_not_a_pass(repo, scan):
+    # Discovery cannot tell what changed without the ref: the run stops before any check (exit 2).
     code, report = scan(repo, "--changed-since", "no-such-branch")
-    assert code == 1
-    assert {(f["rule_id"], f["location"]["uri"]) for f in report["findings"]} == {
-        ("IDP072", "accounts/old.yaml"), ("IDP072", "accounts/team.yaml")}
+    assert (code, report) == (2, {})
 
 
 def test_new_duplicate_of_an_account_in_an_unchanged_file_is_still_found(repo):

@@ -44,6 +44,7 @@ class InputKind:
     claims_file: Callable[[Path, str], bool] | None = None
     claims_dir: Callable[[Path], bool] | None = None
     resources: Callable[[Artifact], Iterator[Resource]] = field(default=lambda _a: iter(()))
+    artifact_kinds: tuple[str, ...] = ()  # kinds of the artifacts it makes, when not just `name`
     per_directory: bool = False
     prune: Callable[[list[Unit]], list[Unit]] | None = None
 
@@ -91,7 +92,13 @@ def input_kinds() -> tuple[InputKind, ...]:
             per_directory=True,
             prune=_prune_terraform,
         ),
-        InputKind(name=accounts.INPUT_KIND, load=_load_accounts, claims_file=accounts.claims_file),
+        InputKind(
+            name=accounts.INPUT_KIND,
+            load=_load_accounts,
+            claims_file=accounts.claims_file,
+            resources=accounts.resources,
+            artifact_kinds=accounts.KINDS,
+        ),
     )
 
 
@@ -120,6 +127,6 @@ def _prune_terraform(units: list[Unit]) -> list[Unit]:
 
 def resources_of(artifact: Artifact) -> Iterator[Resource]:
     for kind in input_kinds():
-        if kind.name == artifact.kind:
+        if artifact.kind in (kind.artifact_kinds or (kind.name,)):
             return kind.resources(artifact)
     return iter(())

@@ -17,7 +17,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 
 from scanner.failures import failure
-from scanner.model import Artifact, Finding, Location, PropertyPath, Suppression
+from scanner.model import Artifact, Finding, Location, PropertyPath, Resource, ResourceId
 
 V1, LZA, ADF = "accounts-v1", "accounts-lza", "accounts-adf"
 KINDS = (V1, LZA, ADF)
@@ -189,7 +189,7 @@ def load(path: Path, uri: str, text: str) -> tuple[Artifact | None, list[Finding
                 Location(uri, *lines.get(p, (1, 1))))
         for p, target in unresolved.items()
     ]
-    context: dict[str, Any] = {"suppressions": tuple(comment_suppressions(text, uri, data, lines, kind))}
+    context: dict[str, Any] = {}
     if unresolved:
         context["unresolved"] = tuple(unresolved)
     org_units, org_findings = organization_units(path, uri)
@@ -232,33 +232,17 @@ def entries(artifact: Artifact) -> Iterator[AccountEntry]:
                 yield AccountEntry(artifact, (list_key, index), body)
 
 
-# --- suppressions by comment -------------------------------------------------------------
+# --- accounts as resources ---------------------------------------------------------------
 
-def comment_suppressions(text: str, uri: str, data: Any, lines: Mapping[PropertyPath, tuple[int, int]], kind: str) -> Iterator[Suppression]:
-    """`# idp-scan:ignore ID reason="..." [expires=DATE]` on an entry's first line or the line above.
-
-    The comment applies to that account; anywhere else in the file it applies to the whole file.
-    Reason and expiry are passed on as written: the gate decides whether they are acceptable.
-    """
-    starts = _entry_starts(data, lines, kind)
-    for number, line in enumerate(text.splitlines(), start=1):
-        match = _IGNORE.search(line)
-        if match is None:
-            continue
-        attrs = {m["key"]: m["quoted"] if m["quoted"] is not None else m["bare"] for m in _ATTR.finditer(match["rest"])}
-        owner = starts.get(number) or starts.get(number + 1)
-        yield Suppression(
-            rule_id=match["id"],
-            reason=attrs.get("reason", ""),
-            location=Location(uri, number, number),
-            resource=owner,
-            expires=_date_or_none(attrs.get("expires")),
+def resources(artifact: Artifact) -> Iterator[Resource]:
+    """Each account entry as a resource, so the gate scopes `# idp-scan:ignore` comments to it."""
+    for entry in entries(artifact):
+        yield Resource(
+            id=ResourceId("account", entry.name, "Account"),
+            type="Account",
+            properties=entry.body,
+            path=entry.path,
         )
-
-
-def _entry_starts(data: Any, lines: Mapping[PropertyPath, tuple[int, int]], kind: str) -> dict[int, str]:
-    artifact = Artifact(kind=kind, path="", uri="", data=data, lines=lines)
-    return {lines[e.path][0]: e.name for e in entries(artifact) if e.path in lines}
 
 
 def _date_or_none(text: str | None) -> datetime.date | None:
