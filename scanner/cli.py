@@ -88,6 +88,7 @@ def cli() -> None:
 @click.option("--select", multiple=True, help="Rule id prefixes to report (repeatable).")
 @click.option("--ignore", multiple=True, help="Rule id prefixes to leave out (repeatable).")
 @click.option("--budget", type=click.FloatRange(min=0, min_open=True), help="Deadline for the whole run, in seconds.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: every core).")
 @click.option("--changed-since", metavar="GIT_REF", help="Scan only what changed since this git ref.")
 @click.option("--include-suppressed", is_flag=True, help="Also show suppressed and baselined findings.")
 @click.option("--stats", is_flag=True, help="Include timings in the reports.")
@@ -95,7 +96,7 @@ def cli() -> None:
 @click.option("--debug", is_flag=True, help="Log what happens, with tracebacks.")
 def scan(paths: tuple[Path, ...], formats: tuple[str, ...], output: str | None, config_path: Path | None, fail_on: str | None,
          engines: str | None, select: tuple[str, ...], ignore: tuple[str, ...], budget: float | None,
-         changed_since: str | None, include_suppressed: bool, stats: bool, quiet: bool, debug: bool) -> None:
+         jobs: int | None, changed_since: str | None, include_suppressed: bool, stats: bool, quiet: bool, debug: bool) -> None:
     """Scan PATHS (default: the current directory) and block on non-compliant infrastructure."""
     _configure_logging(debug)
     outputs = _outputs(formats, output)
@@ -105,6 +106,7 @@ def scan(paths: tuple[Path, ...], formats: tuple[str, ...], output: str | None, 
         "select": list(select) or None,
         "ignore": list(ignore) or None,
         "budget": budget,
+        "jobs": jobs,
         "changed_since": changed_since,
     }
     settings = _settings(list(paths), config_path, cli_values)

@@ -40,6 +40,9 @@ class InputKind:
     claims_file: Callable[[Path, str], bool] | None = None
     claims_dir: Callable[[Path], bool] | None = None
     resources: Callable[[Artifact], Iterator[Resource]] = field(default=lambda _a: iter(()))
+    # Imports the loader's heavy parser; called once before worker processes are forked,
+    # so that they all start warm instead of each paying the import.
+    prepare: Callable[[], None] | None = None
 
 
 def read_text(path: Path) -> str:
@@ -66,7 +69,7 @@ def _load_cfn(unit: Unit) -> Loaded:
 def input_kinds() -> tuple[InputKind, ...]:
     """The bundled input kinds, most specific first."""
     return (
-        InputKind(name=cfn.KIND, load=_load_cfn, claims_file=_claims_cfn, resources=cfn.resources),
+        InputKind(name=cfn.KIND, load=_load_cfn, claims_file=_claims_cfn, resources=cfn.resources, prepare=cfn.prepare),
     )
 
 
