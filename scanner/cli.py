@@ -91,12 +91,13 @@ def cli() -> None:
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: every core).")
 @click.option("--changed-since", metavar="GIT_REF", help="Scan only what changed since this git ref.")
 @click.option("--include-suppressed", is_flag=True, help="Also show suppressed and baselined findings.")
-@click.option("--stats", is_flag=True, help="Include timings in the reports.")
+@click.option("--stats", is_flag=True, help="Include timings in the reports (and on stderr with text output).")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only blocking findings and the summary.")
 @click.option("--debug", is_flag=True, help="Log what happens, with tracebacks.")
 def scan(paths: tuple[Path, ...], formats: tuple[str, ...], output: str | None, config_path: Path | None, fail_on: str | None,
          engines: str | None, select: tuple[str, ...], ignore: tuple[str, ...], budget: float | None,
-         jobs: int | None, changed_since: str | None, include_suppressed: bool, stats: bool, quiet: bool, debug: bool) -> None:
+         jobs: int | None, changed_since: str | None, include_suppressed: bool, stats: bool, no_cache: bool, quiet: bool, debug: bool) -> None:
     """Scan PATHS (default: the current directory) and block on non-compliant infrastructure."""
     _configure_logging(debug)
     outputs = _outputs(formats, output)
@@ -108,6 +109,7 @@ def scan(paths: tuple[Path, ...], formats: tuple[str, ...], output: str | None, 
         "budget": budget,
         "jobs": jobs,
         "changed_since": changed_since,
+        "cache": False if no_cache else None,
     }
     settings = _settings(list(paths), config_path, cli_values)
     result = _run(settings, debug)
@@ -124,6 +126,10 @@ def scan(paths: tuple[Path, ...], formats: tuple[str, ...], output: str | None, 
             click.echo(rendered, nl=False)
         else:
             Path(target).write_text(rendered, encoding="utf-8")
+    if stats and any(name == "text" for name, _ in outputs):
+        from scanner.reports.text import render_stats
+
+        click.echo(render_stats(result), err=True, nl=False)
     raise SystemExit(int(exit_code(result)))
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection, wait
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
-from scanner.model import Artifact, Finding
+from scanner.model import Finding
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +64,12 @@ class WorkUnit:
 
 @dataclass(frozen=True)
 class UnitResult:
-    """What a unit produced. `artifacts` only for load units; `error` when the unit failed."""
+    """What a unit produced; `parts` holds one result per item where the caller needs them
+    apart (load units: one `Loaded` per input unit); `error` when the unit failed."""
 
     unit: WorkUnit
     findings: tuple[Finding, ...] = ()
-    artifacts: tuple[Artifact, ...] = ()
+    parts: tuple[Any, ...] = ()
     seconds: float = 0.0
     cpu_seconds: float = 0.0
     error: str = ""
@@ -118,7 +119,7 @@ def _worker_main(conn: Connection, perform: Perform) -> None:
         except BaseException as exc:  # noqa: BLE001 - the parent decides what a failure means
             result = UnitResult(unit=unit, error=f"{type(exc).__name__}: {exc}")
         try:
-            conn.send(result)
+            conn.send(replace(result, unit=replace(unit, items=())))  # the parent has the items
         except Exception as exc:  # an unpicklable result is the unit's failure, not the worker's
             conn.send(UnitResult(unit=unit, error=f"result could not be sent: {type(exc).__name__}: {exc}"))
 
@@ -234,8 +235,8 @@ class Executor:
         except (EOFError, OSError) as exc:
             self._lost(worker, "crash", f"the worker process stopped answering: {exc}")
             return None
-        worker.unit = None
-        return result
+        unit, worker.unit = worker.unit, None
+        return replace(result, unit=unit) if unit is not None else result
 
     def _lost(self, worker: _Worker, reason: str, detail: str) -> None:
         """The worker's unit did not finish; the worker is replaced on the next dispatch."""

@@ -15,13 +15,15 @@ from scanner.model import Artifact, Finding, Location, RuleMeta, Severity
 from scanner.settings import Settings
 
 
+VERSION = "1"  # tests raise it to prove that a new engine version is not served old results
+
+
 class SleepyEngine:
     name = "sleepy"
-    version = "1"
 
     def __init__(self, settings: Settings) -> None:
         self.delay = float(settings.options.get("sleepy_delay", 0.0))
-        self.version = str(settings.options.get("sleepy_version", "1"))
+        self.version = VERSION
 
     def rules(self) -> Sequence[RuleMeta]:
         return [RuleMeta("T-SLOW-001", self.name, Severity.WARNING, "Seen by the sleepy engine")]
@@ -37,7 +39,7 @@ class SleepyEngine:
             if name.startswith("die"):
                 os._exit(9)
             time.sleep(self.delay)
-            yield Finding("T-SLOW-001", self.name, Severity.WARNING, "seen", Location(artifact.uri))
+            yield Finding("T-SLOW-001", self.name, Severity.WARNING, f"seen by version {self.version}", Location(artifact.uri))
 
 
 def create(settings: Settings) -> SleepyEngine:

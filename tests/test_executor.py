@@ -17,6 +17,7 @@ from scanner.model import ScanResult
 from scanner.pipeline import run
 from scanner.settings import Settings
 from tests.conftest import FIXTURES
+from tests.sarif_validation import multitool, multitool_errors, schema_errors
 
 SERVICE = FIXTURES / "examples" / "noncompliant" / "service.yaml"
 
@@ -95,6 +96,11 @@ def test_budget_overrun_exits_3_with_partial_sarif(tmp_path):
     started = time.monotonic()
     code = main(["scan", str(root), "--engines", "native,sleepy", "--format", f"sarif={out}", "--jobs", "1", "--budget", "3"])
     assert code == 3 and time.monotonic() - started < 4.5
-    invocation = json.loads(out.read_text())["runs"][0]["invocations"][0]
+    log = json.loads(out.read_text())
+    assert schema_errors(log) == []
+    tool = multitool()
+    if tool:
+        assert multitool_errors(out, tool) == []
+    invocation = log["runs"][0]["invocations"][0]
     assert invocation["executionSuccessful"] is False and invocation["properties"]["complete"] is False
     assert any("sleepy on hang.yaml" in n["message"]["text"] for n in invocation["toolExecutionNotifications"])
