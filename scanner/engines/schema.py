@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 class SchemaEngine:
     name = ENGINE
+    cross_file = True  # names, emails and aliases must be unique across every account file
 
     def __init__(self, settings: Settings, today: datetime.date | None = None) -> None:
         self._settings = settings
