@@ -36,6 +36,8 @@ def _git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
 def verify_ref(root: Path, ref: str) -> None:
     if ref.startswith("-"):
         raise HistoryError(f"'{ref}' is not a git ref")
+    if _git(root, "rev-parse", "--git-dir").returncode != 0:
+        raise HistoryError(f"{root} is not in a git repository")
     done = _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
     if done.returncode != 0:
         raise HistoryError(f"git ref '{ref}' does not exist in {root} (fetch it first, e.g. fetch-depth: 0)")
