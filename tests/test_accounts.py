@@ -223,3 +223,22 @@ def test_shared_defaults_by_anchor_and_merge_key(tmp_path, scan):
     code, report = scan(tmp_path, *AS_OF)
     # The entry's own `environment: prod` overrides the default; prod needs a workload.
     assert (code, finding_set(report)) == (1, {("IDP-ACCT-016", "team.yaml", 12, "team-prod")})
+
+
+def test_comment_on_a_field_line_applies_to_its_account_elsewhere_to_the_file():
+    text = ("accounts:\n"
+            "  - name: one\n"
+            "    email: aws+one@corp.example\n"
+            "    environment: legacy  # idp-scan:ignore IDP-ACCT-011 reason=\"renamed next quarter\" expires=2027-03-31\n"
+            "\n"
+            "  # idp-scan:ignore IDP-ACCT-001 reason=\"owner is being hired\"\n"
+            "  - name: two\n"
+            "    email: aws+two@corp.example\n"
+            "# idp-scan:ignore IDP-ACCT-017 reason=\"whole file\"\n")
+    artifact, _ = accounts.load(Path("a.yaml"), "a.yaml", text)
+    assert artifact is not None
+    assert [(s.rule_id, s.resource, s.location.start_line, s.expires) for s in artifact.context["suppressions"]] == [
+        ("IDP-ACCT-011", "one", 4, datetime.date(2027, 3, 31)),
+        ("IDP-ACCT-001", "two", 6, None),
+        ("IDP-ACCT-017", None, 9, None),
+    ]

@@ -281,18 +281,20 @@ def entries(artifact: Artifact) -> Iterator[AccountEntry]:
 # --- suppressions by comment -------------------------------------------------------------
 
 def comment_suppressions(text: str, uri: str, data: Any, lines: Mapping[PropertyPath, tuple[int, int]], kind: str) -> Iterator[Suppression]:
-    """`# idp-scan:ignore ID reason="..." [expires=DATE]` on an entry's first line or the line above.
-
-    The comment applies to that account; anywhere else in the file it applies to the whole file.
+    """`# idp-scan:ignore ID reason="..." [expires=DATE]` on an entry's first line or the line above
+    (the Contract), or on one of the entry's own lines, applies to that account; anywhere else in
+    the file it applies to the file's findings without an account (a missing LZA mandatory account).
     Reason and expiry are passed on as written: the gate decides whether they are acceptable.
     """
-    starts = _entry_starts(data, lines, kind)
+    spans = _entry_spans(data, lines, kind)
+    starts = {start: name for name, start, _ in spans}
     for number, line in enumerate(text.splitlines(), start=1):
         match = _IGNORE.search(line)
         if match is None:
             continue
         attrs = {m["key"]: m["quoted"] if m["quoted"] is not None else m["bare"] for m in _ATTR.finditer(match["rest"])}
-        owner = starts.get(number) or starts.get(number + 1)
+        inside = [name for name, start, end in spans if start <= number < end]
+        owner = starts.get(number) or starts.get(number + 1) or (inside[-1] if inside else None)
         yield Suppression(
             rule_id=match["id"],
             reason=attrs.get("reason", ""),
@@ -302,9 +304,15 @@ def comment_suppressions(text: str, uri: str, data: Any, lines: Mapping[Property
         )
 
 
-def _entry_starts(data: Any, lines: Mapping[PropertyPath, tuple[int, int]], kind: str) -> dict[int, str]:
+def _entry_spans(data: Any, lines: Mapping[PropertyPath, tuple[int, int]], kind: str) -> list[tuple[str, int, int]]:
+    """(account name, first line, line after its last field) of every entry."""
     artifact = Artifact(kind=kind, path="", uri="", data=data, lines=lines)
-    return {lines[e.path][0]: e.name for e in entries(artifact) if e.path in lines}
+    spans = []
+    for entry in entries(artifact):
+        field_ends = [lines[(*entry.path, key)][0] for key in entry.body if (*entry.path, key) in lines]
+        start = lines.get(entry.path, (1, 1))[0]
+        spans.append((entry.name, start, max([start, *field_ends]) + 1))
+    return spans
 
 
 def _date_or_none(text: str | None) -> datetime.date | None:
