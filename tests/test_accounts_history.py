@@ -81,3 +81,17 @@ def test_new_duplicate_of_an_account_in_an_unchanged_file_is_still_found(repo):
     findings = SchemaEngine(settings).scan([artifact])
     assert {(f.rule_id, f.location.uri, f.location.start_line, f.resource.name if f.resource else "") for f in findings} == {
         ("IDP-ACCT-005", "accounts/new.yaml", 3, "new-one")}
+
+
+def test_base_version_that_does_not_parse_is_noted_not_blocking(repo, scan):
+    broken = repo / "accounts" / "broken.yaml"
+    broken.write_text("accounts:\n  - name: [\n")
+    (repo / "notes.yaml").write_text("just: [broken\n")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "broken files")
+    broken.write_text("accounts:\n" + _account("fixed", "aws+fixed@corp.example"))
+    (repo / "notes.yaml").unlink()
+    code, report = scan(repo, "--changed-since", "main")
+    assert code == 0
+    assert [(f["rule_id"], f["location"]["uri"], f["severity"]) for f in report["findings"]] == [
+        ("IDP076", "accounts/broken.yaml", "note")]

@@ -48,11 +48,11 @@ def schema_violations(artifact: Artifact) -> Iterator[Violation]:
 
 def _field(path: PropertyPath) -> str:
     """`accounts[2].regions[0]` -> the part inside the entry, for messages: `regions[0]`."""
-    inner = path[2:] if len(path) >= 2 and isinstance(path[1], int) else path
+    inner = path[2:] if len(path) > 2 and isinstance(path[1], int) else path
     text = ""
     for part in inner:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "/".join(map(str, path)) or "the document"
+    return text or "the document"
 
 
 def _shown(value: Any) -> str:
