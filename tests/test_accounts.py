@@ -44,14 +44,8 @@ def test_v1_one_violation_of_each_kind_at_its_line(scan):
         ("IDP-ACCT-014", V1, 120, "sandbox-no-expiry"),
         ("IDP-ACCT-015", V1, 137, "preview-too-long"),
         ("IDP-ACCT-016", V1, 145, "prod-two-workloads"),
-        # Suppressed by the comment above the entry once the gate honours comment suppressions.
-        ("IDP-ACCT-011", V1, 153, "suppressed-environment"),
-    } - _suppressed_by_gate(report)
-
-
-def _suppressed_by_gate(report: dict) -> set[tuple[str, str, int, str]]:
-    return {("IDP-ACCT-011", V1, 153, "suppressed-environment")} if any(
-        f["status"] != "open" and f["rule_id"] == "IDP-ACCT-011" for f in report["findings"]) else set()
+        # IDP-ACCT-011 on `suppressed-environment` (line 153) is suppressed by the comment above the entry.
+    }
 
 
 def test_messages_name_the_field_and_what_is_expected(scan):
@@ -108,14 +102,12 @@ def test_expiry_counts_from_the_injected_date(tmp_path):
     assert list(SchemaEngine(settings, today=datetime.date(2026, 11, 22)).scan([artifact])) == []
 
 
-def test_comment_suppression_is_handed_to_the_gate_for_the_entry():
-    path = ACCOUNTS / "v1" / "violations.yaml"
-    artifact, _ = accounts.load(path, V1, path.read_text())
-    assert artifact is not None
-    [suppression] = artifact.context["suppressions"]
-    assert (suppression.rule_id, suppression.resource, suppression.location.start_line) == (
-        "IDP-ACCT-011", "suppressed-environment", 149)
-    assert suppression.reason == "migration account, environment renamed in Q1"
+def test_comment_on_the_entry_suppresses_that_account_only(scan):
+    code, report = scan(ACCOUNTS / "v1" / "violations.yaml", "--engines", "schema", *AS_OF)
+    suppressed = [f for f in report["findings"] if f["status"] == "suppressed"]
+    assert [(f["rule_id"], f["resource"]["name"], f["status_reason"]) for f in suppressed] == [
+        ("IDP-ACCT-011", "suppressed-environment", "comment at fixtures/accounts/v1/violations.yaml:149: migration account, environment renamed in Q1")]
+    assert not any(f["rule_id"] == "IDP034" for f in report["findings"]), "the comment is read once"
 
 
 @pytest.mark.parametrize(("text", "line", "fragment"), [
@@ -223,22 +215,3 @@ def test_shared_defaults_by_anchor_and_merge_key(tmp_path, scan):
     code, report = scan(tmp_path, *AS_OF)
     # The entry's own `environment: prod` overrides the default; prod needs a workload.
     assert (code, finding_set(report)) == (1, {("IDP-ACCT-016", "team.yaml", 12, "team-prod")})
-
-
-def test_comment_on_a_field_line_applies_to_its_account_elsewhere_to_the_file():
-    text = ("accounts:\n"
-            "  - name: one\n"
-            "    email: aws+one@corp.example\n"
-            "    environment: legacy  # idp-scan:ignore IDP-ACCT-011 reason=\"renamed next quarter\" expires=2027-03-31\n"
-            "\n"
-            "  # idp-scan:ignore IDP-ACCT-001 reason=\"owner is being hired\"\n"
-            "  - name: two\n"
-            "    email: aws+two@corp.example\n"
-            "# idp-scan:ignore IDP-ACCT-017 reason=\"whole file\"\n")
-    artifact, _ = accounts.load(Path("a.yaml"), "a.yaml", text)
-    assert artifact is not None
-    assert [(s.rule_id, s.resource, s.location.start_line, s.expires) for s in artifact.context["suppressions"]] == [
-        ("IDP-ACCT-011", "one", 4, datetime.date(2027, 3, 31)),
-        ("IDP-ACCT-001", "two", 6, None),
-        ("IDP-ACCT-017", None, 9, None),
-    ]

@@ -7,7 +7,6 @@ Each format's entries are read through one `AccountEntry` view, so the checks ar
 
 from __future__ import annotations
 
-import datetime
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 
 from scanner.failures import failure
-from scanner.model import Artifact, Finding, Location, PropertyPath, Suppression
+from scanner.model import Artifact, Finding, Location, PropertyPath, Resource, ResourceId
 
 V1, LZA, ADF = "accounts-v1", "accounts-lza", "accounts-adf"
 KINDS = (V1, LZA, ADF)
@@ -27,8 +26,6 @@ ORGANIZATION_CONFIG = "organization-config.yaml"
 MAX_NODES = 200_000  # alias expansion guard: a YAML bomb is an unreadable file, not a hang
 
 _HEAD = re.compile(r"^(accounts|mandatoryAccounts|workloadAccounts)\s*:", re.MULTILINE)
-_IGNORE = re.compile(r"#\s*idp-scan:ignore\s+(?P<id>[A-Za-z0-9_.-]+)(?P<rest>.*)$")
-_ATTR = re.compile(r"""(?P<key>[a-z]+)=(?:"(?P<quoted>[^"]*)"|(?P<bare>\S+))""")
 
 # Where each format keeps an account's identity fields.
 FIELDS: dict[str, dict[str, str]] = {
@@ -235,7 +232,7 @@ def load(path: Path, uri: str, text: str) -> tuple[Artifact | None, list[Finding
                 Location(uri, *lines.get(p, (1, 1))))
         for p, target in unresolved.items()
     ]
-    context: dict[str, Any] = {"suppressions": tuple(comment_suppressions(text, uri, data, lines, kind))}
+    context: dict[str, Any] = {}
     if unresolved:
         context["unresolved"] = tuple(unresolved)
     org_units, org_findings = organization_units(path, uri)
@@ -278,47 +275,14 @@ def entries(artifact: Artifact) -> Iterator[AccountEntry]:
                 yield AccountEntry(artifact, (list_key, index), body)
 
 
-# --- suppressions by comment -------------------------------------------------------------
+# --- accounts as resources ---------------------------------------------------------------
 
-def comment_suppressions(text: str, uri: str, data: Any, lines: Mapping[PropertyPath, tuple[int, int]], kind: str) -> Iterator[Suppression]:
-    """`# idp-scan:ignore ID reason="..." [expires=DATE]` on an entry's first line or the line above
-    (the Contract), or on one of the entry's own lines, applies to that account; anywhere else in
-    the file it applies to the file's findings without an account (a missing LZA mandatory account).
-    Reason and expiry are passed on as written: the gate decides whether they are acceptable.
-    """
-    spans = _entry_spans(data, lines, kind)
-    starts = {start: name for name, start, _ in spans}
-    for number, line in enumerate(text.splitlines(), start=1):
-        match = _IGNORE.search(line)
-        if match is None:
-            continue
-        attrs = {m["key"]: m["quoted"] if m["quoted"] is not None else m["bare"] for m in _ATTR.finditer(match["rest"])}
-        inside = [name for name, start, end in spans if start <= number < end]
-        owner = starts.get(number) or starts.get(number + 1) or (inside[-1] if inside else None)
-        yield Suppression(
-            rule_id=match["id"],
-            reason=attrs.get("reason", ""),
-            location=Location(uri, number, number),
-            resource=owner,
-            expires=_date_or_none(attrs.get("expires")),
-        )
-
-
-def _entry_spans(data: Any, lines: Mapping[PropertyPath, tuple[int, int]], kind: str) -> list[tuple[str, int, int]]:
-    """(account name, first line, line after its last field) of every entry."""
-    artifact = Artifact(kind=kind, path="", uri="", data=data, lines=lines)
-    spans = []
+def resources(artifact: Artifact) -> Iterator[Resource]:
+    """Each account entry as a resource, so the gate scopes `# idp-scan:ignore` comments to it."""
     for entry in entries(artifact):
-        field_ends = [lines[(*entry.path, key)][0] for key in entry.body if (*entry.path, key) in lines]
-        start = lines.get(entry.path, (1, 1))[0]
-        spans.append((entry.name, start, max([start, *field_ends]) + 1))
-    return spans
-
-
-def _date_or_none(text: str | None) -> datetime.date | None:
-    if not text:
-        return None
-    try:
-        return datetime.date.fromisoformat(text)
-    except ValueError:
-        return datetime.date.min  # an unreadable expiry is treated as expired, never as "no expiry"
+        yield Resource(
+            id=ResourceId("account", entry.name, "Account"),
+            type="Account",
+            properties=entry.body,
+            path=entry.path,
+        )
