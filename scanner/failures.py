@@ -120,6 +120,13 @@ _FAILURES: dict[str, tuple[Severity, str, str]] = {
         "no `organizationalUnits` list, so the accounts' organizational units were not checked."
         "\n\n**Fix:** correct the file at the reported line.",
     ),
+    "IDP076": (
+        Severity.NOTE,
+        "Base version of an account file does not parse",
+        "With `--changed-since REF`, this file's version at REF is not valid YAML, so no account "
+        "could have been vended from it and its accounts were not compared for renames and "
+        "removals. The current version is checked as usual.",
+    ),
     "IDP075": (
         Severity.ERROR,
         "Invalid account-check configuration",
