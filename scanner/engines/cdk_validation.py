@@ -45,6 +45,7 @@ def property_path(text: str) -> PropertyPath:
 
 class CdkValidationEngine:
     name = ENGINE
+    cross_file = True  # a report names templates loaded as other artifacts; rules are learnt in scan
 
     def __init__(self) -> None:
         self._rules: dict[str, RuleMeta] = {}

@@ -44,8 +44,12 @@ class InputKind:
     claims_file: Callable[[Path, str], bool] | None = None
     claims_dir: Callable[[Path], bool] | None = None
     resources: Callable[[Artifact], Iterator[Resource]] = field(default=lambda _a: iter(()))
+    artifact_kinds: tuple[str, ...] = ()  # kinds of the artifacts it makes, when not just `name`
     per_directory: bool = False
     prune: Callable[[list[Unit]], list[Unit]] | None = None
+    # Imports the loader's heavy parser; called once before worker processes are forked,
+    # so that they all start warm instead of each paying the import.
+    prepare: Callable[[], None] | None = None
 
 
 def read_text(path: Path) -> str:
@@ -88,7 +92,7 @@ def input_kinds() -> tuple[InputKind, ...]:
     return (
         InputKind(name=cdk.KIND, load=_load_cdk, claims_dir=cdk.claims_dir),
         InputKind(name=tfplan.KIND, load=_load_tfplan, claims_file=tfplan.claims_file, resources=tfplan.resources),
-        InputKind(name=cfn.KIND, load=_load_cfn, claims_file=_claims_cfn, resources=cfn.resources),
+        InputKind(name=cfn.KIND, load=_load_cfn, claims_file=_claims_cfn, resources=cfn.resources, prepare=cfn.prepare),
         InputKind(
             name=terraform.KIND,
             load=_load_terraform,
@@ -97,7 +101,13 @@ def input_kinds() -> tuple[InputKind, ...]:
             per_directory=True,
             prune=_prune_terraform,
         ),
-        InputKind(name=accounts.INPUT_KIND, load=_load_accounts, claims_file=accounts.claims_file),
+        InputKind(
+            name=accounts.INPUT_KIND,
+            load=_load_accounts,
+            claims_file=accounts.claims_file,
+            resources=accounts.resources,
+            artifact_kinds=accounts.KINDS,
+        ),
     )
 
 
@@ -126,6 +136,6 @@ def _prune_terraform(units: list[Unit]) -> list[Unit]:
 
 def resources_of(artifact: Artifact) -> Iterator[Resource]:
     for kind in input_kinds():
-        if kind.name == artifact.kind:
+        if artifact.kind in (kind.artifact_kinds or (kind.name,)):
             return kind.resources(artifact)
     return iter(())
