@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from scanner.engines.cdk_validation import property_path, severity_of
 from scanner.inputs import cdk, cfn
@@ -372,3 +374,34 @@ def test_tokens_never_fail_a_resource(scan, tmp_path):
     code, report = scan(tmp_path, *ENGINES)
     assert [f for f in report["findings"] if f["severity"] == "error"] == []
     assert code == 0
+
+
+# --- hostile manifests ----------------------------------------------------------------------
+
+_scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=12),
+                     st.sampled_from(["S.template.json", "../x.json", "assembly-A", "aws:cloudformation:stack", "cdk:cloud-assembly", "cdk:tree"]))
+_json = st.recursive(_scalars, lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)), max_leaves=12)
+_artifact = st.fixed_dictionaries(
+    {"type": st.sampled_from(["aws:cloudformation:stack", "cdk:cloud-assembly", "cdk:tree", "other"])},
+    optional={"properties": st.one_of(_json, st.fixed_dictionaries({}, optional={
+        "templateFile": st.one_of(_scalars, st.just("S.template.json")), "directoryName": st.one_of(_scalars, st.just("assembly-A")),
+        "file": st.just("tree.json")})),
+        "metadata": _json, "additionalMetadataFile": st.one_of(_scalars, st.just("S.metadata.json")), "displayName": _scalars},
+)
+_manifest = st.one_of(_json, st.fixed_dictionaries({"version": st.just("55.0.0"), "artifacts": st.dictionaries(st.text(min_size=1, max_size=6), st.one_of(_artifact, _json), max_size=3)}))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(manifest=_manifest, metadata=_json, tree=_json)
+def test_any_manifest_gives_findings_never_an_exception(tmp_path_factory, manifest, metadata, tree):
+    out = tmp_path_factory.mktemp("asm") / "cdk.out"
+    (out / "assembly-A").mkdir(parents=True)
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    (out / "assembly-A" / "manifest.json").write_text(json.dumps(manifest))  # a Stage that nests itself again
+    (out / "S.template.json").write_text(GOOD_TEMPLATE)
+    (out / "S.metadata.json").write_text(json.dumps(metadata))
+    (out / "tree.json").write_text(json.dumps(tree))
+    artifacts, findings = cdk.load_assembly(out, "cdk.out")
+    assert {f.rule_id for f in findings} <= {"IDP001", "IDP004", "IDP060", "IDP061", "IDP062", "IDP063"}
+    for artifact in artifacts:
+        cdk.attach_sources([Finding("X", "native", Severity.ERROR, "m", artifact.locate(("Resources", "B")))], [artifact])
