@@ -405,3 +405,20 @@ def test_any_manifest_gives_findings_never_an_exception(tmp_path_factory, manife
     assert {f.rule_id for f in findings} <= {"IDP001", "IDP004", "IDP060", "IDP061", "IDP062", "IDP063"}
     for artifact in artifacts:
         cdk.attach_sources([Finding("X", "native", Severity.ERROR, "m", artifact.locate(("Resources", "B")))], [artifact])
+
+
+@pytest.mark.parametrize("template", sorted((APP / "cdk.out").rglob("*.template.json")) + [PY_APP / "cdk.out" / "LegacyPy.template.json"], ids=lambda p: p.name)
+def test_fast_json_path_maps_lines_as_the_template_decoder_does(template):
+    text = template.read_text()
+    fast = cdk.load_template(text, template, "t.json")[0]
+    slow = cfn.load_text(text, template, "t.json")[0]
+    assert fast is not None and slow is not None
+    assert (fast.data, dict(fast.lines)) == (slow.data, dict(slow.lines))
+
+
+def test_fast_json_path_keeps_escaped_keys_and_falls_back_on_broken_json():
+    data, lines = cdk.json_with_lines('{\n "a\\"b": [1,\n  {"c": "x"}]\n}')
+    assert data == {'a"b': [1, {"c": "x"}]}
+    assert lines[('a"b',)] == (2, 3) and lines[('a"b', 1, "c")] == (3, 3)
+    artifact, findings = cdk.load_template('{"Resources": {', Path("t.json"), "t.json")
+    assert artifact is None and [f.rule_id for f in findings] == ["IDP001"]

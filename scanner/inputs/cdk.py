@@ -379,9 +379,9 @@ class _Walk:
         if not isinstance(template_file, str) or not template_file:
             self.findings.append(failure("IDP061", f"Stack artifact `{name}` names no `templateFile`.", where))
             return
-        metadata = self.metadata(directory, uri, name, entry, where)
-        scopes = metadata.template_scopes()
         display = str(entry.get("displayName") or name)
+        metadata = self.metadata(directory, uri, name, entry, where, "/" + display)
+        scopes = metadata.template_scopes()
         scopes.setdefault(template_file, "/" + display)
         facts = _facts(metadata, list(scopes.values()), self.finder)
         stack_name = str(properties.get("stackName") or name)
@@ -395,7 +395,7 @@ class _Walk:
             facts.setdefault(nested_scope, _TemplateFacts(nested_scope))
             self.template(directory, uri, nested_file, stack_name, facts[nested_scope], nested_where)
 
-    def metadata(self, directory: Path, uri: str, name: str, entry: Mapping[str, Any], where: Location) -> _Metadata:
+    def metadata(self, directory: Path, uri: str, name: str, entry: Mapping[str, Any], where: Location, scope: str) -> _Metadata:
         merged: dict[str, Any] = dict(entry.get("metadata", {})) if isinstance(entry.get("metadata"), Mapping) else {}
         extra = entry.get("additionalMetadataFile")
         if isinstance(extra, str) and extra:
@@ -409,6 +409,8 @@ class _Walk:
                     if isinstance(entries, list):
                         merged[path_key] = [*merged.get(path_key, []), *entries]
         for path_key, logical_id in self.tree.items():  # construct paths when the metadata lacks them
+            if not path_key.startswith(scope + "/"):
+                continue
             entries = merged.setdefault(path_key, [])
             if isinstance(entries, list) and not any(isinstance(e, Mapping) and e.get("type") == LOGICAL_ID for e in entries):
                 merged[path_key] = [*entries, {"type": LOGICAL_ID, "data": logical_id}]
@@ -450,7 +452,7 @@ class _Walk:
         except (OSError, UnicodeDecodeError) as exc:
             self.findings.append(failure("IDP001", f"Template could not be read: {exc}", Location(template_uri)))
             return None
-        artifact, findings = cfn.load_text(text, path, template_uri)
+        artifact, findings = load_template(text, path, template_uri)
         self.findings.extend(findings)
         if artifact is None:
             return None
@@ -540,6 +542,57 @@ def plumbing_paths(artifact: Artifact) -> list[PropertyPath]:
             if _is_plumbing(section, str(name), value):
                 found.append((section, str(name)))
     return found
+
+
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\],:]|[^\s{}\[\],:"]+')
+
+
+def json_with_lines(text: str) -> tuple[Any, dict[PropertyPath, tuple[int, int]]]:
+    """Synthesized templates are JSON: decode them with `json` and map each path to its lines
+    in one pass over the tokens, ten times faster than the line-aware YAML decoder on the
+    megabytes of JSON a large app synthesizes. Raises ValueError on invalid JSON."""
+    data = json.loads(text)
+    tokens: list[tuple[str, int]] = []
+    line, position = 1, 0
+    for match in _TOKEN.finditer(text):
+        line += text.count("\n", position, match.start())
+        position = match.start()
+        tokens.append((match.group(), line))
+    lines: dict[PropertyPath, tuple[int, int]] = {}
+
+    def value(i: int, path: PropertyPath) -> int:
+        token, first = tokens[i]
+        if token not in ("{", "["):
+            lines[path] = (first, first)
+            return i + 1
+        closing, i = ("}" if token == "{" else "]"), i + 1
+        index = 0
+        while tokens[i][0] != closing:
+            if token == "{":
+                raw, key_line = tokens[i]
+                key = raw[1:-1] if "\\" not in raw else str(json.loads(raw))
+                i = value(i + 2, (*path, key))  # skip the key and its colon
+                lines[(*path, key)] = (key_line, lines[(*path, key)][1])
+            else:
+                i = value(i, (*path, index))
+                index += 1
+            if tokens[i][0] == ",":
+                i += 1
+        lines[path] = (first, tokens[i][1])
+        return i + 1
+
+    value(0, ())
+    return data, lines
+
+
+def load_template(text: str, path: Path, uri: str) -> tuple[Artifact | None, list[Finding]]:
+    """A synthesized template: the fast JSON path; anything else (or broken) as any template."""
+    try:
+        data, lines = json_with_lines(text)
+    except (ValueError, IndexError, RecursionError):
+        return cfn.load_text(text, path, uri)
+    artifact = Artifact(kind=cfn.KIND, path=str(path), uri=uri, data=data, lines=lines)
+    return artifact, cfn.structure_findings(artifact)
 
 
 def repo_root_of(path: Path, uri: str) -> Path | None:
