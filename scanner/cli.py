@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
 import os
 import sys
@@ -89,6 +90,8 @@ def cli() -> None:
 @click.option("--ignore", multiple=True, help="Rule id prefixes to leave out (repeatable).")
 @click.option("--budget", type=click.FloatRange(min=0, min_open=True), help="Deadline for the whole run, in seconds.")
 @click.option("--changed-since", metavar="GIT_REF", help="Scan only what changed since this git ref.")
+@click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+              help="The date expiry checks count from (default: today), for reproducible gates.")
 @click.option("--baseline", type=click.Path(path_type=Path), help="Baseline file: findings it lists are BASELINED, not blocking.")
 @click.option("--no-suppressions", is_flag=True, help="Audit: ignore every suppression, waiver and the baseline.")
 @click.option("--shard", metavar="K/N", help="Scan only the K-th of N deterministic slices of the inputs (CI fan-out).")
@@ -98,8 +101,8 @@ def cli() -> None:
 @click.option("--debug", is_flag=True, help="Log what happens, with tracebacks.")
 def scan(paths: tuple[Path, ...], formats: tuple[str, ...], output: str | None, config_path: Path | None, fail_on: str | None,
          engines: str | None, select: tuple[str, ...], ignore: tuple[str, ...], budget: float | None,
-         changed_since: str | None, baseline: Path | None, no_suppressions: bool, shard: str | None,
-         include_suppressed: bool, stats: bool, quiet: bool, debug: bool) -> None:
+         changed_since: str | None, as_of: datetime.datetime | None, baseline: Path | None, no_suppressions: bool,
+         shard: str | None, include_suppressed: bool, stats: bool, quiet: bool, debug: bool) -> None:
     """Scan PATHS (default: the current directory) and block on non-compliant infrastructure."""
     _configure_logging(debug)
     outputs = _outputs(formats, output)
@@ -110,6 +113,7 @@ def scan(paths: tuple[Path, ...], formats: tuple[str, ...], output: str | None, 
         "ignore": list(ignore) or None,
         "budget": budget,
         "changed_since": changed_since,
+        "as_of": as_of.date() if as_of else None,
         "baseline": str(baseline) if baseline else None,
         "no_suppressions": no_suppressions or None,
         "shard": shard,

@@ -58,6 +58,75 @@ _FAILURES: dict[str, tuple[Severity, str, str]] = {
         "default, an import, an unknown Terraform variable). The rule neither passed nor "
         "failed the resource on it.",
     ),
+    "IDP050": (
+        Severity.ERROR,
+        "Terraform local module not found",
+        "A module block names a local directory (`source = \"./modules/x\"`) that does not exist "
+        "in the repository (or the modules nest more than 16 deep), so the module's resources "
+        "were not checked. `terraform init` fails on the same configuration.\n\n**Fix:** correct "
+        "the `source` path, or commit the module.",
+    ),
+    "IDP051": (
+        Severity.NOTE,
+        "Terraform variable has no value",
+        "A root module variable has no default and no value in `terraform.tfvars` or "
+        "`*.auto.tfvars`, so every value that depends on it is unknown to the scan: rules neither "
+        "pass nor fail a resource on it. A plan JSON scan sees the real value.\n\n**Fix:** if the "
+        "value matters for compliance, give the variable a default or a tfvars entry, or scan the "
+        "plan (`terraform show -json plan.out > plan.json`).",
+    ),
+    "IDP052": (
+        Severity.NOTE,
+        "Remote Terraform module not checked",
+        "A module comes from a registry, Git or another remote source. idp-scan never downloads "
+        "code, so the module's resources were not checked from HCL.\n\n**Fix:** scan the plan "
+        "JSON (`terraform show -json plan.out > plan.json`), which contains every module's "
+        "resources.",
+    ),
+    "IDP053": (
+        Severity.NOTE,
+        "Terraform count or for_each not evaluated",
+        "The `count` or `for_each` of a resource, module or dynamic block depends on values only "
+        "known at apply time, so its instances were not checked from HCL (none was passed or "
+        "failed).\n\n**Fix:** scan the plan JSON, where every instance is known.",
+    ),
+    "IDP070": (
+        Severity.ERROR,
+        "Account file could not be read",
+        "The file looks like an account request (a top-level `accounts`, `mandatoryAccounts` or "
+        "`workloadAccounts` list) but could not be read or parsed as YAML, so no account in it was "
+        "checked.\n\n**Fix:** correct the YAML at the reported line. Account files are plain YAML: "
+        "no custom tags (except LZA's `!include`), no duplicate keys.",
+    ),
+    "IDP072": (
+        Severity.ERROR,
+        "Base version of an account file could not be read",
+        "With `--changed-since REF`, the account checks compare each account file with its version "
+        "at REF (`git show REF:path`). That comparison failed (an unknown ref, no git repository, a "
+        "base version that does not parse), so renamed, re-mailed or removed accounts were not "
+        "detected.\n\n**Fix:** fetch the base ref (`git fetch origin main`; in GitHub Actions use "
+        "`fetch-depth: 0`) or pass a ref that exists.",
+    ),
+    "IDP073": (
+        Severity.NOTE,
+        "Included accounts not checked",
+        "An LZA `!include` points at another file; the accounts in it are checked where that file "
+        "is scanned itself, not as part of this one.",
+    ),
+    "IDP074": (
+        Severity.ERROR,
+        "Organization configuration could not be read",
+        "An `organization-config.yaml` sits beside the accounts file but could not be read or has "
+        "no `organizationalUnits` list, so the accounts' organizational units were not checked."
+        "\n\n**Fix:** correct the file at the reported line.",
+    ),
+    "IDP075": (
+        Severity.ERROR,
+        "Invalid account-check configuration",
+        "A value under `accounts:` in the configuration cannot be used (for example an `as_of` that "
+        "is not a date, or a `cost_center_pattern` that does not compile), so the checks that need "
+        "it did not run.\n\n**Fix:** correct the configuration.",
+    ),
     "IDP030": (
         Severity.ERROR,
         "Suppression, waiver or baseline could not be read",
