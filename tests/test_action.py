@@ -135,3 +135,16 @@ def test_scan_step_reports_a_usage_error_and_gate_fails(pull_request, tmp_path):
     assert "could not run (exit code 2)" in runner.summary.read_text()
     assert runner.run("gate", EXIT_CODE="2").returncode == 2
     assert runner.run("gate", EXIT_CODE="").returncode == 1, "no exit code: fail closed"
+
+
+def test_readme_workflows_parse_and_use_this_action_and_permissions():
+    import re
+
+    blocks = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", (REPO / "README.md").read_text(), re.S)]
+    workflows = [b for b in blocks if isinstance(b, dict) and "jobs" in b]
+    assert len(workflows) == 2
+    single, matrix = workflows
+    assert single["permissions"]["security-events"] == "write"
+    assert any(step.get("uses", "").startswith("idp-scan/idp-scan@") for step in single["jobs"]["idp-scan"]["steps"])
+    assert matrix["jobs"]["shard"]["strategy"]["matrix"]["shard"] == [1, 2, 3, 4]
+    assert matrix["jobs"]["merge"]["permissions"]["security-events"] == "write"
