@@ -44,6 +44,7 @@ def _git(repo: Path, *args: str) -> None:
 
 
 @pytest.mark.skipif(PRE_COMMIT is None, reason="pre-commit not installed (pip install -e '.[test]' installs it)")
+@pytest.mark.skipif(not (REPO / ".git").exists(), reason="pre-commit try-repo clones the repository: needs a git checkout")
 def test_pre_commit_try_repo_blocks_a_noncompliant_commit_and_passes_a_compliant_one(tmp_path):
     repo = tmp_path / "user-repo"
     repo.mkdir()

@@ -328,3 +328,23 @@ def test_comment_above_an_account_request_covers_it(scan, tmp_path):
     assert {(rule, resource, status) for rule, _, resource, status in statuses(report) if rule == "IDP-ACCT-001"} == {
         ("IDP-ACCT-001", "waived-one", "suppressed"), ("IDP-ACCT-001", "open-one", "open"),
     }
+
+
+def test_comment_parser_never_raises_and_every_waiver_names_a_rule():
+    from hypothesis import given, settings, strategies as st
+
+    from scanner.gate import comments
+
+    pieces = st.sampled_from(["# idp-scan:ignore ", "// idp-scan:ignore", " IDP-NET-001", ",", " reason=", '"', "'", "expires=", "2027-03-31",
+                              "\n", " ", "x=y", "resource", "#", "é", "\t"])
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(pieces, max_size=25).map("".join))
+    def check(text: str) -> None:
+        found, problems = comments.parse(text, "f.tf")
+        assert all(w.suppression.rule_id and "," not in w.suppression.rule_id for w in found)
+        assert all(p.rule_id == "IDP030" for p in problems)
+        lines = text.splitlines()
+        assert all(w.target_line is None or 1 <= w.target_line <= len(lines) for w in found)
+
+    check()

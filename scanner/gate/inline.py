@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
-from scanner.failures import failure
+from scanner.failures import failure, is_gate_rule
 from scanner.gate import comments
 from scanner.gate.waiver import Scope, Waiver, parse_date
 from scanner.inputs import read_text, resources_of
@@ -174,9 +174,12 @@ def inline_waivers(findings: Sequence[Finding], artifacts: Sequence[Artifact], r
 
 
 def iter_unique(items: Iterable[Finding]) -> Iterator[Finding]:
+    """The gate's own findings once each (a waiver refused for several findings is reported once)."""
     seen: set[tuple[str, str, int, str]] = set()
     for item in items:
         key = (item.rule_id, item.location.uri, item.location.start_line, item.message)
-        if key not in seen:
+        if not is_gate_rule(item.rule_id):
+            yield item
+        elif key not in seen:
             seen.add(key)
             yield item
