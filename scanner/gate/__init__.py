@@ -4,6 +4,11 @@ The gate marks findings (OPEN, SUPPRESSED, BASELINED); it never drops them. Sele
 tiny decision table over id prefixes: the longest matching prefix of `select` and `ignore`
 wins; the scanner's own failure findings (IDP0xx) cannot be deselected, because what was not
 scanned was not proven compliant.
+
+Marking, in order: inline waivers (template Metadata, `idp-scan:ignore` comments, suppressions
+inputs pass on), the central waivers file, then the baseline, each over the findings still
+OPEN. Every refusal (no reason, expired, mandatory rule, unreadable) and every unused waiver
+or stale baseline entry is itself a finding (IDP030-IDP036), which nothing can suppress.
 """
 
 from __future__ import annotations
