@@ -238,7 +238,7 @@ def _tf_block(plan_path: Path, plan_uri: str, address: str, mode: str, type_: st
         return None
     directory = (plan_path.parent / sources[prefix]).resolve()
     keyword = "data" if mode == "data" else "resource"
-    pattern = re.compile(rf'^\s*{keyword}\s+"{re.escape(type_)}"\s+"{re.escape(name)}"\s*\{{', re.MULTILINE)
+    pattern = re.compile(rf'^[ \t]*{keyword}\s+"{re.escape(type_)}"\s+"{re.escape(name)}"\s*\{{', re.MULTILINE)
     for tf in sorted(directory.glob("*.tf")) if directory.is_dir() else []:
         try:
             text = tf.read_text(encoding="utf-8-sig")
