@@ -89,13 +89,14 @@ def cli() -> None:
 @click.option("--ignore", multiple=True, help="Rule id prefixes to leave out (repeatable).")
 @click.option("--budget", type=click.FloatRange(min=0, min_open=True), help="Deadline for the whole run, in seconds.")
 @click.option("--changed-since", metavar="GIT_REF", help="Scan only what changed since this git ref.")
+@click.option("--var-file", "var_files", multiple=True, type=click.Path(path_type=Path), help="Terraform variables file for the root modules (repeatable; later files win).")
 @click.option("--include-suppressed", is_flag=True, help="Also show suppressed and baselined findings.")
 @click.option("--stats", is_flag=True, help="Include timings in the reports.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only blocking findings and the summary.")
 @click.option("--debug", is_flag=True, help="Log what happens, with tracebacks.")
 def scan(paths: tuple[Path, ...], formats: tuple[str, ...], output: str | None, config_path: Path | None, fail_on: str | None,
          engines: str | None, select: tuple[str, ...], ignore: tuple[str, ...], budget: float | None,
-         changed_since: str | None, include_suppressed: bool, stats: bool, quiet: bool, debug: bool) -> None:
+         changed_since: str | None, var_files: tuple[Path, ...], include_suppressed: bool, stats: bool, quiet: bool, debug: bool) -> None:
     """Scan PATHS (default: the current directory) and block on non-compliant infrastructure."""
     _configure_logging(debug)
     outputs = _outputs(formats, output)
@@ -106,6 +107,7 @@ def scan(paths: tuple[Path, ...], formats: tuple[str, ...], output: str | None, 
         "ignore": list(ignore) or None,
         "budget": budget,
         "changed_since": changed_since,
+        "var_files": [str(p.resolve()) for p in var_files] or None,
     }
     settings = _settings(list(paths), config_path, cli_values)
     result = _run(settings, debug)

@@ -74,6 +74,7 @@ def run(settings: Settings, progress: Progress = _quiet) -> ScanResult:
     timings: dict[str, float] = {}
     started = time.perf_counter()
     units, findings = discover(list(settings.paths), settings.root, input_kinds())
+    units = [replace(unit, options=settings.options) for unit in units]
     timings["discover"] = time.perf_counter() - started
 
     stage_start = time.perf_counter()

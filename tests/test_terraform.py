@@ -162,3 +162,35 @@ def test_real_plans_scan_end_to_end(tmp_path, scan):
     assert crashes == []
     parse = {f["location"]["uri"].rsplit("/", 1)[-1] for f in report["findings"] if f["rule_id"] == "IDP001"}
     assert parse == {"runner__resources__plan__corrupted-tfplan.json"}
+
+
+def test_var_file_on_the_command_line_wins_over_auto_tfvars(tmp_path, scan):
+    var_file = tmp_path / "fixed.tfvars"
+    var_file.write_text('encrypt_db = true\nblock_public_policy = true\nadmin_cidr = "10.0.0.0/8"\n')
+    code, report = scan(FIXTURES / "terraform" / "tree", "--engines", "native", "--var-file", var_file)
+    assert (code, concerns(report)) == (1, {("IDP-IAM-001", "aws_iam_role_policy.deploy"), ("IDP-ECS-001", "aws_ecs_service.api")})
+
+
+def test_var_files_from_the_configuration_are_relative_to_it(tmp_path, scan):
+    repo = tmp_path / "repo"
+    shutil.copytree(FIXTURES / "terraform" / "tree", repo / "infra")
+    (repo / ".git").mkdir()
+    (repo / "env").mkdir()
+    (repo / "env" / "prod.tfvars.json").write_text('{"encrypt_db": true}')
+    (repo / ".idp-scan.yaml").write_text("terraform:\n  var_files: [env/prod.tfvars.json]\n")
+    _, report = scan(repo / "infra", "--engines", "native")
+    assert ("IDP-DATA-002", "aws_db_instance.orders") not in concerns(report)
+    assert ("IDP-DATA-001", "module.storage.aws_s3_bucket_public_access_block.this") in concerns(report)
+
+
+def test_a_missing_var_file_is_a_usage_error(tmp_path, scan):
+    code, _ = scan(FIXTURES / "terraform" / "tree", "--var-file", tmp_path / "nope.tfvars")
+    assert code == 2
+
+
+def test_importing_the_inputs_does_not_load_the_hcl_parser():
+    import subprocess
+    import sys
+
+    probe = "import sys, scanner.cli, scanner.inputs; print(any(m.split('.')[0] in ('lark', 'hcl2') for m in sys.modules))"
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split() == ["False"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator, Mapping
 
 from scanner.failures import failure
 from scanner.inputs import cfn, terraform, tfplan
@@ -25,6 +25,7 @@ class Unit:
     kind: str
     path: Path
     uri: str
+    options: Mapping[str, Any] = field(default_factory=dict)  # the run's settings.options
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,8 @@ def _claims_terraform(path: Path, _head: str) -> bool:
 
 
 def _load_terraform(unit: Unit) -> Loaded:
-    artifact, findings = terraform.load_directory(unit.path, unit.uri)
+    var_files = [Path(f) for f in unit.options.get("terraform", {}).get("var_files", ())]
+    artifact, findings = terraform.load_directory(unit.path, unit.uri, var_files)
     return Loaded(artifacts=(artifact,) if artifact else (), findings=tuple(findings))
 
 

@@ -13,6 +13,7 @@ A directory that another scanned module calls is evaluated only through its call
 
 from __future__ import annotations
 
+import json
 import os
 import posixpath
 import re
@@ -112,12 +113,20 @@ def uri_maker(root_dir: Path, root_uri: str) -> Callable[[Path], str]:
 
 def read_tfvars(directory: Path, uri_of: Callable[[Path], str], module: ModuleFiles, extra: Sequence[Path] = ()) -> dict[str, Any]:
     """`terraform.tfvars`, then `*.auto.tfvars` in name order, then var files: later wins."""
-    files = [directory / "terraform.tfvars", *sorted(directory.glob("*.auto.tfvars")), *extra]
+    files = [
+        directory / "terraform.tfvars",
+        directory / "terraform.tfvars.json",
+        *sorted([*directory.glob("*.auto.tfvars"), *directory.glob("*.auto.tfvars.json")]),
+        *extra,
+    ]
     values: dict[str, Any] = {}
     for path in files:
         if not path.is_file():
             continue
         try:
+            if path.suffix == ".json":  # terraform.tfvars.json style
+                values.update(json.loads(read_text(path)))
+                continue
             tree = parse_hcl(read_text(path))
         except Exception as exc:
             line = int(getattr(exc, "line", 1) or 1)
@@ -257,8 +266,8 @@ def _key_text(key: Any) -> str:
 class TreeLoader:
     """Evaluates one root module and its local modules into resources, lines and notes."""
 
-    def __init__(self, root_dir: Path, root_uri: str) -> None:
-        self.root_dir = root_dir
+    def __init__(self, root_dir: Path, root_uri: str, var_files: Sequence[Path] = ()) -> None:
+        self.root_dir, self.var_files = root_dir, var_files
         self.uri_of = uri_maker(root_dir, root_uri)
         self.findings: list[Finding] = []
         self.resources: dict[str, dict[str, Any]] = {}
@@ -291,7 +300,7 @@ class TreeLoader:
     # ---- evaluation ----------------------------------------------------------------------
     def load(self) -> ModuleInstance:
         files = self.module_files(self.root_dir)
-        tfvars = read_tfvars(self.root_dir, self.uri_of, files)
+        tfvars = read_tfvars(self.root_dir, self.uri_of, files, self.var_files)
         root = ModuleInstance(self, files, "", tfvars, 0)
         self.collect(root)
         return root
@@ -450,8 +459,8 @@ class TreeLoader:
         return instances
 
 
-def load_directory(directory: Path, uri: str) -> tuple[Artifact | None, list[Finding]]:
-    loader = TreeLoader(directory.resolve(), uri)
+def load_directory(directory: Path, uri: str, var_files: Sequence[Path] = ()) -> tuple[Artifact | None, list[Finding]]:
+    loader = TreeLoader(directory.resolve(), uri, var_files)
     loader.load()
     artifact = Artifact(
         kind=KIND,
