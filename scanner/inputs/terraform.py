@@ -18,11 +18,12 @@ import os
 import posixpath
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from scanner.failures import failure
-from scanner.inputs.hcl_expr import Scope, Tree, evaluate, is_known, jsonencode, name_of, parse_hcl, step_into
+from scanner.inputs.hcl_expr import Scope, Tree, evaluate, is_known, jsonencode, name_of, parse_hcl, span, step_into
 from scanner.model import Artifact, Finding, Location, PropertyPath, Resource, ResourceId
 from scanner.rule import UNKNOWN
 from scanner.terraform_helpers import policy_from_data_source
@@ -57,11 +58,6 @@ class ModuleFiles:
         return [b for b in self.blocks if b.type == kind]
 
 
-def _span(node: Tree) -> tuple[int, int]:
-    meta = node.meta
-    return (getattr(meta, "line", 1), getattr(meta, "end_line", getattr(meta, "line", 1)))
-
-
 def body_items(body: Tree) -> Iterator[Tree]:
     return (child for child in body.children if hasattr(child, "data"))
 
@@ -83,7 +79,7 @@ def parse_module(directory: Path, uri_of: Callable[[Path], str]) -> ModuleFiles:
     for path in sorted(directory.glob(f"*{SUFFIX}")):
         uri = uri_of(path)
         try:
-            tree = parse_hcl(read_text(path))
+            tree = _parsed(path.resolve(), *_stamp(path))
         except (OSError, UnicodeDecodeError) as exc:
             module.findings.append(failure("IDP001", f"Terraform file could not be read: {exc}", Location(uri)))
             continue
@@ -97,8 +93,20 @@ def parse_module(directory: Path, uri_of: Callable[[Path], str]) -> ModuleFiles:
                 continue
             parts = [c for c in block.children if not (hasattr(c, "data") and c.data == "body")]
             body = next(c for c in block.children if hasattr(c, "data") and c.data == "body")
-            module.blocks.append(Block(name_of(parts[0]), tuple(name_of(p) for p in parts[1:]), body, uri, _span(block)))
+            module.blocks.append(Block(name_of(parts[0]), tuple(name_of(p) for p in parts[1:]), body, uri, span(block)))
     return module
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    status = path.stat()
+    return status.st_mtime_ns, status.st_size
+
+
+@lru_cache(maxsize=256)
+def _parsed(path: Path, _mtime: int, _size: int) -> Tree:
+    """Parsing is the slow part (pure-Python Lark); a module called from many roots, or
+    scanned again in the same process, is parsed once. Trees are never modified."""
+    return parse_hcl(read_text(path))
 
 
 def uri_maker(root_dir: Path, root_uri: str) -> Callable[[Path], str]:
@@ -368,7 +376,7 @@ class TreeLoader:
         return [(base, {})]
 
     def _unknown_expansion(self, block: Block, argument: str, node: Tree, address: str) -> None:
-        line = _span(node)[0]
+        line = span(node)[0]
         self.note("IDP053", f"`{argument}` of {address} could not be evaluated statically, so its instances were not checked.", block, line)
 
     def evaluate_body(self, block: Block, scope: Scope, address: str) -> dict[str, Any]:
@@ -391,7 +399,7 @@ class TreeLoader:
                 value = evaluate(item.children[1], attribute_scope)
                 if value is not None:  # null means "not set"
                     result[name] = value
-                lines[(*path, name)] = (_span(item)[0], _span(item.children[1])[1])
+                lines[(*path, name)] = (span(item)[0], span(item.children[1])[1])
                 key = top_name or name
                 references[key] = sorted(set(references.get(key, [])) | attribute_scope.refs)
                 continue
@@ -404,8 +412,8 @@ class TreeLoader:
             if not isinstance(items, list):
                 continue
             index = len(items)
-            lines[(*path, name, index)] = _span(item)
-            lines.setdefault((*path, name), _span(item))
+            lines[(*path, name, index)] = span(item)
+            lines.setdefault((*path, name), span(item))
             items.append(self._body(nested, scope, (*path, name, index), lines, references, block, address, top_name or name))
         return result
 
@@ -423,15 +431,15 @@ class TreeLoader:
         if isinstance(collection, list):
             collection = dict(enumerate(collection))
         if not isinstance(collection, Mapping):
-            self.note("IDP053", f"`for_each` of the dynamic `{name}` blocks of {address} could not be evaluated statically, so those blocks were not checked.", block, _span(declared["for_each"])[0] if "for_each" in declared else block.lines[0])
-            lines.setdefault((*path, name), _span(body))
+            self.note("IDP053", f"`for_each` of the dynamic `{name}` blocks of {address} could not be evaluated statically, so those blocks were not checked.", block, span(declared["for_each"])[0] if "for_each" in declared else block.lines[0])
+            lines.setdefault((*path, name), span(body))
             items.append(UNKNOWN)
             return
         content_body = [c for c in content.children if hasattr(c, "data") and c.data == "body"][0]
         for key, value in collection.items():
             index = len(items)
-            lines[(*path, name, index)] = _span(content)
-            lines.setdefault((*path, name), _span(content))
+            lines[(*path, name, index)] = span(content)
+            lines.setdefault((*path, name), span(content))
             bound = scope.child(**{iterator: {"key": key, "value": value}})
             items.append(self._body(content_body, bound, (*path, name, index), lines, references, block, address, top_name))
 
