@@ -194,3 +194,19 @@ def test_importing_the_inputs_does_not_load_the_hcl_parser():
 
     probe = "import sys, scanner.cli, scanner.inputs; print(any(m.split('.')[0] in ('lark', 'hcl2') for m in sys.modules))"
     assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split() == ["False"]
+
+
+def test_hostile_modules_end_in_findings_not_in_exhaustion(tmp_path, scan):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "main.tf").write_text(
+        'module "self" {\n  source = "./"\n  count  = 2\n}\n'
+        'resource "aws_s3_bucket" "many" {\n  count = 100000000\n}\n'
+        'locals {\n  big = range(100000000)\n  x   = local.y\n  y   = local.x\n}\n'
+        'resource "aws_s3_bucket" "r" {\n  count  = length(local.big)\n  bucket = local.x\n}\n'
+    )
+    code, report = scan(tmp_path, "--engines", "native")
+    assert (code, finding_set(report)) == (1, {
+        ("IDP050", "main.tf", 1, ""),
+        ("IDP053", "main.tf", 6, ""),
+        ("IDP053", "main.tf", 14, ""),
+    })

@@ -520,6 +520,16 @@ def _lookup(mapping: Any, key: Any, *default: Any) -> Any:
     return default[0] if default else UNKNOWN
 
 
+MAX_RANGE = 10_000
+
+
+def _range(*bounds: Any) -> list[int]:
+    values = range(*map(int, bounds))
+    if len(values) > MAX_RANGE:
+        raise ValueError("range too large to evaluate")
+    return list(values)
+
+
 def _flatten(value: list[Any]) -> list[Any]:
     return [y for x in value for y in (_flatten(x) if isinstance(x, list) else [x])]
 
@@ -559,7 +569,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "coalesce": _coalesce,
     "compact": lambda items: [i for i in items if i not in (None, "")],
     "element": lambda items, index: items[int(index) % len(items)],
-    "range": lambda *a: list(range(*map(int, a))),
+    "range": _range,
     "zipmap": lambda ks, vs: dict(zip(map(str, ks), vs)),
     "min": min,
     "max": max,

@@ -33,6 +33,7 @@ SUFFIX = ".tf"
 META_ARGUMENTS = frozenset({"count", "for_each", "provider", "depends_on", "lifecycle", "provisioner", "connection"})
 MODULE_META = frozenset({"source", "version", "count", "for_each", "providers", "depends_on"})
 MAX_MODULE_DEPTH = 16
+MAX_INSTANCES = 1000  # more instances than this are not expanded (a note says so)
 _LOCAL_SOURCE = re.compile(r"""^\s*source\s*=\s*"(\.\.?/[^"]*)"\s*$""", re.MULTILINE)
 
 
@@ -149,8 +150,10 @@ def read_tfvars(directory: Path, uri_of: Callable[[Path], str], module: ModuleFi
 class ModuleInstance:
     """One evaluated instance of a module: `prefix` is its address (`module.net.` or "")."""
 
-    def __init__(self, tree: TreeLoader, files: ModuleFiles, prefix: str, inputs: Mapping[str, Any], depth: int) -> None:
-        self.tree, self.files, self.prefix, self.depth = tree, files, prefix, depth
+    def __init__(self, tree: TreeLoader, files: ModuleFiles, prefix: str, inputs: Mapping[str, Any],
+                 ancestors: tuple[Path, ...] = ()) -> None:
+        self.tree, self.files, self.prefix = tree, files, prefix
+        self.ancestors = (*ancestors, files.directory)  # module directories from the root down
         self.variables = self._variables(inputs)
         self._locals = {name: attr for b in files.of("locals") for name, attr in attributes(b.body).items()}
         self._local_values: dict[str, Any] = {}
@@ -309,7 +312,7 @@ class TreeLoader:
     def load(self) -> ModuleInstance:
         files = self.module_files(self.root_dir)
         tfvars = read_tfvars(self.root_dir, self.uri_of, files, self.var_files)
-        root = ModuleInstance(self, files, "", tfvars, 0)
+        root = ModuleInstance(self, files, "", tfvars)
         self.collect(root)
         return root
 
@@ -361,7 +364,7 @@ class TreeLoader:
         declared = attributes(block.body)
         if "count" in declared:
             count = evaluate(declared["count"].children[1], scope)
-            if isinstance(count, bool) or not isinstance(count, (int, float)):
+            if isinstance(count, bool) or not isinstance(count, (int, float)) or count > MAX_INSTANCES:
                 self._unknown_expansion(block, "count", declared["count"], base)
                 return None
             return [(f"{base}[{i}]", {"count": {"index": i}}) for i in range(int(count))]
@@ -369,7 +372,7 @@ class TreeLoader:
             collection = evaluate(declared["for_each"].children[1], scope)
             if isinstance(collection, list) and all(isinstance(i, str) for i in collection):
                 collection = {item: item for item in collection}
-            if not isinstance(collection, Mapping) or not all(is_known(k) for k in collection):
+            if not isinstance(collection, Mapping) or len(collection) > MAX_INSTANCES or not all(is_known(k) for k in collection):
                 self._unknown_expansion(block, "for_each", declared["for_each"], base)
                 return None
             return [(f'{base}["{key}"]', {"each": {"key": key, "value": value}}) for key, value in collection.items()]
@@ -451,8 +454,9 @@ class TreeLoader:
             self.note("IDP052", f"Module {base} (source {source if isinstance(source, str) else 'unknown'}) is not a local directory; it was not downloaded or checked.", block)
             return [(base, None)]
         directory = (parent.files.directory / source).resolve()
-        if not directory.is_dir() or parent.depth >= MAX_MODULE_DEPTH:
-            reason = "does not exist" if not directory.is_dir() else "nests too deeply"
+        problem = _module_problem(directory, parent.ancestors)
+        if problem:
+            reason = problem
             self.findings.append(failure("IDP050", f"Local module {base} (source {source}) {reason}, so it was not checked.", Location(block.uri, *block.lines)))
             return [(base, None)]
         expansion = self.expansion(block, parent.scope(), base)
@@ -463,8 +467,18 @@ class TreeLoader:
         for address, bindings in expansion:
             scope = parent.scope().child(**bindings)
             inputs = {name: evaluate(attr.children[1], scope) for name, attr in declared.items() if name not in MODULE_META}
-            instances.append((address, ModuleInstance(self, files, f"{address}.", inputs, parent.depth + 1)))
+            instances.append((address, ModuleInstance(self, files, f"{address}.", inputs, parent.ancestors)))
         return instances
+
+
+def _module_problem(directory: Path, ancestors: tuple[Path, ...]) -> str:
+    if not directory.is_dir():
+        return "does not exist"
+    if directory in ancestors:
+        return "calls itself through its callers"
+    if len(ancestors) >= MAX_MODULE_DEPTH:
+        return f"nests more than {MAX_MODULE_DEPTH} modules deep"
+    return ""
 
 
 def load_directory(directory: Path, uri: str, var_files: Sequence[Path] = ()) -> tuple[Artifact | None, list[Finding]]:
