@@ -210,3 +210,30 @@ def test_hostile_modules_end_in_findings_not_in_exhaustion(tmp_path, scan):
         ("IDP053", "main.tf", 6, ""),
         ("IDP053", "main.tf", 14, ""),
     })
+
+
+def test_plan_collects_providers_with_their_regions():
+    artifact, _ = tfplan.load_file(PLAN, "plan.json")
+    assert artifact is not None
+    assert [(p["alias"], p["region"]) for p in artifact.context["providers"]] == [(None, "eu-west-1"), ("us", "us-east-1")]
+
+
+@pytest.mark.parametrize("source", ["hcl", "plan"])
+def test_helpers_link_resources_by_reference_in_both_formats(source):
+    from scanner.inputs import resources_of
+    from scanner.rule import RuleContext
+    from scanner.terraform_helpers import linked, referencing
+
+    if source == "hcl":
+        artifact, _ = load_directory(FIXTURES / "terraform" / "tree", TREE)
+    else:
+        artifact, _ = tfplan.load_file(PLAN, "plan.json")
+    assert artifact is not None
+    resources = {r.id.name: r for r in resources_of(artifact)}
+    ctx = RuleContext(artifact, list(resources.values()))
+    bucket = resources["module.storage.aws_s3_bucket.this"]
+    block = resources["module.storage.aws_s3_bucket_public_access_block.this"]
+    assert [r.id.name for r in linked(block, "bucket", ("aws_s3_bucket",), ctx)] == [bucket.id.name]
+    assert [r.id.name for r in referencing(bucket, ("aws_s3_bucket_public_access_block",), "bucket", ctx)] == [block.id.name]
+    policy = resources["aws_iam_role_policy.deploy"]
+    assert [r.id.name for r in linked(policy, "policy", ("data.aws_iam_policy_document",), ctx)] == ["data.aws_iam_policy_document.deploy"]
