@@ -237,3 +237,65 @@ def test_helpers_link_resources_by_reference_in_both_formats(source):
     assert [r.id.name for r in referencing(bucket, ("aws_s3_bucket_public_access_block",), "bucket", ctx)] == [block.id.name]
     policy = resources["aws_iam_role_policy.deploy"]
     assert [r.id.name for r in linked(policy, "policy", ("data.aws_iam_policy_document",), ctx)] == ["data.aws_iam_policy_document.deploy"]
+
+
+SG_MODULE = '''variable "cidr" {}
+resource "aws_security_group" "this" {
+  ingress {
+    from_port   = 22
+    to_port     = 22
+    protocol    = "tcp"
+    cidr_blocks = [var.cidr]
+  }
+}
+'''
+
+
+def module_outside_root(root: Path) -> Path:
+    """envs/prod calls ../../modules/sg: a module outside the root's own directory."""
+    (root / "modules" / "sg").mkdir(parents=True)
+    (root / "modules" / "sg" / "main.tf").write_text(SG_MODULE)
+    (root / "envs" / "prod").mkdir(parents=True)
+    (root / "envs" / "prod" / "main.tf").write_text('module "sg" {\n  source = "../../modules/sg"\n  cidr   = "10.0.0.0/8"\n}\n')
+    return root / "modules" / "sg" / "main.tf"
+
+
+def test_a_changed_module_outside_the_root_is_not_served_from_the_cache(tmp_path, monkeypatch):
+    from scanner.pipeline import run
+    from scanner.settings import build_settings
+
+    monkeypatch.setenv("IDP_SCAN_CACHE_DIR", str(tmp_path / "cache"))
+    root = tmp_path / "repo"
+    (root / ".git").mkdir(parents=True)
+    module = module_outside_root(root)
+
+    def scan_ids() -> set[tuple[str, str]]:
+        result = run(build_settings([root / "envs"], cli={"engines": ["native"], "jobs": 1}))
+        return {(f.rule_id, f.resource.name if f.resource else "") for f in result.findings}
+
+    assert scan_ids() == scan_ids() == set()
+    module.write_text(SG_MODULE.replace("[var.cidr]", '["0.0.0.0/0"]'))
+    assert scan_ids() == {("IDP-NET-001", "module.sg.aws_security_group.this")}
+
+
+def test_changed_since_rescans_the_roots_of_a_changed_module(tmp_path):
+    import json
+    import subprocess
+
+    from scanner.cli import main
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.com", *args], check=True, capture_output=True)
+
+    root = tmp_path / "repo"
+    root.mkdir()
+    module = module_outside_root(root)
+    git("init", "-q", "-b", "main")
+    git("add", ".")
+    git("commit", "-q", "-m", "base")
+    module.write_text(SG_MODULE.replace("[var.cidr]", '["0.0.0.0/0"]'))
+    out = tmp_path / "r.json"
+    assert main(["scan", str(root), "--engines", "native", "--changed-since", "main", "--format", f"json={out}"]) == 1
+    report = json.loads(out.read_text())
+    assert report["scanned"] == ["envs/prod"]
+    assert finding_set(report) == {("IDP-NET-001", "modules/sg/main.tf", 7, "module.sg.aws_security_group.this")}

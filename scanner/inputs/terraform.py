@@ -508,6 +508,19 @@ def resources(artifact: Artifact) -> Iterator[Resource]:
         )
 
 
+def local_module_dirs(directory: Path) -> set[Path]:
+    """Every local module directory a root reaches, transitively (the root itself excluded)."""
+    root = directory.resolve()
+    seen: set[Path] = set()
+    todo = [root]
+    while todo and len(seen) < 10 * MAX_INSTANCES:
+        for called in local_module_calls(todo.pop()):
+            if called not in seen and called != root and called.is_dir():
+                seen.add(called)
+                todo.append(called)
+    return seen
+
+
 def local_module_calls(directory: Path) -> set[Path]:
     """Directories this module calls as local modules (a cheap scan, before any parsing)."""
     called: set[Path] = set()
