@@ -265,12 +265,17 @@ def _frames_of(entries: Sequence[Mapping[str, Any]], finder: _SourceFinder) -> d
 
 
 @lru_cache(maxsize=1)
-def _bundled_rule_names() -> frozenset[str]:
-    """Ids and aliases of the bundled rules: the ids a CDK waiver may name for idp-scan."""
-    from scanner.catalogue import build_catalogue  # lazy: loads the rule pack
+def _known_rule_names() -> frozenset[str]:
+    """Ids and aliases of the bundled rules and installed rule packs: what a CDK waiver may name
+    for idp-scan (a broken pack is reported by the catalogue itself, not here)."""
+    from scanner.catalogue import CatalogueError, build_catalogue  # lazy: loads the rule pack
 
+    try:
+        catalogue = build_catalogue((), with_packs=True)
+    except CatalogueError:
+        catalogue = build_catalogue((), with_packs=False)
     names: set[str] = set()
-    for entry in build_catalogue((), with_packs=False).values():
+    for entry in catalogue.values():
         meta = entry.rule.meta()
         names.add(meta.id)
         names.update(meta.aliases)
@@ -278,7 +283,7 @@ def _bundled_rule_names() -> frozenset[str]:
 
 
 def names_idp_rule(rule_id: str) -> bool:
-    return rule_id.startswith("IDP-") or rule_id in _bundled_rule_names()
+    return rule_id.startswith("IDP-") or rule_id in _known_rule_names()
 
 
 def _acknowledged_rule(ack_id: str) -> str:
