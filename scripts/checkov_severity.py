@@ -16,8 +16,8 @@ Usage: python scripts/checkov_severity.py   (after upgrading checkov; review the
 from __future__ import annotations
 
 import json
-import os
 import re
+import sys
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent.parent / "scanner" / "engines" / "checkov_severity.json"
@@ -55,17 +55,11 @@ def rate(title: str) -> tuple[str, float]:
 
 
 def bundled_checks() -> dict[str, str]:
-    os.environ.setdefault("CKV_SKIP_PACKAGE_UPDATE_CHECK", "true")
-    os.environ.setdefault("BC_SKIP_MAPPING", "TRUE")
-    from checkov.cloudformation.checks.resource.registry import cfn_registry
-    from checkov.terraform.checks.resource.registry import resource_registry
+    """Every check the checkov engine reports: resource and graph checks, CloudFormation and Terraform."""
+    sys.path.insert(0, str(OUT.parents[2]))
+    from scanner.engines.checkov_engine import bundled_checks as engine_checks
 
-    found: dict[str, str] = {}
-    for registry in (cfn_registry, resource_registry):
-        for checks in registry.checks.values():
-            for check in checks:
-                found.setdefault(check.id, check.name)
-    return found
+    return {check_id: str(check.name) for check_id, check in engine_checks().items()}
 
 
 def main() -> None:

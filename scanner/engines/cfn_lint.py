@@ -16,7 +16,6 @@ zones of a synth without context lookups (`dummy1a`) is no finding for cdk.out s
 from __future__ import annotations
 
 import datetime
-import importlib
 import logging
 import re
 from contextlib import contextmanager
@@ -35,12 +34,8 @@ NAME = "cfn-lint"
 DEFAULT_REGION = "us-east-1"
 SEVERITY_BY_LETTER = {"E": Severity.ERROR, "W": Severity.WARNING, "I": Severity.NOTE}
 _SECURITY_SEVERITY = {Severity.ERROR: 6.0, Severity.WARNING: 4.0, Severity.NOTE: 1.0}
-# Modules whose rules read today's date (`from datetime import datetime; datetime.today()`).
-DATE_RULE_MODULES = (
-    "cfnlint.rules.resources.lmbd.DeprecatedRuntimeEol",
-    "cfnlint.rules.resources.lmbd.DeprecatedRuntimeCreate",
-    "cfnlint.rules.resources.lmbd.DeprecatedRuntimeUpdate",
-)
+# Rules that read today's date (`from datetime import datetime; datetime.today()` in their module).
+DATE_RULES = ("W2531", "E2531", "E2533")
 _PLACEHOLDER_AZ = re.compile(r"dummy\d[a-z]")
 
 
@@ -49,8 +44,12 @@ def severity_of(rule_id: str) -> Severity:
 
 
 @contextmanager
-def as_of(day: datetime.date | None) -> Iterator[None]:
-    """Date-dependent rules see `day` as today, for the duration of one template."""
+def as_of(day: datetime.date | None, rules: Any) -> Iterator[None]:
+    """Date-dependent rules see `day` as today, for the duration of one template.
+
+    cfn-lint loads its rules from files without registering their modules, so the globals the
+    rules read are reached through the loaded rule objects.
+    """
     if day is None:
         yield
         return
@@ -61,15 +60,15 @@ def as_of(day: datetime.date | None) -> Iterator[None]:
         def today(cls) -> Frozen:
             return cls(frozen_day.year, frozen_day.month, frozen_day.day)
 
-    modules: list[Any] = [importlib.import_module(name) for name in DATE_RULE_MODULES]
-    saved = [module.datetime for module in modules]
-    for module in modules:
-        module.datetime = Frozen
+    namespaces: list[dict[str, Any]] = [type(rules.data[i]).validate.__globals__ for i in DATE_RULES if i in rules.data]
+    saved = [namespace["datetime"] for namespace in namespaces]
+    for namespace in namespaces:
+        namespace["datetime"] = Frozen
     try:
         yield
     finally:
-        for module, original in zip(modules, saved):
-            module.datetime = original
+        for namespace, original in zip(namespaces, saved):
+            namespace["datetime"] = original
 
 
 class CfnLintEngine:
@@ -96,7 +95,7 @@ class CfnLintEngine:
 
     def _scan_one(self, artifact: Artifact) -> list[Finding]:
         try:
-            with time_limit(self._limit), as_of(self._as_of):
+            with time_limit(self._limit), as_of(self._as_of, self._runner()[1]):
                 matches = self._lint(artifact)
         except EngineTimeout as exc:
             return [engine_timeout(NAME, artifact, str(exc))]

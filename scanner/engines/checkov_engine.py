@@ -59,7 +59,7 @@ FRAMEWORKS: Mapping[str, tuple[str, str]] = {
 
 # checkov reads CloudFormation files only with these suffixes and silently skips the rest.
 _CFN_SUFFIXES = (".json", ".yml", ".yaml", ".template")
-_CHECK_ERROR = re.compile(r"^Failed to run check (?P<id>\S+) on (?P<file>.+):(?P<type>[^:]+)\.(?P<name>[^.:]+)$")
+_CHECK_ERROR = re.compile(r"^Failed to run check (?P<id>\S+) on (?P<file>.+?):(?P<type>.+)\.(?P<name>[^.]+)$")
 _POLICY_INDEX = "https://www.checkov.io/5.Policy%20Index/all.html"
 _SOURCE_URL = "https://github.com/bridgecrewio/checkov/blob/main/{}.py"
 
@@ -179,7 +179,7 @@ class CheckovEngine:
 
     def rules(self) -> Sequence[RuleMeta]:
         """Every check of the frameworks checkov runs for us (imports checkov)."""
-        return [rule_meta(check_id, check.name, _categories(check), check_url(check)) for check_id, check in sorted(_all_checks().items())]
+        return [rule_meta(check_id, check.name, _categories(check), check_url(check)) for check_id, check in sorted(bundled_checks().items())]
 
     def accepts(self, artifact: Artifact) -> bool:
         return artifact.kind in FRAMEWORKS
@@ -290,7 +290,7 @@ def _terraform_identity(record: Any) -> ResourceId:
 
 
 @lru_cache(maxsize=1)
-def _all_checks() -> dict[str, Any]:
+def bundled_checks() -> dict[str, Any]:
     prepare_offline()
     from checkov.cloudformation.checks.resource.registry import cfn_registry
     from checkov.terraform.checks.resource.registry import resource_registry
