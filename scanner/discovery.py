@@ -28,8 +28,8 @@ def repo_relative(path: Path, root: Path) -> str:
 def _skip_dir(directory: Path) -> bool:
     if directory.name in SKIPPED_DIRS:
         return True
-    if (directory / "pyvenv.cfg").is_file():
-        return True
+    if (directory / "pyvenv.cfg").is_file() or (directory / "CACHEDIR.TAG").is_file():
+        return True  # a virtualenv, or a cache directory (ours writes the standard tag)
     # CDK asset staging folders hold bundled application code, not infrastructure.
     return directory.name.startswith("asset.") and (directory.parent / "manifest.json").is_file()
 
@@ -66,6 +66,10 @@ def discover(paths: Sequence[Path], root: Path, kinds: Sequence[InputKind]) -> t
             return
         for kind in kinds:
             if kind.claims_file is not None and kind.claims_file(path, head):
+                if kind.per_directory:  # the file's directory is the unit (a Terraform module)
+                    if resolved.parent not in units:
+                        units[resolved.parent] = Unit(kind.name, path.parent, repo_relative(path.parent, root))
+                    return
                 units[resolved] = Unit(kind.name, path, repo_relative(path, root))
                 return
 
@@ -90,4 +94,9 @@ def discover(paths: Sequence[Path], root: Path, kinds: Sequence[InputKind]) -> t
                 continue
             for name in files:
                 offer_file(directory / name)
-    return sorted(units.values(), key=lambda u: u.uri), findings
+    kept = list(units.values())
+    for kind in kinds:
+        if kind.prune is not None:
+            own = [u for u in kept if u.kind == kind.name]
+            kept = [u for u in kept if u.kind != kind.name] + kind.prune(own)
+    return sorted(kept, key=lambda u: u.uri), findings

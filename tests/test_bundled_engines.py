@@ -150,3 +150,25 @@ def test_the_shared_corpus_failure_files_become_findings(tmp_path):
     out = tmp_path / "r.json"
     assert main(["scan", str(target), "--engines", "checkov", "--format", f"json={out}"]) == 1
     assert {f[0] for f in finding_set(json.loads(out.read_text())) if f[0].startswith("IDP02")} == {"IDP020"}
+
+
+def test_terraform_modules_run_checkov_with_addresses_files_and_dedup(tmp_path):
+    out = tmp_path / "r.json"
+    code = main(["scan", str(FIXTURES / "engines" / "terraform"), "--engines", "native,checkov", "--format", f"json={out}"])
+    report = json.loads(out.read_text())
+    found = finding_set(report)
+    assert ("CKV_AWS_27", "fixtures/engines/terraform/main.tf", 1, "aws_sqs_queue.orders") in found
+    (native,) = by_rule(report, "IDP-NET-001")
+    assert (native["location"]["uri"], native["resource"]["name"]) == ("fixtures/engines/terraform/modules/ssh/main.tf", "module.ssh.aws_security_group.ssh")
+    assert "CKV_AWS_24" in native["also_reported_as"] and by_rule(report, "CKV_AWS_24") == []
+    assert code == 1
+
+
+@needs_shared
+def test_terraform_plans_run_checkov_plan_checks(tmp_path):
+    plan = SHARED / "corpus" / "tfplan" / "checks__resource__aws__example_SecretManagerSecretEncrypted__tfplan.json"
+    shutil.copy(plan, tmp_path / "plan.json")
+    out = tmp_path / "r.json"
+    main(["scan", str(tmp_path / "plan.json"), "--engines", "checkov", "--format", f"json={out}"])
+    found = {(f[0], f[3]) for f in finding_set(json.loads(out.read_text()))}
+    assert ("CKV_AWS_149", "aws_secretsmanager_secret.not_specified") in found

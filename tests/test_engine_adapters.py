@@ -130,3 +130,19 @@ def test_severity_file_is_what_the_generator_writes():
     data = json.loads((Path(checkov_engine.__file__).parent / "checkov_severity.json").read_text())
     assert data["default"] == ["warning", 5.0]
     assert all(v[0] in ("error", "warning", "note") and 0.1 <= v[1] <= 10.0 for v in data["checks"].values())
+
+
+@pytest.mark.parametrize(("no_suppressions", "mandatory", "status"), [
+    (False, (), "suppressed"), (True, (), "open"), (False, ("CKV_AWS_1",), "open"), (False, ("CKV_AWS_2",), "suppressed"),
+])
+def test_engine_suppressions_reopen_in_an_audit_and_for_mandatory_rules(tmp_path, no_suppressions, mandatory, status):
+    from dataclasses import replace as with_fields
+
+    from scanner.gate import engine_suppressions
+    from scanner.model import Finding, Location, Status
+    from scanner.settings import Settings
+
+    skipped = Finding("CKV_AWS_18", "checkov", Severity.NOTE, "m", Location("t.yaml")).with_status(Status.SUPPRESSED, "checkov: log target")
+    settings = with_fields(Settings(paths=(tmp_path,), root=tmp_path), no_suppressions=no_suppressions, mandatory=mandatory)
+    (marked,) = engine_suppressions([skipped], settings)
+    assert marked.status.value == status

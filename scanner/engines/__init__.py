@@ -20,6 +20,7 @@ BUILTIN_ENGINES: dict[str, str] = {
     "native": "scanner.engines.native:create",
     "checkov": "scanner.engines.checkov_engine:create",
     "cfn-lint": "scanner.engines.cfn_lint:create",
+    "schema": "scanner.engines.schema:create",
 }
 
 

@@ -84,6 +84,14 @@ class CfnLintEngine:
         _, rules = self._runner()
         return [rule_meta(rule) for _, rule in sorted(rules.data.items())]
 
+    def prepare(self) -> None:
+        """Load the rules once, before the worker processes fork."""
+        self._runner()
+
+    def cache_token(self) -> str:
+        """Cached results hold for one as-of date: without one, for today only."""
+        return f"as_of={self._as_of or datetime.date.today()};regions={','.join(self._regions)}"
+
     def accepts(self, artifact: Artifact) -> bool:
         return artifact.kind == cfn.KIND
 

@@ -22,6 +22,7 @@ import importlib
 import json
 import logging
 import os
+import posixpath
 import re
 import tempfile
 from dataclasses import dataclass, field
@@ -161,10 +162,14 @@ class _Batch:
         return link
 
     def artifact_for(self, checkov_path: str) -> Artifact | None:
-        for candidate in (checkov_path, os.path.normpath(checkov_path), os.path.abspath(checkov_path.lstrip("/"))):
+        """The artifact a path checkov reports stands for: the file, or the module directory
+        (with its local modules) a Terraform artifact was read from."""
+        candidates = (checkov_path, os.path.normpath(checkov_path), os.path.abspath(checkov_path.lstrip("/")))
+        for candidate in candidates:
             if candidate in self.by_path:
                 return self.by_path[candidate]
-        return None
+        directories = [(path, a) for path, a in self.by_path.items() if os.path.isdir(path)]
+        return directories[0][1] if len(directories) == 1 else None
 
     def close(self) -> None:
         if self.staging is not None:
@@ -180,6 +185,12 @@ class CheckovEngine:
     def rules(self) -> Sequence[RuleMeta]:
         """Every check of the frameworks checkov runs for us (imports checkov)."""
         return [rule_meta(check_id, check.name, _categories(check), check_url(check)) for check_id, check in sorted(bundled_checks().items())]
+
+    def prepare(self) -> None:
+        """Import checkov and register its checks once, before the worker processes fork."""
+        bundled_checks()
+        for kind in FRAMEWORKS:
+            _runner_class(kind)
 
     def accepts(self, artifact: Artifact) -> bool:
         return artifact.kind in FRAMEWORKS
@@ -263,21 +274,38 @@ def record_finding(record: Any, batch: _Batch, table: SeverityTable) -> Finding 
     artifact = batch.artifact_for(str(record.file_abs_path)) or batch.artifact_for(str(record.file_path))
     if artifact is None:
         return None
-    resource_type, _, name = str(record.resource).rpartition(".") if artifact.kind == "cloudformation" else ("", "", "")
-    identity = _identity(artifact, name, resource_type) if name else _terraform_identity(record)
-    rating = table.rate(str(record.check_id))
     start, end = (list(record.file_line_range) + [1, 1])[:2]
+    location = Location(artifact.uri, int(start or 1), int(end or start or 1))
+    if artifact.kind == "cloudformation":
+        resource_type, _, name = str(record.resource).rpartition(".")
+        identity = cfn.resource_identity(artifact, name, resource_type)
+    else:
+        identity = _terraform_identity(record)
+        location = _terraform_location(artifact, identity.name, str(record.file_abs_path), location)
     return Finding(
         rule_id=str(record.check_id),
         engine=NAME,
-        severity=rating.severity,
+        severity=table.rate(str(record.check_id)).severity,
         message=f"{identity.name}: {record.check_name}.",
-        location=Location(artifact.uri, int(start or 1), int(end or start or 1)),
+        location=location,
         resource=identity,
     )
 
 
+def _terraform_location(artifact: Artifact, address: str, file_abs_path: str, reported: Location) -> Location:
+    """Where the Terraform input put the resource (its `.tf` file, even for a plan), else the
+    file checkov names, relative to the artifact's module directory."""
+    if ("resources", address) in artifact.lines:
+        return artifact.locate(("resources", address))
+    if os.path.isdir(artifact.path) and file_abs_path:
+        relative = os.path.relpath(file_abs_path, os.path.abspath(artifact.path)).replace(os.sep, "/")
+        uri = posixpath.normpath(posixpath.join(artifact.uri, relative))
+        return Location(uri, reported.start_line, reported.end_line)
+    return reported
+
+
 def _identity(artifact: Artifact, name: str, resource_type: str) -> ResourceId:
+    """A resource named in a check error: logical id (or construct path), else a Terraform address."""
     if artifact.kind == "cloudformation":
         return cfn.resource_identity(artifact, name, resource_type)
     return ResourceId("terraform", name, resource_type)
