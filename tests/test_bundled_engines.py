@@ -172,3 +172,11 @@ def test_terraform_plans_run_checkov_plan_checks(tmp_path):
     main(["scan", str(tmp_path / "plan.json"), "--engines", "checkov", "--format", f"json={out}"])
     found = {(f[0], f[3]) for f in finding_set(json.loads(out.read_text()))}
     assert ("CKV_AWS_149", "aws_secretsmanager_secret.not_specified") in found
+
+
+def test_the_quick_start_with_every_default_engine(tmp_path):
+    """The README's quick start: the demo's summary line, and the compliant example passes."""
+    out = tmp_path / "demo.txt"
+    assert main(["scan", str(FIXTURES / "examples" / "noncompliant"), "--no-cache", "--format", f"text={out}"]) == 1
+    assert out.read_text().rstrip().splitlines()[-1] == "BLOCKED: 8 errors, 5 warnings, 7 notes (1 file scanned)"
+    assert main(["scan", str(FIXTURES / "examples" / "compliant"), "--no-cache", "-o", str(tmp_path / "ok.txt")]) == 0
