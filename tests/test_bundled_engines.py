@@ -180,3 +180,10 @@ def test_the_quick_start_with_every_default_engine(tmp_path):
     assert main(["scan", str(FIXTURES / "examples" / "noncompliant"), "--no-cache", "--format", f"text={out}"]) == 1
     assert out.read_text().rstrip().splitlines()[-1] == "BLOCKED: 8 errors, 5 warnings, 7 notes (1 file scanned)"
     assert main(["scan", str(FIXTURES / "examples" / "compliant"), "--no-cache", "-o", str(tmp_path / "ok.txt")]) == 0
+
+
+def test_rules_show_finds_a_checkov_id_without_naming_the_engine(capsys):
+    assert main(["rules", "show", "CKV_AWS_24"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("CKV_AWS_24  [error, engine checkov]\nEnsure no security groups allow ingress from 0.0.0.0:0 to port 22")
+    assert "SecurityGroupUnrestrictedIngress22.py" in out

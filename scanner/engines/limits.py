@@ -14,8 +14,12 @@ from types import FrameType
 from typing import Iterator
 
 
-class EngineTimeout(Exception):
-    """The engine did not finish within its limit."""
+class EngineTimeout(BaseException):
+    """The engine did not finish within its limit.
+
+    A BaseException, so that the engines' own `except Exception` handlers (checkov turns a
+    raising check into an UNKNOWN result, cfn-lint a raising rule into E0002) cannot swallow it.
+    """
 
 
 @contextmanager
