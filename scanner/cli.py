@@ -278,11 +278,12 @@ def list_rules(config_path: Path | None, engines: str | None, severity: str | No
 @rules.command("show")
 @click.argument("rule_id")
 @click.option("--config", "config_path", type=click.Path(path_type=Path))
-@click.option("--engines", help="Engines to look in (default: native).")
+@click.option("--engines", help="Engines to look in (default: native, then the bundled engines).")
 def show_rule(rule_id: str, config_path: Path | None, engines: str | None) -> None:
     """Show a rule's help: why it matters and how to fix it."""
-    metas = _catalogue_metas(config_path, engines)
-    meta = metas.get(rule_id)
+    meta = _catalogue_metas(config_path, engines).get(rule_id)
+    if meta is None and engines is None:  # a checkov or cfn-lint id: look in every bundled engine
+        meta = _catalogue_metas(config_path, "native,checkov,cfn-lint").get(rule_id)
     if meta is None:
         raise click.UsageError(f"no rule {rule_id}")
     click.echo(f"{meta.id}  [{meta.severity.value}, engine {meta.engine}]\n{meta.title}\n")
