@@ -77,13 +77,16 @@ def encode(value: Any) -> Any:
 def encode_artifact(artifact: Artifact) -> dict[str, Any]:
     """Artifacts are most of the cache: their data goes as it is when JSON keeps it exactly."""
     raw = _is_plain_json(artifact.data)
-    return {
-        "__artifact__": 1,
-        "kind": artifact.kind, "path": artifact.path, "uri": artifact.uri,
-        "raw": raw, "data": artifact.data if raw else encode(artifact.data),
-        "lines": [[list(path), first, last] for path, (first, last) in artifact.lines.items()],
-        "context": encode(dict(artifact.context)),
-    }
+    encoded: dict[str, Any] = {"__artifact__": 1, "raw": raw}
+    for item in fields(artifact):
+        value = getattr(artifact, item.name)
+        if item.name == "data":
+            encoded["data"] = value if raw else encode(value)
+        elif item.name == "lines":
+            encoded["lines"] = [[list(path), first, last] for path, (first, last) in value.items()]
+        else:
+            encoded[item.name] = encode(dict(value) if isinstance(value, Mapping) else value)
+    return encoded
 
 
 def _is_plain_json(data: Any) -> bool:
@@ -95,12 +98,20 @@ def _is_plain_json(data: Any) -> bool:
 
 
 def _decode_artifact(data: dict[str, Any]) -> Artifact:
-    lines = {tuple(path): (int(first), int(last)) for path, first, last in data["lines"]}
-    return Artifact(
-        kind=str(data["kind"]), path=str(data["path"]), uri=str(data["uri"]),
-        data=data["data"] if data["raw"] is True else decode(data["data"]),
-        lines=lines, context=decode(data["context"]),
-    )
+    values: dict[str, Any] = {}
+    for item in fields(Artifact):
+        if item.name == "data":
+            values["data"] = data["data"] if data["raw"] is True else decode(data["data"])
+        elif item.name == "lines":
+            values["lines"] = {tuple(path): (int(first), int(last)) for path, first, last in data["lines"]}
+        elif item.name in data:
+            values[item.name] = decode(data[item.name])
+    return Artifact(**values)
+
+
+def artifact_files(artifact: Artifact) -> set[str]:
+    """Every file an artifact was read from (a Terraform module spans several)."""
+    return {artifact.uri, *artifact.files.values()}
 
 
 def decode(data: Any) -> Any:
@@ -149,6 +160,31 @@ def file_digest(path: Path) -> str:
     for child in sorted(p for p in path.rglob("*") if p.is_file()):
         parts += [child.relative_to(path).as_posix(), child.read_bytes()]
     return digest(*parts)
+
+
+def directory_digest(directory: Path) -> str:
+    """The regular files directly in a directory (a Terraform module), names and bytes."""
+    parts: list[str | bytes] = []
+    for child in sorted(p for p in directory.iterdir() if p.is_file()):
+        parts += [child.name, child.read_bytes()]
+    return digest(*parts)
+
+
+def dependencies(root: Path, unit_path: Path, artifacts: Sequence[Artifact]) -> dict[str, str]:
+    """Directories outside a directory unit that its artifacts were read from (local modules
+    named by `source = "../.."`), each with its digest: a load is reused only while they match."""
+    if not unit_path.is_dir():
+        return {}
+    inside = unit_path.resolve()
+    folders = {(root / uri).resolve().parent for a in artifacts for uri in artifact_files(a)}
+    return {str(folder): directory_digest(folder) for folder in sorted(folders) if not folder.is_relative_to(inside)}
+
+
+def dependencies_hold(recorded: Mapping[str, str]) -> bool:
+    try:
+        return all(directory_digest(Path(folder)) == value for folder, value in recorded.items())
+    except OSError:
+        return False
 
 
 @lru_cache(maxsize=1)
@@ -272,11 +308,18 @@ def artifact_digest(artifact: Artifact, file_hash: str) -> str | None:
         return None
 
 
-def split_by_file(findings: Iterable[Finding], uris: Sequence[str]) -> dict[str, list[Finding]] | None:
-    """Findings per artifact file; None when one names another file (then nothing is cached)."""
-    grouped: dict[str, list[Finding]] = {uri: [] for uri in uris}
+def split_by_artifact(findings: Iterable[Finding], artifacts: Sequence[Artifact]) -> list[list[Finding]] | None:
+    """Findings per artifact, by the files each was read from; None when a finding's file
+    belongs to no artifact or to several (then nothing is cached)."""
+    owner: dict[str, int] = {}
+    for index, artifact in enumerate(artifacts):
+        for uri in artifact_files(artifact):
+            if uri in owner:
+                return None
+            owner[uri] = index
+    grouped: list[list[Finding]] = [[] for _ in artifacts]
     for finding in findings:
-        if finding.location.uri not in grouped:
+        if finding.location.uri not in owner:
             return None
-        grouped[finding.location.uri].append(finding)
+        grouped[owner[finding.location.uri]].append(finding)
     return grouped

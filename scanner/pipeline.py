@@ -9,7 +9,7 @@ from typing import Callable, Iterable, Sequence
 
 from scanner.discovery import discover
 from scanner.cache import (Cache, artifact_digest, cache_directory, catalogue_digest, code_digest, config_digest,
-                           digest, engine_version, file_digest, split_by_file)
+                           dependencies, dependencies_hold, digest, engine_version, file_digest, split_by_artifact)
 from scanner.engines import Engine, create_engines
 from scanner.executor import LOAD, Executor, Unfinished, UnitResult, WorkUnit, default_jobs
 from scanner.failures import failure, failure_rules
@@ -17,11 +17,13 @@ from scanner.findings import merge
 from scanner.gate import is_selected, mark
 from scanner.inputs import InputKind, Loaded, Unit, input_kinds
 from scanner.model import Artifact, Finding, Location, Notification, RuleMeta, ScanResult, Severity
+from scanner.scope import narrow
 from scanner.settings import Settings
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
+LOAD_ORDER = {"accounts": 0, "terraform": 2}  # input kind -> load order; others 1
 DEADLINE_MARGIN = 0.5  # seconds kept after the deadline for merging and writing the reports
 
 
@@ -88,6 +90,8 @@ def run(settings: Settings, progress: Progress = _quiet, in_process: bool = Fals
     deadline = started + settings.budget - min(DEADLINE_MARGIN, settings.budget / 10)
     timings: dict[str, float] = {}
     units, findings = discover(list(settings.paths), settings.root, input_kinds())
+    if settings.changed_since or settings.shard:
+        units, findings = narrow(units, findings, settings.root, settings.changed_since, settings.shard)
     timings["discover"] = time.monotonic() - started
 
     engines = create_engines(settings)
@@ -106,7 +110,7 @@ def run(settings: Settings, progress: Progress = _quiet, in_process: bool = Fals
         for f in findings
         if is_selected(f.rule_id, settings.select, settings.ignore)
     ]
-    merged = sorted(mark(merge(selected, rules), execution.artifacts, settings), key=lambda f: f.sort_key)
+    merged = sorted(mark(merge(selected, rules), execution.artifacts, settings, rules), key=lambda f: f.sort_key)
     timings["total"] = time.monotonic() - started
     return ScanResult(
         findings=tuple(merged),
@@ -150,10 +154,13 @@ def _execute(settings: Settings, units: Sequence[Unit], engines: Sequence[Engine
     plan.submit_loads(executor, to_load)
     plan.submit_pending(executor)
     done = 0
-    for result in executor.results():
-        done += len(result.unit.uris)
-        progress(f"{_doing(result.unit.engine)}: {done} file(s) done")
-        plan.take(result, executor)
+    while True:
+        for result in executor.results():
+            done += len(result.unit.uris)
+            progress(f"{_doing(result.unit.engine)}: {done} file(s) done")
+            plan.take(result, executor)
+        if not plan.submit_pending(executor, loads_done=True):
+            break  # nothing left; or a load was lost and the cross-file engines still had to run
     execution = plan.execution
     execution.unfinished = list(executor.unfinished)
     execution.findings.extend(unfinished_findings(execution.unfinished, settings.budget))
@@ -172,8 +179,12 @@ class _Plan:
         self.cache = cache
         self.jobs = jobs
         self.timeout = unit_timeout(settings)
+        self.root = settings.root
         self.execution = Execution()
         self.pending: dict[str, list[Artifact]] = {engine.name: [] for engine in engines}
+        # Engines that check across files (account uniqueness) get every artifact in one unit,
+        # once every load is done, and are never cached per file.
+        self.whole_run = {engine.name for engine in engines if getattr(engine, "whole_run", False)}
         self.file_hash: dict[str, str] = {}  # unit uri -> content digest
         self.digests: dict[int, str | None] = {}  # id(artifact) -> content digest, while it is planned
         self.artifact_key: dict[tuple[str, str], str | None] = {}  # (engine, uri) -> cache key; None: ambiguous
@@ -207,10 +218,12 @@ class _Plan:
         payload = self.cache.get("load", self._load_key(unit))
         if not isinstance(payload, dict):
             return None
-        loaded, digests = payload.get("loaded"), payload.get("digests")
+        loaded, digests, deps = payload.get("loaded"), payload.get("digests"), payload.get("dependencies")
         if not isinstance(loaded, Loaded) or not all(isinstance(a, Artifact) for a in loaded.artifacts):
             return None
         if not isinstance(digests, list) or len(digests) != len(loaded.artifacts):
+            return None
+        if not isinstance(deps, dict) or not dependencies_hold(deps):
             return None
         self.digests.update(zip(map(id, loaded.artifacts), digests))
         return loaded
@@ -227,7 +240,8 @@ class _Plan:
             for engine in self.engines:
                 if not engine.accepts(artifact):
                     continue
-                key = digest(self.engine_prefix[engine.name], content) if content and engine.name in self.engine_prefix else None
+                cacheable = engine.name in self.engine_prefix and engine.name not in self.whole_run
+                key = digest(self.engine_prefix[engine.name], content) if content and cacheable else None
                 cached = self.cache.get(f"engine.{engine.name}", key) if key else None
                 if isinstance(cached, list) and all(isinstance(f, Finding) for f in cached):
                     self.execution.findings.extend(cached)
@@ -242,24 +256,36 @@ class _Plan:
 
     # -- submitting --------------------------------------------------------------------
     def submit_loads(self, executor: Executor, units: Sequence[Unit]) -> None:
-        size = chunk_size(len(units), self.jobs)
-        for start in range(0, len(units), size):
-            chunk = units[start:start + size]
+        """Account files first (cheap, and they gate whole accounts), Terraform directories last."""
+        ordered = sorted(units, key=lambda u: (LOAD_ORDER.get(u.kind, 1), u.uri))
+        size = chunk_size(len(ordered), self.jobs)
+        for start in range(0, len(ordered), size):
+            chunk = ordered[start:start + size]
             executor.submit(WorkUnit(LOAD, tuple(chunk), tuple(u.uri for u in chunk), self.timeout))
 
-    def submit_pending(self, executor: Executor) -> None:
+    def submit_pending(self, executor: Executor, loads_done: bool = False) -> bool:
+        """Queue pending engine work (whole-run engines once every load is over); True if any."""
+        loads_done = loads_done or executor.outstanding(LOAD) == 0
+        queued = False
         for name, artifacts in self.pending.items():
-            size = chunk_size(len(artifacts), self.jobs)
+            if not artifacts or name in self.whole_run and not loads_done:
+                continue
+            size = len(artifacts) if name in self.whole_run else chunk_size(len(artifacts), self.jobs)
             for start in range(0, len(artifacts), size):
                 chunk = artifacts[start:start + size]
-                executor.submit(WorkUnit(name, tuple(chunk), tuple(a.uri for a in chunk), self.timeout))
+                executor.submit(WorkUnit(name, tuple(chunk), tuple(a.uri for a in chunk), self.timeout,
+                                         splittable=name not in self.whole_run))
             artifacts.clear()
+            queued = True
+        return queued
 
     # -- results -----------------------------------------------------------------------
     def take(self, result: UnitResult, executor: Executor) -> None:
         self.execution.add_time(result)
         if result.error:
             self.execution.findings.extend(_unit_error(result))
+            if result.unit.engine == LOAD:
+                self.submit_pending(executor)
             return
         if result.unit.engine == LOAD:
             for unit, loaded in zip(result.unit.items, result.parts):
@@ -279,25 +305,27 @@ class _Plan:
                 self.file_hash[unit.uri] = file_digest(unit.path)
             except OSError:
                 return
-        digests = [artifact_digest(a, self.file_hash[unit.uri]) for a in loaded.artifacts]
+        try:
+            deps = dependencies(self.root, unit.path, loaded.artifacts)
+        except OSError:
+            return
+        content = digest(self.file_hash[unit.uri], *sorted(deps.values()))
+        digests = [artifact_digest(a, content) for a in loaded.artifacts]
         self.digests.update(zip(map(id, loaded.artifacts), digests))
         if None in digests or any(f.engine == "idp-scan" and f.rule_id != "IDP001" for f in loaded.findings):
             return  # not encodable, or a failure other than a parse error (which may be transient)
-        self.cache.put(self._load_key(unit), {"loaded": loaded, "digests": digests})
+        self.cache.put(self._load_key(unit), {"loaded": loaded, "digests": digests, "dependencies": deps})
 
     def _store_engine(self, result: UnitResult) -> None:
-        if any(f.engine == "idp-scan" for f in result.findings):
-            return  # a failure may be transient: never cached
-        uris = [a.uri for a in result.unit.items]
-        if len(set(uris)) != len(uris):
+        if result.unit.engine in self.whole_run or any(f.engine == "idp-scan" for f in result.findings):
+            return  # cross-file results are not per file; a failure may be transient: never cached
+        per_artifact = split_by_artifact(result.findings, result.unit.items)
+        if per_artifact is None:
             return
-        per_file = split_by_file(result.findings, uris)
-        if per_file is None:
-            return
-        for uri in uris:
-            key = self.artifact_key.get((result.unit.engine, uri))
+        for artifact, findings in zip(result.unit.items, per_artifact):
+            key = self.artifact_key.get((result.unit.engine, artifact.uri))
             if key:
-                self.cache.put(key, per_file[uri])
+                self.cache.put(key, findings)
 
 
 def chunk_size(count: int, jobs: int, max_size: int = 64) -> int:

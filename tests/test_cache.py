@@ -196,3 +196,23 @@ def test_no_cache_flag(repo, tmp_path):
 
     assert main(["scan", str(repo), "--no-cache", "--format", f"json={tmp_path / 'r.json'}"]) == 0
     assert not (tmp_path / "cache").exists()
+
+
+def test_a_changed_local_module_outside_the_scanned_directory_is_not_hidden(tmp_path, monkeypatch):
+    monkeypatch.setenv("IDP_SCAN_CACHE_DIR", str(tmp_path / "cache"))
+    root = tmp_path / "repo"
+    (root / ".git").mkdir(parents=True)
+    module, env = root / "modules" / "bucket", root / "envs" / "prod"
+    module.mkdir(parents=True)
+    env.mkdir(parents=True)
+    (module / "main.tf").write_text('resource "aws_s3_bucket" "logs" {\n  bucket = "logs"\n  acl    = var.acl\n}\n')
+    (module / "variables.tf").write_text('variable "acl" {\n  default = "private"\n}\n')
+    (env / "main.tf").write_text('module "logs" {\n  source = "../../modules/bucket"\n}\n')
+
+    def findings() -> set[tuple[str, str]]:
+        result = run(build_settings([env], cli={"engines": ["native"], "jobs": 1}))
+        return {(f.rule_id, f.location.uri) for f in result.findings}
+
+    assert findings() == findings() == set()
+    (module / "variables.tf").write_text('variable "acl" {\n  default = "public-read"\n}\n')
+    assert findings() == {("IDP-DATA-001", "modules/bucket/main.tf")}

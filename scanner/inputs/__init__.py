@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from scanner.failures import failure
-from scanner.inputs import cfn
+from scanner.inputs import accounts, cfn, terraform, tfplan
 from scanner.model import Artifact, Finding, Location, Resource
 
 MAX_SNIFF_BYTES = 64 * 1024
@@ -35,11 +35,18 @@ class Loaded:
 
 @dataclass(frozen=True)
 class InputKind:
+    """`per_directory`: a claimed file stands for its whole directory (one unit per directory).
+    `prune`: once discovery is done, the kind may drop some of its own units (a Terraform
+    module that another scanned module calls is checked through its caller)."""
+
     name: str
     load: Callable[[Unit], Loaded]
     claims_file: Callable[[Path, str], bool] | None = None
     claims_dir: Callable[[Path], bool] | None = None
     resources: Callable[[Artifact], Iterator[Resource]] = field(default=lambda _a: iter(()))
+    artifact_kinds: tuple[str, ...] = ()  # kinds of the artifacts it makes, when not just `name`
+    per_directory: bool = False
+    prune: Callable[[list[Unit]], list[Unit]] | None = None
     # Imports the loader's heavy parser; called once before worker processes are forked,
     # so that they all start warm instead of each paying the import.
     prepare: Callable[[], None] | None = None
@@ -66,15 +73,63 @@ def _load_cfn(unit: Unit) -> Loaded:
     return Loaded(artifacts=(artifact,) if artifact else (), findings=tuple(findings))
 
 
+def _load_accounts(unit: Unit) -> Loaded:
+    try:
+        text = read_text(unit.path)
+    except (OSError, UnicodeDecodeError) as exc:
+        return Loaded(findings=(failure("IDP070", f"Account file could not be read: {exc}", Location(unit.uri)),))
+    artifact, findings = accounts.load(unit.path, unit.uri, text)
+    return Loaded(artifacts=(artifact,) if artifact else (), findings=tuple(findings))
+
+
 def input_kinds() -> tuple[InputKind, ...]:
     """The bundled input kinds, most specific first."""
     return (
+        InputKind(name=tfplan.KIND, load=_load_tfplan, claims_file=tfplan.claims_file, resources=tfplan.resources),
         InputKind(name=cfn.KIND, load=_load_cfn, claims_file=_claims_cfn, resources=cfn.resources, prepare=cfn.prepare),
+        InputKind(
+            name=terraform.KIND,
+            load=_load_terraform,
+            claims_file=_claims_terraform,
+            resources=terraform.resources,
+            per_directory=True,
+            prune=_prune_terraform,
+        ),
+        InputKind(
+            name=accounts.INPUT_KIND,
+            load=_load_accounts,
+            claims_file=accounts.claims_file,
+            resources=accounts.resources,
+            artifact_kinds=accounts.KINDS,
+        ),
     )
+
+
+def _load_tfplan(unit: Unit) -> Loaded:
+    artifact, findings = tfplan.load_file(unit.path, unit.uri)
+    return Loaded(artifacts=(artifact,) if artifact else (), findings=tuple(findings))
+
+
+def _claims_terraform(path: Path, _head: str) -> bool:
+    return path.suffix == terraform.SUFFIX
+
+
+def _load_terraform(unit: Unit) -> Loaded:
+    artifact, findings = terraform.load_directory(unit.path, unit.uri)
+    return Loaded(artifacts=(artifact,) if artifact else (), findings=tuple(findings))
+
+
+def _prune_terraform(units: list[Unit]) -> list[Unit]:
+    """Drop module directories that another scanned module calls: they are evaluated there,
+    with their caller's inputs, and would otherwise be reported twice under two addresses."""
+    called: set[Path] = set()
+    for unit in units:
+        called |= terraform.local_module_calls(unit.path) - {unit.path.resolve()}
+    return [u for u in units if u.path.resolve() not in called]
 
 
 def resources_of(artifact: Artifact) -> Iterator[Resource]:
     for kind in input_kinds():
-        if kind.name == artifact.kind:
+        if artifact.kind in (kind.artifact_kinds or (kind.name,)):
             return kind.resources(artifact)
     return iter(())
