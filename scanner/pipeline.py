@@ -162,7 +162,7 @@ def _execute(settings: Settings, units: Sequence[Unit], engines: Sequence[Engine
         if not plan.submit_pending(executor, loads_done=True):
             break  # nothing left; or a load was lost and the cross-file engines still had to run
     execution = plan.execution
-    execution.unfinished = list(executor.unfinished)
+    execution.unfinished.extend(executor.unfinished)
     execution.findings.extend(unfinished_findings(execution.unfinished, settings.budget))
     for kind, count in cache.hits.items():
         execution.timings[f"cache.{kind}.hits"] = float(count)
@@ -184,7 +184,7 @@ class _Plan:
         self.pending: dict[str, list[Artifact]] = {engine.name: [] for engine in engines}
         # Engines that check across files (account uniqueness) get every artifact in one unit,
         # once every load is done, and are never cached per file.
-        self.whole_run = {engine.name for engine in engines if getattr(engine, "whole_run", False)}
+        self.whole_run = {engine.name for engine in engines if is_cross_file(engine)}
         self.file_hash: dict[str, str] = {}  # unit uri -> content digest
         self.digests: dict[int, str | None] = {}  # id(artifact) -> content digest, while it is planned
         self.artifact_key: dict[tuple[str, str], str | None] = {}  # (engine, uri) -> cache key; None: ambiguous
@@ -326,6 +326,13 @@ class _Plan:
             key = self.artifact_key.get((result.unit.engine, artifact.uri))
             if key:
                 self.cache.put(key, findings)
+
+
+def is_cross_file(engine: Engine) -> bool:
+    """An engine whose checks span files (unique account names across every account file)
+    sees all its artifacts in one unit once every load is over (never split), and is never
+    cached per file."""
+    return bool(getattr(engine, "cross_file", False))
 
 
 def chunk_size(count: int, jobs: int, max_size: int = 64) -> int:
