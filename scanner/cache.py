@@ -28,7 +28,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from scanner import __version__
 from scanner.inputs import Loaded
-from scanner.model import Artifact, Finding, Location, Notification, ResourceId, Severity, Status, Suppression
+from scanner.model import Artifact, Finding, Location, Notification, ResourceId, RuleMeta, Severity, Status, Suppression
 
 FORMAT = "idp-scan-cache/1"
 ENV_DIR = "IDP_SCAN_CACHE_DIR"
@@ -40,7 +40,7 @@ RUN_ONLY_KEYS = frozenset({"budget", "jobs", "unit_timeout", "cache", "cache_dir
                            "baseline", "waivers", "severity"})
 
 _TYPES: Mapping[str, type] = {
-    cls.__name__: cls for cls in (Artifact, Finding, Loaded, Location, Notification, ResourceId, Suppression)
+    cls.__name__: cls for cls in (Artifact, Finding, Loaded, Location, Notification, ResourceId, RuleMeta, Suppression)
 }
 _ENUMS: Mapping[str, type[enum.Enum]] = {cls.__name__: cls for cls in (Severity, Status)}
 
@@ -219,12 +219,18 @@ def engine_version(engine: Any) -> str:
     return ";".join([str(getattr(engine, "version", "")), *versions])
 
 
-def catalogue_digest(engine: Any, rule_dirs: Sequence[Path]) -> str:
-    """The engine's rules, the files of configured rule directories and installed rule packs."""
-    parts: list[str | bytes] = [repr(sorted(engine.rules(), key=lambda meta: meta.id))]
+def catalogue_digest(rules: Sequence[RuleMeta], engine: Any, sources: str) -> str:
+    """The engine's rules and the rule sources (`sources_digest`)."""
+    parts: list[str | bytes] = [repr(sorted(rules, key=lambda meta: meta.id)), sources]
     token = getattr(engine, "cache_token", None)
     if callable(token):
         parts.append(str(token()))
+    return digest(*parts)
+
+
+def sources_digest(rule_dirs: Sequence[Path]) -> str:
+    """Configured rule directories (every file) and installed rule packs (name, target, version)."""
+    parts: list[str | bytes] = []
     for directory in rule_dirs:
         for path in sorted(p for p in Path(directory).rglob("*") if p.is_file()):
             parts += [str(path), path.read_bytes()]

@@ -9,7 +9,7 @@ from typing import Callable, Iterable, Sequence
 
 from scanner.discovery import discover
 from scanner.cache import (Cache, artifact_digest, cache_directory, catalogue_digest, code_digest, config_digest,
-                           dependencies, dependencies_hold, digest, engine_version, file_digest, split_by_artifact)
+                           dependencies, dependencies_hold, digest, sources_digest, engine_version, file_digest, split_by_artifact)
 from scanner.engines import Engine, create_engines
 from scanner.executor import LOAD, Executor, Unfinished, UnitResult, WorkUnit, default_jobs
 from scanner.failures import failure, failure_rules
@@ -33,11 +33,16 @@ def _quiet(_: str) -> None:
 
 def load_unit(unit: Unit) -> Loaded:
     """Load one unit; a loader bug must not sink the run or pass silently."""
+    return _checked_load(unit)[0]
+
+
+def _checked_load(unit: Unit) -> tuple[Loaded, bool]:
+    """(what the loader gave, whether it finished without raising: only then may it be cached)."""
     try:
-        return _kinds_by_name()[unit.kind].load(unit)
+        return _kinds_by_name()[unit.kind].load(unit), True
     except Exception as exc:
         log.debug("loader %s failed on %s", unit.kind, unit.uri, exc_info=True)
-        return Loaded(findings=(failure("IDP001", f"{unit.uri} could not be loaded: {type(exc).__name__}: {exc}", Location(unit.uri)),))
+        return Loaded(findings=(failure("IDP001", f"{unit.uri} could not be loaded: {type(exc).__name__}: {exc}", Location(unit.uri)),)), False
 
 
 def _kinds_by_name() -> dict[str, InputKind]:
@@ -68,12 +73,16 @@ def run_engine(engine: Engine, artifacts: Sequence[Artifact]) -> list[Finding]:
         ]
 
 
-def catalogue(engines: Iterable[Engine]) -> dict[str, RuleMeta]:
+def catalogue(engines: Iterable[Engine], rules_of: Callable[[Engine], Sequence[RuleMeta]] | None = None) -> dict[str, RuleMeta]:
     rules: dict[str, RuleMeta] = dict(failure_rules())
     for engine in engines:
-        for meta in engine.rules():
+        for meta in (rules_of or _own_rules)(engine):
             rules.setdefault(meta.id, meta)
     return rules
+
+
+def _own_rules(engine: Engine) -> Sequence[RuleMeta]:
+    return engine.rules()
 
 
 def notifications_for(findings: Iterable[Finding]) -> tuple[Notification, ...]:
@@ -104,7 +113,7 @@ def run(settings: Settings, progress: Progress = _quiet, in_process: bool = Fals
     timings["jobs"] = float(settings.jobs or default_jobs())
 
     overrides: dict[str, str] = settings.options.get("severity", {})
-    rules = _with_severity_overrides(catalogue(engines), overrides)
+    rules = _with_severity_overrides(catalogue(engines, execution.rules_of), overrides)
     selected = [
         _override_severity(f, overrides)
         for f in findings
@@ -129,6 +138,7 @@ class Execution:
     findings: list[Finding] = field(default_factory=list)
     unfinished: list[Unfinished] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    rules_of: Callable[[Engine], Sequence[RuleMeta]] = _own_rules
 
     def add_time(self, result: UnitResult) -> None:
         stage = result.unit.engine if result.unit.engine == LOAD else f"engine.{result.unit.engine}"
@@ -189,12 +199,24 @@ class _Plan:
         self.digests: dict[int, str | None] = {}  # id(artifact) -> content digest, while it is planned
         self.artifact_key: dict[tuple[str, str], str | None] = {}  # (engine, uri) -> cache key; None: ambiguous
         self.engine_prefix = {}
+        self.rules: dict[str, Sequence[RuleMeta]] = {}
         if cache.directory is not None:
-            config = config_digest(settings.options)
-            self.engine_prefix = {
-                e.name: digest("engine", e.name, engine_version(e), catalogue_digest(e, settings.rule_dirs), config, code_digest())
-                for e in engines
-            }
+            config, sources = config_digest(settings.options), sources_digest(settings.rule_dirs)
+            for engine in engines:
+                self.rules[engine.name] = self._rules(engine, config, sources)
+                rules_digest = catalogue_digest(self.rules[engine.name], engine, sources)
+                self.engine_prefix[engine.name] = digest("engine", engine.name, engine_version(engine), rules_digest, config, code_digest())
+        self.execution.rules_of = lambda engine: self.rules.get(engine.name) or engine.rules()
+
+    def _rules(self, engine: Engine, config: str, sources: str) -> Sequence[RuleMeta]:
+        """An engine's rule list, cached: listing checkov's checks means importing checkov."""
+        key = digest("rules", engine.name, engine_version(engine), config, code_digest(), sources)
+        cached = self.cache.get("rules", key)
+        if isinstance(cached, list) and cached and all(isinstance(meta, RuleMeta) for meta in cached):
+            return cached
+        rules = list(engine.rules())
+        self.cache.put(key, rules)
+        return rules
 
     # -- planning ----------------------------------------------------------------------
     def from_cache(self, units: Sequence[Unit]) -> list[Unit]:
@@ -288,15 +310,15 @@ class _Plan:
                 self.submit_pending(executor)
             return
         if result.unit.engine == LOAD:
-            for unit, loaded in zip(result.unit.items, result.parts):
-                self._store_load(unit, loaded)
+            for unit, (loaded, finished) in zip(result.unit.items, result.parts):
+                self._store_load(unit, loaded, finished)
                 self._loaded(unit, loaded)
             self.submit_pending(executor)
             return
         self.execution.findings.extend(result.findings)
         self._store_engine(result)
 
-    def _store_load(self, unit: Unit, loaded: Loaded) -> None:
+    def _store_load(self, unit: Unit, loaded: Loaded, finished: bool) -> None:
         """Cache a fresh load, and note its artifacts' digests for the engine cache keys."""
         if self.cache.directory is None:
             return
@@ -312,12 +334,12 @@ class _Plan:
         content = digest(self.file_hash[unit.uri], *sorted(deps.values()))
         digests = [artifact_digest(a, content) for a in loaded.artifacts]
         self.digests.update(zip(map(id, loaded.artifacts), digests))
-        if None in digests or any(f.engine == "idp-scan" and f.rule_id != "IDP001" for f in loaded.findings):
-            return  # not encodable, or a failure other than a parse error (which may be transient)
+        if None in digests or not finished:
+            return  # not encodable, or the loader crashed (perhaps for a passing reason)
         self.cache.put(self._load_key(unit), {"loaded": loaded, "digests": digests, "dependencies": deps})
 
     def _store_engine(self, result: UnitResult) -> None:
-        if result.unit.engine in self.whole_run or any(f.engine == "idp-scan" for f in result.findings):
+        if result.unit.engine in self.whole_run or any(_is_failure(f) for f in result.findings):
             return  # cross-file results are not per file; a failure may be transient: never cached
         per_artifact = split_by_artifact(result.findings, result.unit.items)
         if per_artifact is None:
@@ -333,6 +355,11 @@ def is_cross_file(engine: Engine) -> bool:
     sees all its artifacts in one unit once every load is over (never split), and is never
     cached per file."""
     return bool(getattr(engine, "cross_file", False))
+
+
+def _is_failure(finding: Finding) -> bool:
+    """An engine or rule that failed (not a note such as "value could not be evaluated")."""
+    return finding.engine == "idp-scan" and finding.severity is Severity.ERROR
 
 
 def chunk_size(count: int, jobs: int, max_size: int = 64) -> int:
@@ -360,7 +387,7 @@ def _performer(engines: Sequence[Engine]) -> Callable[[WorkUnit], UnitResult]:
 
     def perform(unit: WorkUnit) -> UnitResult:
         if unit.engine == LOAD:
-            return UnitResult(unit=unit, parts=tuple(load_unit(item) for item in unit.items))
+            return UnitResult(unit=unit, parts=tuple(_checked_load(item) for item in unit.items))
         return UnitResult(unit=unit, findings=tuple(run_engine(by_name[unit.engine], unit.items)))
 
     return perform
