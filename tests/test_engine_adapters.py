@@ -63,9 +63,14 @@ def test_as_of_date_makes_date_dependent_rules_reproducible(tmp_path, day, expec
     engine = CfnLintEngine(regions=["eu-west-1"], as_of_date=day)
     found = {f.rule_id for f in engine.scan([artifact(tmp_path, "lambda.yaml", LAMBDA)])}
     assert found & {"W2531", "E2531", "E2533"} == expected
-    # The patch is undone: without an as-of date the rules see today again.
-    today = {f.rule_id for f in CfnLintEngine(regions=["eu-west-1"]).scan([artifact(tmp_path, "lambda.yaml", LAMBDA)])}
-    assert today & set(cfn_lint.DATE_RULES) == ({"E2533"} if datetime.date.today() >= datetime.date(2026, 7, 1) else today & {"W2531", "E2531"})
+
+
+def test_without_an_as_of_date_the_rules_judge_by_today(tmp_path, cfn_lint_engine):
+    with cfn_lint.as_of(datetime.date(2020, 1, 1), cfn_lint_engine._runner()[1]):
+        pass  # patched and restored: the engine below must see today again
+    found = {f.rule_id for f in cfn_lint_engine.scan([artifact(tmp_path, "lambda.yaml", LAMBDA)])}
+    expected = {"E2533"} if datetime.date.today() >= datetime.date(2026, 7, 1) else found & {"W2531", "E2531"}
+    assert found & set(cfn_lint.DATE_RULES) == expected
 
 
 def test_placeholder_availability_zones_are_no_finding_for_cdk_out(tmp_path, cfn_lint_engine):
