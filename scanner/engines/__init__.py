@@ -21,6 +21,7 @@ BUILTIN_ENGINES: dict[str, str] = {
     "checkov": "scanner.engines.checkov_engine:create",
     "cfn-lint": "scanner.engines.cfn_lint:create",
     "schema": "scanner.engines.schema:create",
+    "cdk-validation": "scanner.engines.cdk_validation:create",
 }
 
 
