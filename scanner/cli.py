@@ -257,7 +257,12 @@ def _catalogue_metas(config_path: Path | None, engines: str | None) -> dict[str,
     cli_values = {"engines": [e.strip() for e in engines.split(",")] if engines else ["native"]}
     settings = _settings([Path(".")], config_path, cli_values)
     try:
-        return catalogue(create_engines(settings))
+        selected = create_engines(settings)
+        for engine in selected:  # listing rules is the point here: load the engines that list lazily
+            prepare = getattr(engine, "prepare", None)
+            if callable(prepare):
+                prepare()
+        return catalogue(selected)
     except (EngineError, CatalogueError) as exc:
         raise click.UsageError(str(exc)) from exc
 

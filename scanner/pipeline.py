@@ -105,6 +105,7 @@ def run(settings: Settings, progress: Progress = _quiet, in_process: bool = Fals
     timings["budget"] = settings.budget
     timings["jobs"] = float(settings.jobs or default_jobs())
 
+    prepare_reporting(engines, findings)
     overrides: dict[str, str] = settings.options.get("severity", {})
     rules = _with_severity_overrides(catalogue(engines), overrides)
     selected = [
@@ -339,6 +340,16 @@ def _run_cross_file(engine: Engine, execution: Execution, deadline: float) -> No
 def chunk_size(count: int, jobs: int, max_size: int = 64) -> int:
     """About four chunks per worker, so that work balances, and never huge ones."""
     return max(1, min(max_size, -(-count // (jobs * 4))))
+
+
+def prepare_reporting(engines: Sequence[Engine], findings: Sequence[Finding]) -> None:
+    """Engines that list their rules only once loaded (checkov, cfn-lint) load now if they
+    reported anything (from workers or the cache), so every finding's rule is in the catalogue."""
+    reported = {f.engine for f in findings}
+    for engine in engines:
+        prepare = getattr(engine, "prepare", None)
+        if engine.name in reported and callable(prepare):
+            prepare()
 
 
 def _prepare(units: Sequence[Unit], engines: Sequence[Engine]) -> None:
