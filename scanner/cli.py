@@ -257,12 +257,7 @@ def _catalogue_metas(config_path: Path | None, engines: str | None) -> dict[str,
     cli_values = {"engines": [e.strip() for e in engines.split(",")] if engines else ["native"]}
     settings = _settings([Path(".")], config_path, cli_values)
     try:
-        selected = create_engines(settings)
-        for engine in selected:  # listing rules is the point here: load the engines that list lazily
-            prepare = getattr(engine, "prepare", None)
-            if callable(prepare):
-                prepare()
-        return catalogue(selected)
+        return catalogue(create_engines(settings))
     except (EngineError, CatalogueError) as exc:
         raise click.UsageError(str(exc)) from exc
 

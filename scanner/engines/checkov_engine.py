@@ -181,18 +181,14 @@ class CheckovEngine:
 
     def __init__(self, time_limit_per_file: float | None = 60.0) -> None:
         self._limit = time_limit_per_file
-        self._prepared = False
 
     def rules(self) -> Sequence[RuleMeta]:
-        """Every check checkov runs for us, once prepared; before that none, because listing
-        them imports checkov, which a run with nothing for checkov must not pay for."""
-        if not self._prepared:
-            return []
+        """Every check checkov runs for us (imports checkov: the pipeline asks only when an
+        artifact for checkov exists, and caches the list)."""
         return [rule_meta(check_id, check.name, _categories(check), check_url(check)) for check_id, check in sorted(bundled_checks().items())]
 
     def prepare(self) -> None:
         """Import checkov and register its checks once, before the worker processes fork."""
-        self._prepared = True
         bundled_checks()
         for kind in FRAMEWORKS:
             _runner_class(kind)
