@@ -55,17 +55,38 @@ def cfn_lint_engine() -> CfnLintEngine:
     return CfnLintEngine(regions=["eu-west-1"])
 
 
-@pytest.mark.parametrize(
-    ("day", "expected"),
-    [(datetime.date(2025, 1, 1), set()), (datetime.date(2026, 1, 1), {"W2531"}), (datetime.date(2026, 6, 15), {"E2531"}), (datetime.date(2026, 8, 1), {"E2533"})],
-)
-def test_as_of_date_makes_date_dependent_rules_reproducible(tmp_path, day, expected):
-    engine = CfnLintEngine(regions=["eu-west-1"], as_of_date=day)
-    found = {f.rule_id for f in engine.scan([artifact(tmp_path, "lambda.yaml", LAMBDA)])}
-    assert found & {"W2531", "E2531", "E2533"} == expected
-    # The patch is undone: without an as-of date the rules see today again.
-    today = {f.rule_id for f in CfnLintEngine(regions=["eu-west-1"]).scan([artifact(tmp_path, "lambda.yaml", LAMBDA)])}
-    assert today & set(cfn_lint.DATE_RULES) == ({"E2533"} if datetime.date.today() >= datetime.date(2026, 7, 1) else today & {"W2531", "E2531"})
+def python39_lifecycle() -> dict[str, datetime.date]:
+    """cfn-lint's own dates for the runtime (they move between cfn-lint releases)."""
+    from cfnlint.data import AdditionalSpecs
+    from cfnlint.helpers import load_resource
+
+    dates = load_resource(AdditionalSpecs, "LmbdRuntimeLifecycle.json")["python3.9"]
+    return {k: datetime.date.fromisoformat(dates[k]) for k in ("deprecated", "create-block", "update-block")}
+
+
+def expected_on(day: datetime.date) -> set[str]:
+    life = python39_lifecycle()
+    if day >= life["update-block"]:
+        return {"E2533"}
+    if day >= life["create-block"]:
+        return {"E2531"}
+    return {"W2531"} if day >= life["deprecated"] else set()
+
+
+@pytest.mark.parametrize("moment", ["deprecated", "create-block", "update-block"])
+def test_as_of_date_makes_date_dependent_rules_reproducible(tmp_path, moment):
+    day = python39_lifecycle()[moment]
+    for as_of in (day - datetime.timedelta(days=1), day):
+        engine = CfnLintEngine(regions=["eu-west-1"], as_of_date=as_of)
+        found = {f.rule_id for f in engine.scan([artifact(tmp_path, "lambda.yaml", LAMBDA)])}
+        assert found & set(cfn_lint.DATE_RULES) == expected_on(as_of), as_of
+
+
+def test_without_an_as_of_date_the_rules_judge_by_today(tmp_path, cfn_lint_engine):
+    with cfn_lint.as_of(datetime.date(2020, 1, 1), cfn_lint_engine._runner()[1]):
+        pass  # patched and restored: the engine below must see today again
+    found = {f.rule_id for f in cfn_lint_engine.scan([artifact(tmp_path, "lambda.yaml", LAMBDA)])}
+    assert found & set(cfn_lint.DATE_RULES) == expected_on(datetime.date.today())
 
 
 def test_placeholder_availability_zones_are_no_finding_for_cdk_out(tmp_path, cfn_lint_engine):

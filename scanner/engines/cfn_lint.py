@@ -81,6 +81,7 @@ class CfnLintEngine:
         self._warm: Any = None  # (config, rules), built on the first scan in this process
 
     def rules(self) -> Sequence[RuleMeta]:
+        """cfn-lint's rules (loads them: the pipeline asks only when a template exists)."""
         _, rules = self._runner()
         return [rule_meta(rule) for _, rule in sorted(rules.data.items())]
 

@@ -183,7 +183,8 @@ class CheckovEngine:
         self._limit = time_limit_per_file
 
     def rules(self) -> Sequence[RuleMeta]:
-        """Every check of the frameworks checkov runs for us (imports checkov)."""
+        """Every check checkov runs for us (imports checkov: the pipeline asks only when an
+        artifact for checkov exists, and caches the list)."""
         return [rule_meta(check_id, check.name, _categories(check), check_url(check)) for check_id, check in sorted(bundled_checks().items())]
 
     def prepare(self) -> None:
