@@ -152,7 +152,7 @@ def _run(settings: Settings, debug: bool) -> ScanResult:
 
 @cli.group()
 def rules() -> None:
-    """The rule catalogue: list rules, show one."""
+    """The rule catalogue: list rules, show one, test a rule directory's fixtures."""
 
 
 def _catalogue_metas(config_path: Path | None, engines: str | None) -> dict[str, Any]:
@@ -196,6 +196,41 @@ def show_rule(rule_id: str, config_path: Path | None, engines: str | None) -> No
     if meta.tags:
         click.echo(f"Tags: {', '.join(meta.tags)}\n")
     click.echo(meta.help_markdown)
+
+
+@rules.command("test")
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+@click.option("--fixtures", "fixtures", type=click.Path(path_type=Path),
+              help="Fixture root holding <RULE-ID>/fail* and pass* (default: DIRECTORY/fixtures; fixtures/rules for the bundled pack).")
+@click.option("--rule", "only", multiple=True, help="Only this rule id (repeatable).")
+@click.option("--verbose", "-v", is_flag=True, help="Also print the findings of each fixture.")
+def test_rules(directory: Path | None, fixtures: Path | None, only: tuple[str, ...], verbose: bool) -> None:
+    """Run the fixtures of the rules in DIRECTORY (default: the bundled pack) and report what passed."""
+    from scanner.catalogue import bundled_entries, directory_entries
+    from scanner.ruletest import describe, run_rule_tests
+
+    try:
+        entries = directory_entries(directory) if directory else bundled_entries()
+    except CatalogueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    root = fixtures or (directory / "fixtures" if directory else Path("fixtures/rules"))
+    if not root.is_dir():
+        raise click.UsageError(f"fixture directory {root} does not exist (give --fixtures)")
+    rule_ids = [e.rule.id for e in entries if not only or e.rule.id in only]
+    if not rule_ids:
+        raise click.UsageError("no rules to test" + (f" matching {', '.join(only)}" if only else ""))
+    results, incomplete = run_rule_tests(rule_ids, root, (directory,) if directory else ())
+    for result in results:
+        click.echo(describe(result))
+        if verbose:
+            for finding in result.findings:
+                click.echo(f"          line {finding.location.start_line}: {finding.message}")
+    for rule_id in incomplete:
+        click.echo(f"FAILED  {rule_id:<16} needs both a fail* and a pass* fixture in {root / rule_id}")
+    failed = sum(r.status == "failed" for r in results) + len(incomplete)
+    skipped = sum(r.status == "skipped" for r in results)
+    click.echo(f"\n{len(rule_ids)} rule(s): {sum(r.status == 'ok' for r in results)} fixture(s) passed, {failed} failed, {skipped} skipped")
+    raise SystemExit(int(ExitCode.BLOCKED if failed else ExitCode.OK))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
