@@ -2,8 +2,9 @@
 
 Terraform resources follow the `Resource` convention (type `aws_...`, nested blocks as lists
 of mappings). What an input knows beyond a resource comes through `artifact.context`:
-`stack_tags` (CDK stack tags from the manifest), `default_tags` (the Terraform provider's
-`default_tags`), `region` (a CDK stack's or a Terraform provider's region).
+`stack_tags` (CDK stack tags from the manifest), `providers` (Terraform provider blocks with
+their `region` and `default_tags`), `region` or `environment` (a CDK stack's region or
+`aws://account/region`).
 """
 
 from __future__ import annotations
@@ -55,11 +56,19 @@ def tags_of(resource: Resource, ctx: RuleContext) -> dict[str, Any] | None:
     raw = resource.properties.get(own_key)
     if raw is not None and ctx.resolve(raw) is UNKNOWN:
         return None
-    inherited = ctx.artifact.context.get("default_tags" if is_terraform(resource) else "stack_tags") or {}
+    inherited = default_tags(ctx) if is_terraform(resource) else ctx.artifact.context.get("stack_tags") or {}
     tags = {**_tag_pairs(inherited, ctx), **_tag_pairs(raw, ctx)}
     if is_terraform(resource):
         tags.update(_tag_pairs(resource.properties.get("tags_all"), ctx))
     return tags
+
+
+def default_tags(ctx: RuleContext) -> Any:
+    """The `default_tags` of the root module's default (unaliased) AWS provider."""
+    for provider in ctx.artifact.context.get("providers", ()) or ():
+        if isinstance(provider, Mapping) and provider.get("name") == "aws" and not provider.get("alias") and not provider.get("module"):
+            return provider.get("default_tags") or {}
+    return {}
 
 
 def folded(tags: Mapping[str, Any]) -> dict[str, Any]:

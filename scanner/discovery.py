@@ -66,6 +66,10 @@ def discover(paths: Sequence[Path], root: Path, kinds: Sequence[InputKind]) -> t
             return
         for kind in kinds:
             if kind.claims_file is not None and kind.claims_file(path, head):
+                if kind.per_directory:  # the file's directory is the unit (a Terraform module)
+                    if resolved.parent not in units:
+                        units[resolved.parent] = Unit(kind.name, path.parent, repo_relative(path.parent, root))
+                    return
                 units[resolved] = Unit(kind.name, path, repo_relative(path, root))
                 return
 
@@ -90,4 +94,9 @@ def discover(paths: Sequence[Path], root: Path, kinds: Sequence[InputKind]) -> t
                 continue
             for name in files:
                 offer_file(directory / name)
-    return sorted(units.values(), key=lambda u: u.uri), findings
+    kept = list(units.values())
+    for kind in kinds:
+        if kind.prune is not None:
+            own = [u for u in kept if u.kind == kind.name]
+            kept = [u for u in kept if u.kind != kind.name] + kind.prune(own)
+    return sorted(kept, key=lambda u: u.uri), findings

@@ -58,6 +58,38 @@ _FAILURES: dict[str, tuple[Severity, str, str]] = {
         "default, an import, an unknown Terraform variable). The rule neither passed nor "
         "failed the resource on it.",
     ),
+    "IDP050": (
+        Severity.ERROR,
+        "Terraform local module not found",
+        "A module block names a local directory (`source = \"./modules/x\"`) that does not exist "
+        "in the repository (or the modules nest more than 16 deep), so the module's resources "
+        "were not checked. `terraform init` fails on the same configuration.\n\n**Fix:** correct "
+        "the `source` path, or commit the module.",
+    ),
+    "IDP051": (
+        Severity.NOTE,
+        "Terraform variable has no value",
+        "A root module variable has no default and no value in `terraform.tfvars` or "
+        "`*.auto.tfvars`, so every value that depends on it is unknown to the scan: rules neither "
+        "pass nor fail a resource on it. A plan JSON scan sees the real value.\n\n**Fix:** if the "
+        "value matters for compliance, give the variable a default or a tfvars entry, or scan the "
+        "plan (`terraform show -json plan.out > plan.json`).",
+    ),
+    "IDP052": (
+        Severity.NOTE,
+        "Remote Terraform module not checked",
+        "A module comes from a registry, Git or another remote source. idp-scan never downloads "
+        "code, so the module's resources were not checked from HCL.\n\n**Fix:** scan the plan "
+        "JSON (`terraform show -json plan.out > plan.json`), which contains every module's "
+        "resources.",
+    ),
+    "IDP053": (
+        Severity.NOTE,
+        "Terraform count or for_each not evaluated",
+        "The `count` or `for_each` of a resource, module or dynamic block depends on values only "
+        "known at apply time, so its instances were not checked from HCL (none was passed or "
+        "failed).\n\n**Fix:** scan the plan JSON, where every instance is known.",
+    ),
 }
 
 

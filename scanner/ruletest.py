@@ -3,8 +3,9 @@
 Fixtures of a rule live in `<fixtures>/<RULE-ID>/`: every `fail*` file must produce findings of
 that rule on exactly the resources whose names contain `fail` (any case), every `pass*` file
 none. A `.idp-scan.yaml` in that directory is the configuration the fixtures are scanned with
-(an allow-list, a fixed date). A fixture no input reads (Terraform before its input is
-installed) is reported as skipped; a fixture that cannot be parsed fails.
+(an allow-list, a fixed date). A Terraform fixture is a module directory (`fail-terraform/`);
+every instance of a counted resource counts as that resource. A fixture no input reads is
+reported as skipped; a fixture that cannot be parsed fails.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Sequence
 
-from scanner.model import Finding
+from scanner.model import Finding, Severity
+from scanner.terraform_helpers import base_address
 
 _TF_BLOCK = re.compile(r'^\s*(resource|data)\s+"([^"]+)"\s+"([^"]+)"|^\s*module\s+"([^"]+)"', re.MULTILINE)
 
@@ -40,14 +42,16 @@ class FixtureResult:
 
 
 def resource_names(path: Path) -> set[str]:
-    """Names of the resources a fixture declares: logical ids, or Terraform addresses."""
-    text = path.read_text(encoding="utf-8")
-    if path.suffix == ".tf":
+    """Names of the resources a fixture declares: logical ids, or Terraform addresses
+    (a Terraform fixture is a module directory, `fail-terraform/`)."""
+    if path.is_dir():
         names = set()
-        for match in _TF_BLOCK.finditer(text):
-            kind, type_, name, module = match.groups()
-            names.add(f"module.{module}" if module else f"{'data.' if kind == 'data' else ''}{type_}.{name}")
+        for tf in sorted(path.glob("*.tf")):
+            for match in _TF_BLOCK.finditer(tf.read_text(encoding="utf-8")):
+                kind, type_, name, module = match.groups()
+                names.add(f"module.{module}" if module else f"{'data.' if kind == 'data' else ''}{type_}.{name}")
         return names
+    text = path.read_text(encoding="utf-8")
     import yaml
 
     class Loader(yaml.SafeLoader):
@@ -71,7 +75,7 @@ def fixture_files(fixtures: Path, rule_id: str) -> list[tuple[str, Path]]:
         (outcome, path)
         for outcome in ("fail", "pass")
         for path in sorted(directory.glob(f"{outcome}*"))
-        if path.is_file()
+        if path.is_file() or any(path.glob("*.tf"))
     ]
 
 
@@ -85,8 +89,13 @@ def run_fixture(rule_id: str, outcome: str, path: Path, rule_dirs: Sequence[Path
     if not result.scanned and not result.findings:
         return FixtureResult(rule_id, path, outcome, "skipped", problems=("no installed input reads this file",))
     ours = [f for f in result.findings if f.rule_id == rule_id]
-    failures = tuple(f"{f.rule_id} at line {f.location.start_line}: {f.message}" for f in result.findings if f.engine == "idp-scan")
-    found = frozenset(f.resource.name if f.resource else f.location.uri for f in ours)
+    # The scanner's own errors (a parse failure) spoil a fixture; its notes (a remote module) do not.
+    failures = tuple(
+        f"{f.rule_id} at line {f.location.start_line}: {f.message}"
+        for f in result.findings
+        if f.engine == "idp-scan" and f.severity is Severity.ERROR
+    )
+    found = frozenset(base_address(f.resource.name) if f.resource else f.location.uri for f in ours)
     expected = frozenset(expected_failures(path)) if outcome == "fail" else frozenset()
     problems = list(failures)
     if outcome == "fail" and not expected:

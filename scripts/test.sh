@@ -9,7 +9,7 @@ python3 -m venv .venv
 
 # Microsoft's SARIF validator (GitHub's rules), from npm; its binary ships without the x bit.
 if command -v npm >/dev/null 2>&1; then
-  npm install --no-audit --no-fund --silent >/dev/null
+  npm install --no-audit --no-fund --no-package-lock --silent >/dev/null
   chmod +x node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool 2>/dev/null || true
 fi
 

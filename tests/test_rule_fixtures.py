@@ -1,9 +1,9 @@
 """Every bundled rule has metadata and failing and passing fixtures whose resource names say the outcome.
 
 In `fixtures/rules/<RULE-ID>/`, `fail*` must produce findings of that rule on exactly the
-resources whose names contain `Fail` (any case), and `pass*` none at all; the harness behind
-`idp-scan rules test` (scanner/ruletest.py) runs them. A fixture no installed input reads
-(`.tf` before the Terraform input exists) is skipped with its reason.
+resources whose names contain `Fail` (any case: `ssh_from_world_fail` in Terraform), and `pass*`
+none at all; the harness behind `idp-scan rules test` (scanner/ruletest.py) runs them. A
+Terraform fixture is a module directory (`fail-terraform/`, `pass-terraform/`).
 """
 
 from __future__ import annotations
@@ -32,16 +32,16 @@ def test_rule_has_metadata(rule_id):
 
 
 @pytest.mark.parametrize("rule_id", RULE_IDS)
-def test_rule_has_pass_and_fail_fixtures(rule_id):
-    outcomes = {outcome for outcome, _ in fixture_files(FIXTURES / "rules", rule_id)}
-    assert outcomes == {"fail", "pass"}
+def test_rule_has_pass_and_fail_fixtures_per_format(rule_id):
+    names = {path.name for _, path in fixture_files(FIXTURES / "rules", rule_id)}
+    assert {"fail-terraform", "pass-terraform"} <= names, "every rule reads Terraform"
+    if rule_id != "IDP-TF-001":  # Terraform only
+        assert {"fail.yaml", "pass.yaml"} <= names, "every rule reads CloudFormation"
 
 
 @pytest.mark.parametrize("rule_id, outcome, path", FIXTURE_CASES, ids=[f"{r}/{p.name}" for r, _, p in FIXTURE_CASES])
 def test_fixture_fails_exactly_the_named_resources(rule_id, outcome, path):
     result = run_fixture(rule_id, outcome, path, ())
-    if result.status == "skipped":
-        pytest.skip(f"{path.name}: {'; '.join(result.problems)}")
     assert (result.status, result.problems) == ("ok", ()), (result.missing, result.unexpected, result.problems)
     assert (outcome == "fail") == bool(result.found)
 
@@ -49,9 +49,7 @@ def test_fixture_fails_exactly_the_named_resources(rule_id, outcome, path):
 @pytest.mark.parametrize("rule_id", RULE_IDS)
 def test_exit_code_follows_severity(rule_id, scan):
     """A failing fixture blocks exactly when its rule is an error (hygiene rules warn)."""
-    path = next(p for o, p in fixture_files(FIXTURES / "rules", rule_id) if o == "fail" and p.suffix != ".tf") if rule_id != "IDP-TF-001" else None
-    if path is None:
-        pytest.skip("Terraform-only rule: no CloudFormation fixture")
+    path = next(p for o, p in fixture_files(FIXTURES / "rules", rule_id) if o == "fail")
     code, report = scan(path, "--engines", "native", "--select", rule_id)
     blocking = CATALOGUE[rule_id].rule.meta().severity is Severity.ERROR
     assert finding_set(report) and code == (1 if blocking else 0)

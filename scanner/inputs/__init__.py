@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from scanner.failures import failure
-from scanner.inputs import cfn
+from scanner.inputs import cfn, terraform, tfplan
 from scanner.model import Artifact, Finding, Location, Resource
 
 MAX_SNIFF_BYTES = 64 * 1024
@@ -35,11 +35,17 @@ class Loaded:
 
 @dataclass(frozen=True)
 class InputKind:
+    """`per_directory`: a claimed file stands for its whole directory (one unit per directory).
+    `prune`: once discovery is done, the kind may drop some of its own units (a Terraform
+    module that another scanned module calls is checked through its caller)."""
+
     name: str
     load: Callable[[Unit], Loaded]
     claims_file: Callable[[Path, str], bool] | None = None
     claims_dir: Callable[[Path], bool] | None = None
     resources: Callable[[Artifact], Iterator[Resource]] = field(default=lambda _a: iter(()))
+    per_directory: bool = False
+    prune: Callable[[list[Unit]], list[Unit]] | None = None
 
 
 def read_text(path: Path) -> str:
@@ -66,8 +72,40 @@ def _load_cfn(unit: Unit) -> Loaded:
 def input_kinds() -> tuple[InputKind, ...]:
     """The bundled input kinds, most specific first."""
     return (
+        InputKind(name=tfplan.KIND, load=_load_tfplan, claims_file=tfplan.claims_file, resources=tfplan.resources),
         InputKind(name=cfn.KIND, load=_load_cfn, claims_file=_claims_cfn, resources=cfn.resources),
+        InputKind(
+            name=terraform.KIND,
+            load=_load_terraform,
+            claims_file=_claims_terraform,
+            resources=terraform.resources,
+            per_directory=True,
+            prune=_prune_terraform,
+        ),
     )
+
+
+def _load_tfplan(unit: Unit) -> Loaded:
+    artifact, findings = tfplan.load_file(unit.path, unit.uri)
+    return Loaded(artifacts=(artifact,) if artifact else (), findings=tuple(findings))
+
+
+def _claims_terraform(path: Path, _head: str) -> bool:
+    return path.suffix == terraform.SUFFIX
+
+
+def _load_terraform(unit: Unit) -> Loaded:
+    artifact, findings = terraform.load_directory(unit.path, unit.uri)
+    return Loaded(artifacts=(artifact,) if artifact else (), findings=tuple(findings))
+
+
+def _prune_terraform(units: list[Unit]) -> list[Unit]:
+    """Drop module directories that another scanned module calls: they are evaluated there,
+    with their caller's inputs, and would otherwise be reported twice under two addresses."""
+    called: set[Path] = set()
+    for unit in units:
+        called |= terraform.local_module_calls(unit.path) - {unit.path.resolve()}
+    return [u for u in units if u.path.resolve() not in called]
 
 
 def resources_of(artifact: Artifact) -> Iterator[Resource]:
