@@ -32,7 +32,7 @@ def registry_of(repository: str) -> str:
 def approved(repository: str, registries: list[str]) -> bool:
     """An entry approves a registry host (`123.dkr.ecr.eu-west-1.amazonaws.com`), a prefix (`ghcr.io/acme/`), or `*`."""
     for entry in registries:
-        if entry == "*" or repository.startswith(entry if entry.endswith("/") else entry + "/"):
+        if entry == "*" or entry == registry_of(repository) or repository.startswith(entry if entry.endswith("/") else entry + "/"):
             return True
         if "*" in entry and re.fullmatch(re.escape(entry).replace(r"\*", "[^/]*"), registry_of(repository)):
             return True

@@ -85,11 +85,49 @@ PACK = {
     ("IDP-OBS-001", f"{R}/IDP-OBS-001/fail.yaml", 21, "TaskWithoutCollectorFail"),
 }
 
+# The pack's Terraform fixtures (module directories).
+PACK_TERRAFORM = {
+    ("IDP-NET-002", f"{R}/IDP-NET-002/fail-terraform/main.tf", 7, "aws_security_group.postgres_fail"),
+    ("IDP-NET-002", f"{R}/IDP-NET-002/fail-terraform/main.tf", 17, "aws_security_group_rule.all_traffic_fail"),
+    ("IDP-NET-002", f"{R}/IDP-NET-002/fail-terraform/main.tf", 25, "aws_vpc_security_group_ingress_rule.redis_range_fail"),
+    ("IDP-IAM-002", f"{R}/IDP-IAM-002/fail-terraform/main.tf", 1, "aws_iam_user.deployer_fail"),
+    ("IDP-IAM-002", f"{R}/IDP-IAM-002/fail-terraform/main.tf", 5, "aws_iam_access_key.deployer_key_fail"),
+    ("IDP-IAM-002", f"{R}/IDP-IAM-002/fail-terraform/main.tf", 9, "aws_iam_user_login_profile.console_fail"),
+    ("IDP-DATA-003", f"{R}/IDP-DATA-003/fail-terraform/main.tf", 5, "aws_db_instance.public_fail"),
+    ("IDP-DATA-003", f"{R}/IDP-DATA-003/fail-terraform/main.tf", 12, "aws_rds_cluster_instance.aurora_public_fail"),
+    ("IDP-DATA-004", f"{R}/IDP-DATA-004/fail-terraform/main.tf", 7, "aws_lambda_function.password_fail"),
+    ("IDP-DATA-004", f"{R}/IDP-DATA-004/fail-terraform/main.tf", 16, "aws_ecs_task_definition.api_key_fail"),
+    ("IDP-ECS-002", f"{R}/IDP-ECS-002/fail-terraform/main.tf", 3, "aws_ecs_task_definition.no_logs_fail"),
+    ("IDP-ECS-003", f"{R}/IDP-ECS-003/fail-terraform/main.tf", 3, "aws_ecs_task_definition.latest_fail"),
+    ("IDP-ECS-003", f"{R}/IDP-ECS-003/fail-terraform/main.tf", 10, "aws_ecs_task_definition.untagged_fail"),
+    ("IDP-ELB-001", f"{R}/IDP-ELB-001/fail-terraform/main.tf", 1, "aws_lb_target_group.default_path_fail"),
+    ("IDP-ELB-001", f"{R}/IDP-ELB-001/fail-terraform/main.tf", 13, "aws_lb_target_group.flappy_fail"),
+    ("IDP-LAMBDA-001", f"{R}/IDP-LAMBDA-001/fail-terraform/main.tf", 3, "aws_lambda_function.python37_fail"),
+    ("IDP-TAG-001", f"{R}/IDP-TAG-001/fail-terraform/main.tf", 8, "aws_s3_bucket.no_cost_center_fail"),
+    ("IDP-TAG-001", f"{R}/IDP-TAG-001/fail-terraform/main.tf", 14, "aws_sqs_queue.empty_cost_center_fail"),
+    ("IDP-TTL-001", f"{R}/IDP-TTL-001/fail-terraform/main.tf", 3, "aws_sqs_queue.no_expiry_fail"),
+    ("IDP-TTL-001", f"{R}/IDP-TTL-001/fail-terraform/main.tf", 8, "aws_sqs_queue.past_expiry_fail"),
+    ("IDP-LOG-001", f"{R}/IDP-LOG-001/fail-terraform/main.tf", 1, "aws_cloudwatch_log_group.forever_fail"),
+    ("IDP-LOG-001", f"{R}/IDP-LOG-001/fail-terraform/main.tf", 7, "aws_cloudwatch_log_group.explicit_zero_fail"),
+    ("IDP-REGION-001", f"{R}/IDP-REGION-001/fail-terraform/main.tf", 5, "aws_dynamodb_table.replica_fail"),
+    ("IDP-REGION-001", f"{R}/IDP-REGION-001/fail-terraform/main.tf", 11, "aws_s3_bucket.region_argument_fail"),
+    ("IDP-OBS-001", f"{R}/IDP-OBS-001/fail-terraform/main.tf", 1, "aws_lambda_function.untraced_fail"),
+    ("IDP-TF-001", f"{R}/IDP-TF-001/fail-terraform/main.tf", 2, "module.vpc_fail"),
+    ("IDP-TF-001", f"{R}/IDP-TF-001/fail-terraform/main.tf", 6, "module.branch_ref_fail"),
+    ("IDP-TF-001", f"{R}/IDP-TF-001/fail-terraform/main.tf", 10, "module.no_ref_fail"),
+}
+
 
 @pytest.mark.parametrize("rule_id", sorted({e[0] for e in PACK}))
 def test_pack_rules_report_exact_lines(rule_id, scan):
     _, report = scan(FIXTURES / "rules" / rule_id / "fail.yaml", "--engines", "native", "--select", rule_id)
     assert finding_set(report) == {e for e in PACK if e[0] == rule_id}
+
+
+@pytest.mark.parametrize("rule_id", sorted({e[0] for e in PACK_TERRAFORM}))
+def test_pack_rules_report_exact_terraform_lines(rule_id, scan):
+    _, report = scan(FIXTURES / "rules" / rule_id / "fail-terraform", "--engines", "native", "--select", rule_id)
+    assert {f for f in finding_set(report) if f[0] == rule_id} == {e for e in PACK_TERRAFORM if e[0] == rule_id}
 
 
 def test_fn_if_branch_is_named_in_the_message(scan):
