@@ -6,7 +6,7 @@ from typing import Any, Iterator
 from scanner.model import Resource, Severity
 from scanner.rule import UNKNOWN, Rule, RuleContext, Violation
 
-from .common import option, tag_path, tags_of, taggable
+from .common import TAGGABLE, option, tag_path, tags_of, taggable
 
 ENVIRONMENT_TAG = "environment"
 PREVIEW_VALUES = ("preview", "ephemeral")
@@ -76,7 +76,7 @@ class PreviewEnvironmentTtl(Rule):
     id = "IDP-TTL-001"
     severity = Severity.ERROR
     security_severity = 3.0
-    resource_types = ()
+    resource_types = TAGGABLE  # and any resource that sets Tags itself (see applies_to)
     tags = ("finops", "lifecycle", "paved-road")
     aliases = ()  # no checkov equivalent
 

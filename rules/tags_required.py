@@ -5,7 +5,7 @@ from typing import Iterator
 from scanner.model import Resource, Severity
 from scanner.rule import UNKNOWN, Rule, RuleContext, Violation
 
-from .common import option, tag_path, tags_of, taggable
+from .common import TAGGABLE, option, tag_path, tags_of, taggable
 
 DEFAULT_REQUIRED = ("owner", "cost-center")
 
@@ -41,7 +41,7 @@ class RequiredTags(Rule):
     id = "IDP-TAG-001"
     severity = Severity.WARNING
     security_severity = 2.0
-    resource_types = ()
+    resource_types = TAGGABLE  # and any resource that sets Tags itself (see applies_to)
     tags = ("finops", "tagging", "paved-road", "NIST-800-53-CM-8")
     aliases = ()  # checkov's tag checks (CKV_AWS_* per service) do not take an organisation's list
 

@@ -184,18 +184,61 @@ def list_rules(config_path: Path | None, engines: str | None, severity: str | No
 @click.argument("rule_id")
 @click.option("--config", "config_path", type=click.Path(path_type=Path))
 @click.option("--engines", help="Engines to look in (default: native).")
-def show_rule(rule_id: str, config_path: Path | None, engines: str | None) -> None:
-    """Show a rule's help: why it matters and how to fix it."""
+@click.option("--fixtures", "fixtures", type=click.Path(path_type=Path), default=Path("fixtures/rules"), show_default=True,
+              help="Where the rule's example fixtures are.")
+def show_rule(rule_id: str, config_path: Path | None, engines: str | None, fixtures: Path) -> None:
+    """Show a rule's help (why it matters, how to fix it), aliases, where it applies and its examples."""
     metas = _catalogue_metas(config_path, engines)
-    meta = metas.get(rule_id)
+    meta = metas.get(rule_id) or next((m for m in metas.values() if rule_id in m.aliases), None)
     if meta is None:
         raise click.UsageError(f"no rule {rule_id}")
     click.echo(f"{meta.id}  [{meta.severity.value}, engine {meta.engine}]\n{meta.title}\n")
     if meta.aliases:
         click.echo(f"Aliases: {', '.join(meta.aliases)}")
     if meta.tags:
-        click.echo(f"Tags: {', '.join(meta.tags)}\n")
+        click.echo(f"Tags: {', '.join(meta.tags)}")
+    for line in _native_details(meta.id, config_path, fixtures):
+        click.echo(line)
+    click.echo("")
     click.echo(meta.help_markdown)
+
+
+def _native_details(rule_id: str, config_path: Path | None, fixtures: Path) -> list[str]:
+    """Where a native rule applies, where it comes from, and its example fixtures."""
+    from scanner.catalogue import build_catalogue
+    from scanner.ruledocs import where_it_applies
+    from scanner.ruletest import fixture_files
+
+    settings = _settings([Path(".")], config_path, {"engines": ["native"]})
+    try:
+        entry = build_catalogue(settings.rule_dirs).get(rule_id)
+    except CatalogueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    if entry is None:
+        return []
+    lines = [f"Applies to ({fmt}): {', '.join(types)}" for fmt, types in where_it_applies(entry.rule).items()]
+    lines.append(f"Source: {entry.source}")
+    lines.extend(f"Example ({outcome}): {path}" for outcome, path in fixture_files(fixtures, rule_id))
+    return lines
+
+
+@rules.command("docs")
+@click.option("--output", "-o", type=click.Path(path_type=Path), help="Write to this file (default: standard output).")
+@click.option("--config", "config_path", type=click.Path(path_type=Path), help="Include the configured rule directories.")
+def rules_docs(output: Path | None, config_path: Path | None) -> None:
+    """Write the rule reference (markdown) generated from the catalogue."""
+    from scanner.catalogue import build_catalogue
+    from scanner.ruledocs import render
+
+    settings = _settings([Path(".")], config_path, {"engines": ["native"]})
+    try:
+        text = render(build_catalogue(settings.rule_dirs, with_packs=config_path is not None))
+    except CatalogueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
 
 
 @rules.command("test")

@@ -20,6 +20,10 @@ python3 -m venv "$wheel_venv"
 "$wheel_venv/bin/python" -m pip install -q .
 (cd "$wheel_venv" && "$wheel_venv/bin/idp-scan" rules list | grep -q '^IDP-NET-001 ') \
   || { echo "installed wheel does not list the bundled rules" >&2; exit 1; }
+# The README's worked example: an organisation's rule pack, installed by pip, found by entry point.
+"$wheel_venv/bin/python" -m pip install -q --no-deps ./examples/acme-rules
+(cd "$wheel_venv" && "$wheel_venv/bin/idp-scan" rules list | grep -q '^ACME-S3-001 ') \
+  || { echo "installed example rule pack is not listed" >&2; exit 1; }
 rm -rf "$wheel_venv"
 
 .venv/bin/python -m mypy
