@@ -45,9 +45,9 @@ class TerraformPinning(Rule):
     An unpinned module or provider changes under the configuration without a commit: the next
     `terraform init` on a CI runner pulls whatever was published last, so the plan reviewed
     in the pull request is not the plan applied. Registry modules need `version`; git modules
-    need `?ref=` naming a tag or a commit (a branch such as `main` is not a pin, which is
-    where this rule is stricter than checkov's CKV_TF_1/CKV_TF_2); local modules are pinned
-    by the repository itself. Every entry of `required_providers` needs a `version`
+    need `?ref=` naming a version tag or a commit (a branch such as `main` is not a pin; unlike
+    checkov's CKV_TF_1, a version tag is accepted); local modules are pinned by the repository
+    itself. Every entry of `required_providers` needs a `version`
     constraint. Terraform only; a hygiene rule, a warning by default.
 
     Terraform inputs present module calls as resources of type `module` (arguments `source`,
