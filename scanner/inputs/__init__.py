@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from scanner.failures import failure
-from scanner.inputs import cfn, terraform, tfplan
+from scanner.inputs import accounts, cfn, terraform, tfplan
 from scanner.model import Artifact, Finding, Location, Resource
 
 MAX_SNIFF_BYTES = 64 * 1024
@@ -44,6 +44,7 @@ class InputKind:
     claims_file: Callable[[Path, str], bool] | None = None
     claims_dir: Callable[[Path], bool] | None = None
     resources: Callable[[Artifact], Iterator[Resource]] = field(default=lambda _a: iter(()))
+    artifact_kinds: tuple[str, ...] = ()  # kinds of the artifacts it makes, when not just `name`
     per_directory: bool = False
     prune: Callable[[list[Unit]], list[Unit]] | None = None
 
@@ -69,6 +70,15 @@ def _load_cfn(unit: Unit) -> Loaded:
     return Loaded(artifacts=(artifact,) if artifact else (), findings=tuple(findings))
 
 
+def _load_accounts(unit: Unit) -> Loaded:
+    try:
+        text = read_text(unit.path)
+    except (OSError, UnicodeDecodeError) as exc:
+        return Loaded(findings=(failure("IDP070", f"Account file could not be read: {exc}", Location(unit.uri)),))
+    artifact, findings = accounts.load(unit.path, unit.uri, text)
+    return Loaded(artifacts=(artifact,) if artifact else (), findings=tuple(findings))
+
+
 def input_kinds() -> tuple[InputKind, ...]:
     """The bundled input kinds, most specific first."""
     return (
@@ -81,6 +91,13 @@ def input_kinds() -> tuple[InputKind, ...]:
             resources=terraform.resources,
             per_directory=True,
             prune=_prune_terraform,
+        ),
+        InputKind(
+            name=accounts.INPUT_KIND,
+            load=_load_accounts,
+            claims_file=accounts.claims_file,
+            resources=accounts.resources,
+            artifact_kinds=accounts.KINDS,
         ),
     )
 
@@ -110,6 +127,6 @@ def _prune_terraform(units: list[Unit]) -> list[Unit]:
 
 def resources_of(artifact: Artifact) -> Iterator[Resource]:
     for kind in input_kinds():
-        if kind.name == artifact.kind:
+        if artifact.kind in (kind.artifact_kinds or (kind.name,)):
             return kind.resources(artifact)
     return iter(())
