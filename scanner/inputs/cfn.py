@@ -44,6 +44,10 @@ def is_template(data: object) -> bool:
     )
 
 
+def prepare() -> None:
+    import cfnlint.decode  # noqa: F401 - warm the decoder before workers fork
+
+
 def load_text(text: str, path: Path, uri: str, context: Mapping[str, Any] | None = None) -> tuple[Artifact | None, list[Finding]]:
     """Decode a template; a decoding failure becomes an IDP001 finding at its line."""
     from cfnlint.decode import decode_str  # lazy: cfn-lint costs ~1 s to import
