@@ -4,8 +4,9 @@ from typing import Iterator
 
 from scanner.model import Resource, Severity
 from scanner.rule import Rule, RuleContext, Violation
+from scanner.terraform_helpers import is_terraform
 
-from .network import INGRESS_TYPES, describe, ingress_rules, opened, world_sources
+from .net_admin_ports import AdminPortsOpenToWorld, cfn_ingress_rules, exposed_ports, terraform_ingress_rules, world_source
 
 DATA_PORTS = {
     3306: "MySQL/Aurora",
@@ -54,15 +55,16 @@ class DataPortsOpenToWorld(Rule):
     id = "IDP-NET-002"
     severity = Severity.ERROR
     security_severity = 8.6
-    resource_types = INGRESS_TYPES
+    resource_types = AdminPortsOpenToWorld.resource_types
     tags = ("security", "network", "CIS-AWS-5.3", "NIST-800-53-SC-7")
     aliases = ()  # checkov has no database-port check; CKV_AWS_277 (all ports) is IDP-NET-001's concern
 
     def check(self, resource: Resource, ctx: RuleContext) -> Iterator[Violation]:
-        for ingress in ingress_rules(resource):
-            sources = world_sources(ingress, ctx)
-            ports = opened(ingress, ctx, DATA_PORTS) if sources else []
-            if ports:
-                path, cidr = sources[0]
-                what = "every database and cache port" if len(ports) == len(DATA_PORTS) else describe(ports, DATA_PORTS)
-                yield Violation(path, f"{resource.id.name} allows {what} from {cidr}.")
+        # The same ingress readers as IDP-NET-001: every form, ranges, protocol -1, IPv6.
+        rules = terraform_ingress_rules(resource) if is_terraform(resource) else cfn_ingress_rules(resource, ctx)
+        for rule in rules:
+            source = world_source(rule)
+            ports = exposed_ports(rule, DATA_PORTS) if source else []
+            if source and ports:
+                what = "every database and cache port" if len(ports) == len(DATA_PORTS) else ", ".join(ports)
+                yield Violation(source[0], f"{resource.id.name} allows {what} from {source[1]}.")
