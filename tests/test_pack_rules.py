@@ -174,3 +174,23 @@ def test_providers_need_version_constraints():
     block = {"required_providers": [{"aws": {"source": "hashicorp/aws"}, "random": {"source": "hashicorp/random", "version": "~> 3.6"}}]}
     assert check(TerraformPinning(), "terraform", block, kind="terraform") == ["R: provider aws has no version constraint."]
     assert check(TerraformPinning(), "terraform", {"required_providers": [{"aws": {"version": UNKNOWN}}]}, kind="terraform") == []
+
+
+@pytest.mark.parametrize("config, valid", [
+    ({"ttl": {"as_of": "2026-06-01"}}, True),
+    ({"ttl": {"as_of": "2026-06-01T12:00:00+02:00"}}, True),
+    ({"ttl": {"as_of": "next week"}}, False),
+    ({"lambda": {"runtimes_as_of": "2026-02-30"}}, False),
+    ({"images": {"approved_registries": ["ghcr.io/acme/"]}}, True),
+    ({"images": {"approved_registry": ["ghcr.io/acme/"]}}, False),
+    ({"health_checks": {"interval_seconds": {"max": 60}}}, True),
+    ({"health_checks": {"interval_seconds": {"maximum": 60}}}, False),
+])
+def test_pack_configuration_keys_are_validated(config, valid):
+    from scanner.settings import ConfigError, validate_config
+
+    if valid:
+        validate_config(config, "t")
+    else:
+        with pytest.raises(ConfigError):
+            validate_config(config, "t")
