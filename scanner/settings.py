@@ -22,7 +22,7 @@ import yaml
 from scanner.model import Severity
 
 CONFIG_NAMES = (".idp-scan.yaml", ".idp-scan.yml")
-DEFAULT_ENGINES = ("native", "checkov", "cfn-lint", "schema")
+DEFAULT_ENGINES = ("native", "checkov", "cfn-lint", "schema", "cdk-validation")
 DEFAULT_BUDGET = 180.0
 
 

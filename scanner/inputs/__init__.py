@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
 from scanner.failures import failure
-from scanner.inputs import accounts, cfn, terraform, tfplan
+from scanner.inputs import accounts, cdk, cfn, terraform, tfplan
 from scanner.model import Artifact, Finding, Location, Resource
 
 MAX_SNIFF_BYTES = 64 * 1024
@@ -77,6 +77,11 @@ def _load_cfn(unit: Unit) -> Loaded:
     return Loaded(artifacts=(artifact,) if artifact else (), findings=tuple(findings))
 
 
+def _load_cdk(unit: Unit) -> Loaded:
+    artifacts, findings = cdk.load_assembly(unit.path, unit.uri)
+    return Loaded(artifacts=tuple(artifacts), findings=tuple(findings))
+
+
 def _load_accounts(unit: Unit) -> Loaded:
     try:
         text = read_text(unit.path)
@@ -89,6 +94,7 @@ def _load_accounts(unit: Unit) -> Loaded:
 def input_kinds() -> tuple[InputKind, ...]:
     """The bundled input kinds, most specific first."""
     return (
+        InputKind(name=cdk.KIND, load=_load_cdk, claims_dir=cdk.claims_dir),
         InputKind(name=tfplan.KIND, load=_load_tfplan, claims_file=tfplan.claims_file, resources=tfplan.resources),
         InputKind(name=cfn.KIND, load=_load_cfn, claims_file=_claims_cfn, resources=cfn.resources, prepare=cfn.prepare),
         InputKind(
