@@ -278,13 +278,18 @@ def list_rules(config_path: Path | None, engines: str | None, severity: str | No
 @rules.command("show")
 @click.argument("rule_id")
 @click.option("--config", "config_path", type=click.Path(path_type=Path))
-@click.option("--engines", help="Engines to look in (default: native).")
+@click.option("--engines", help="Engines to look in (default: native, then the bundled engines).")
 @click.option("--fixtures", "fixtures", type=click.Path(path_type=Path), default=Path("fixtures/rules"), show_default=True,
               help="Where the rule's example fixtures are.")
 def show_rule(rule_id: str, config_path: Path | None, engines: str | None, fixtures: Path) -> None:
     """Show a rule's help (why it matters, how to fix it), aliases, where it applies and its examples."""
-    metas = _catalogue_metas(config_path, engines)
-    meta = metas.get(rule_id) or next((m for m in metas.values() if rule_id in m.aliases), None)
+    native = _catalogue_metas(config_path, engines)
+    meta = native.get(rule_id)
+    if meta is None and engines is None:  # a checkov or cfn-lint id: look in every bundled engine
+        meta = _catalogue_metas(config_path, "native,checkov,cfn-lint").get(rule_id)
+    covering = sorted(m.id for m in native.values() if rule_id in m.aliases)
+    if meta is None and covering:  # an alias whose engine is not installed
+        meta = native[covering[0]]
     if meta is None:
         raise click.UsageError(f"no rule {rule_id}")
     click.echo(f"{meta.id}  [{meta.severity.value}, engine {meta.engine}]\n{meta.title}\n")
@@ -292,6 +297,8 @@ def show_rule(rule_id: str, config_path: Path | None, engines: str | None, fixtu
         click.echo(f"Aliases: {', '.join(meta.aliases)}")
     if meta.tags:
         click.echo(f"Tags: {', '.join(meta.tags)}")
+    if covering and meta.id not in covering:
+        click.echo(f"Covered by native rule(s): {', '.join(covering)} (listed among their aliases)")
     for line in _native_details(meta.id, config_path, fixtures):
         click.echo(line)
     click.echo("")

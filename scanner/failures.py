@@ -58,6 +58,39 @@ _FAILURES: dict[str, tuple[Severity, str, str]] = {
         "default, an import, an unknown Terraform variable). The rule neither passed nor "
         "failed the resource on it.",
     ),
+    "IDP020": (
+        Severity.ERROR,
+        "Bundled engine failed on a file",
+        "checkov or cfn-lint raised an error on this file, so its checks did not run on it. "
+        "Each file runs on its own when one fails, so the other files' results stand.\n\n"
+        "**Fix:** rerun with `--debug` to see the cause. The usual trigger is a construct the "
+        "engine does not expect (a `Type` that is an intrinsic function, `Resources` written "
+        "as a list); correct the template, or report the engine's failure upstream.",
+    ),
+    "IDP021": (
+        Severity.ERROR,
+        "Bundled engine timed out on a file",
+        "checkov or cfn-lint did not finish this file within its time limit (cfn-lint has none of "
+        "its own; templates with many conditions have taken it over an hour), so its checks did "
+        "not run on it.\n\n**Fix:** split the template, or raise `checkov.timeout` / "
+        "`cfn_lint.timeout` (seconds per file) in `.idp-scan.yaml`.",
+    ),
+    "IDP022": (
+        Severity.ERROR,
+        "checkov check failed on a resource",
+        "A checkov check raised an error on this resource (for example it compared a parameter "
+        "string to a number). checkov itself only logs this and drops the result; idp-scan "
+        "reports it, because the resource was not proven compliant against the check.\n\n"
+        "**Fix:** make the property a literal of the expected type, or suppress the check for "
+        "this resource with a reasoned checkov skip.",
+    ),
+    "IDP023": (
+        Severity.ERROR,
+        "checkov could not parse a file",
+        "idp-scan parsed this template but checkov's own parser rejected it, so checkov's "
+        "checks did not run on it.\n\n**Fix:** rerun with `--debug`; simplify the construct "
+        "checkov's parser rejects.",
+    ),
     "IDP050": (
         Severity.ERROR,
         "Terraform local module not found",

@@ -31,8 +31,15 @@ def test_rules_show_tells_where_a_rule_applies_and_its_examples(capsys, monkeypa
     assert "**Terraform:**" in out
 
 
-def test_rules_show_finds_a_rule_by_alias(capsys):
+def test_rules_show_of_a_checkov_id_names_the_native_rule_covering_it(capsys):
     assert main(["rules", "show", "CKV_AWS_66"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("CKV_AWS_66  [")
+    assert "Covered by native rule(s): IDP-LOG-001 (listed among their aliases)" in out
+
+
+def test_rules_show_finds_a_native_rule_by_alias_when_the_engine_is_not_asked(capsys):
+    assert main(["rules", "show", "CKV_AWS_66", "--engines", "native"]) == 0
     assert capsys.readouterr().out.startswith("IDP-LOG-001  [warning, engine native]")
 
 
