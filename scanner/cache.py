@@ -28,7 +28,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from scanner import __version__
 from scanner.inputs import Loaded
-from scanner.model import Artifact, Finding, Location, Notification, ResourceId, Severity, Status, Suppression
+from scanner.model import Artifact, Finding, Location, Notification, ResourceId, RuleMeta, Severity, Status, Suppression
 
 FORMAT = "idp-scan-cache/1"
 ENV_DIR = "IDP_SCAN_CACHE_DIR"
@@ -40,7 +40,7 @@ RUN_ONLY_KEYS = frozenset({"budget", "jobs", "unit_timeout", "cache", "cache_dir
                            "baseline", "waivers", "severity"})
 
 _TYPES: Mapping[str, type] = {
-    cls.__name__: cls for cls in (Artifact, Finding, Loaded, Location, Notification, ResourceId, Suppression)
+    cls.__name__: cls for cls in (Artifact, Finding, Loaded, Location, Notification, ResourceId, RuleMeta, Suppression)
 }
 _ENUMS: Mapping[str, type[enum.Enum]] = {cls.__name__: cls for cls in (Severity, Status)}
 
@@ -77,14 +77,16 @@ def encode(value: Any) -> Any:
 def encode_artifact(artifact: Artifact) -> dict[str, Any]:
     """Artifacts are most of the cache: their data goes as it is when JSON keeps it exactly."""
     raw = _is_plain_json(artifact.data)
-    return {
-        "__artifact__": 1,
-        "kind": artifact.kind, "path": artifact.path, "uri": artifact.uri,
-        "raw": raw, "data": artifact.data if raw else encode(artifact.data),
-        "lines": [[list(path), first, last] for path, (first, last) in artifact.lines.items()],
-        "context": encode(dict(artifact.context)),
-        "files": [[list(path), uri] for path, uri in artifact.files.items()],
-    }
+    encoded: dict[str, Any] = {"__artifact__": 1, "raw": raw}
+    for item in fields(artifact):
+        value = getattr(artifact, item.name)
+        if item.name == "data":
+            encoded["data"] = value if raw else encode(value)
+        elif item.name == "lines":
+            encoded["lines"] = [[list(path), first, last] for path, (first, last) in value.items()]
+        else:
+            encoded[item.name] = encode(dict(value) if isinstance(value, Mapping) else value)
+    return encoded
 
 
 def _is_plain_json(data: Any) -> bool:
@@ -96,13 +98,20 @@ def _is_plain_json(data: Any) -> bool:
 
 
 def _decode_artifact(data: dict[str, Any]) -> Artifact:
-    lines = {tuple(path): (int(first), int(last)) for path, first, last in data["lines"]}
-    return Artifact(
-        kind=str(data["kind"]), path=str(data["path"]), uri=str(data["uri"]),
-        data=data["data"] if data["raw"] is True else decode(data["data"]),
-        lines=lines, context=decode(data["context"]),
-        files={tuple(path): str(uri) for path, uri in data["files"]},
-    )
+    values: dict[str, Any] = {}
+    for item in fields(Artifact):
+        if item.name == "data":
+            values["data"] = data["data"] if data["raw"] is True else decode(data["data"])
+        elif item.name == "lines":
+            values["lines"] = {tuple(path): (int(first), int(last)) for path, first, last in data["lines"]}
+        elif item.name in data:
+            values[item.name] = decode(data[item.name])
+    return Artifact(**values)
+
+
+def artifact_files(artifact: Artifact) -> set[str]:
+    """Every file an artifact was read from (a Terraform module spans several)."""
+    return {artifact.uri, *artifact.files.values()}
 
 
 def decode(data: Any) -> Any:
@@ -153,6 +162,31 @@ def file_digest(path: Path) -> str:
     return digest(*parts)
 
 
+def directory_digest(directory: Path) -> str:
+    """The regular files directly in a directory (a Terraform module), names and bytes."""
+    parts: list[str | bytes] = []
+    for child in sorted(p for p in directory.iterdir() if p.is_file()):
+        parts += [child.name, child.read_bytes()]
+    return digest(*parts)
+
+
+def dependencies(root: Path, unit_path: Path, artifacts: Sequence[Artifact]) -> dict[str, str]:
+    """Directories outside a directory unit that its artifacts were read from (local modules
+    named by `source = "../.."`), each with its digest: a load is reused only while they match."""
+    if not unit_path.is_dir():
+        return {}
+    inside = unit_path.resolve()
+    folders = {(root / uri).resolve().parent for a in artifacts for uri in artifact_files(a)}
+    return {str(folder): directory_digest(folder) for folder in sorted(folders) if not folder.is_relative_to(inside)}
+
+
+def dependencies_hold(recorded: Mapping[str, str]) -> bool:
+    try:
+        return all(directory_digest(Path(folder)) == value for folder, value in recorded.items())
+    except OSError:
+        return False
+
+
 @lru_cache(maxsize=1)
 def code_digest() -> str:
     """The scanner's own code and bundled rules: editing either invalidates every entry."""
@@ -185,12 +219,18 @@ def engine_version(engine: Any) -> str:
     return ";".join([str(getattr(engine, "version", "")), *versions])
 
 
-def catalogue_digest(engine: Any, rule_dirs: Sequence[Path]) -> str:
-    """The engine's rules, the files of configured rule directories and installed rule packs."""
-    parts: list[str | bytes] = [repr(sorted(engine.rules(), key=lambda meta: meta.id))]
+def catalogue_digest(rules: Sequence[RuleMeta], engine: Any, sources: str) -> str:
+    """The engine's rules and the rule sources (`sources_digest`)."""
+    parts: list[str | bytes] = [repr(sorted(rules, key=lambda meta: meta.id)), sources]
     token = getattr(engine, "cache_token", None)
     if callable(token):
         parts.append(str(token()))
+    return digest(*parts)
+
+
+def sources_digest(rule_dirs: Sequence[Path]) -> str:
+    """Configured rule directories (every file) and installed rule packs (name, target, version)."""
+    parts: list[str | bytes] = []
     for directory in rule_dirs:
         for path in sorted(p for p in Path(directory).rglob("*") if p.is_file()):
             parts += [str(path), path.read_bytes()]
@@ -274,11 +314,18 @@ def artifact_digest(artifact: Artifact, file_hash: str) -> str | None:
         return None
 
 
-def split_by_file(findings: Iterable[Finding], uris: Sequence[str]) -> dict[str, list[Finding]] | None:
-    """Findings per artifact file; None when one names another file (then nothing is cached)."""
-    grouped: dict[str, list[Finding]] = {uri: [] for uri in uris}
+def split_by_artifact(findings: Iterable[Finding], artifacts: Sequence[Artifact]) -> list[list[Finding]] | None:
+    """Findings per artifact, by the files each was read from; None when a finding's file
+    belongs to no artifact or to several (then nothing is cached)."""
+    owner: dict[str, int] = {}
+    for index, artifact in enumerate(artifacts):
+        for uri in artifact_files(artifact):
+            if uri in owner:
+                return None
+            owner[uri] = index
+    grouped: list[list[Finding]] = [[] for _ in artifacts]
     for finding in findings:
-        if finding.location.uri not in grouped:
+        if finding.location.uri not in owner:
             return None
-        grouped[finding.location.uri].append(finding)
+        grouped[owner[finding.location.uri]].append(finding)
     return grouped

@@ -43,6 +43,7 @@ class WorkUnit:
     items: tuple[Any, ...]
     uris: tuple[str, ...]
     timeout: float | None = None
+    splittable: bool = True  # False: the items only make sense together (cross-file checks)
 
     @property
     def order(self) -> int:
@@ -157,6 +158,11 @@ class Executor:
         if unit.items:
             heapq.heappush(self._queue, (unit.order, next(self._counter), unit))
 
+    def outstanding(self, engine: str) -> int:
+        """Units of `engine` queued or running."""
+        queued = sum(1 for _, _, unit in self._queue if unit.engine == engine)
+        return queued + sum(1 for w in self._workers if w.unit is not None and w.unit.engine == engine)
+
     def results(self) -> Iterator[UnitResult]:
         if self.in_process or not can_fork():
             yield from self._serial()
@@ -245,7 +251,7 @@ class Executor:
         self._workers.remove(worker)
         if unit is None:
             return
-        if len(unit.items) > 1 and time.monotonic() < self.deadline:
+        if unit.splittable and len(unit.items) > 1 and time.monotonic() < self.deadline:
             for half in unit.halves():  # one slow or fatal file must not cost its neighbours
                 self.submit(half)
             return

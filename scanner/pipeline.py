@@ -10,7 +10,7 @@ from typing import Callable, Iterable, Sequence
 
 from scanner.discovery import discover
 from scanner.cache import (Cache, artifact_digest, cache_directory, catalogue_digest, code_digest, config_digest,
-                           digest, engine_version, file_digest, split_by_file)
+                           dependencies, dependencies_hold, digest, sources_digest, engine_version, file_digest, split_by_artifact)
 from scanner.engines import Engine, create_engines
 from scanner.executor import LOAD, Executor, Unfinished, UnitResult, WorkUnit, default_jobs
 from scanner.failures import failure, failure_rules
@@ -24,6 +24,7 @@ from scanner.settings import Settings
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
+LOAD_ORDER = {"accounts": 0, "terraform": 2}  # input kind -> load order; others 1
 DEADLINE_MARGIN = 0.5  # seconds kept after the deadline for merging and writing the reports
 
 
@@ -33,11 +34,16 @@ def _quiet(_: str) -> None:
 
 def load_unit(unit: Unit) -> Loaded:
     """Load one unit; a loader bug must not sink the run or pass silently."""
+    return _checked_load(unit)[0]
+
+
+def _checked_load(unit: Unit) -> tuple[Loaded, bool]:
+    """(what the loader gave, whether it finished without raising: only then may it be cached)."""
     try:
-        return _kinds_by_name()[unit.kind].load(unit)
+        return _kinds_by_name()[unit.kind].load(unit), True
     except Exception as exc:
         log.debug("loader %s failed on %s", unit.kind, unit.uri, exc_info=True)
-        return Loaded(findings=(failure("IDP001", f"{unit.uri} could not be loaded: {type(exc).__name__}: {exc}", Location(unit.uri)),))
+        return Loaded(findings=(failure("IDP001", f"{unit.uri} could not be loaded: {type(exc).__name__}: {exc}", Location(unit.uri)),)), False
 
 
 def _kinds_by_name() -> dict[str, InputKind]:
@@ -68,12 +74,16 @@ def run_engine(engine: Engine, artifacts: Sequence[Artifact]) -> list[Finding]:
         ]
 
 
-def catalogue(engines: Iterable[Engine]) -> dict[str, RuleMeta]:
+def catalogue(engines: Iterable[Engine], rules_of: Callable[[Engine], Sequence[RuleMeta]] | None = None) -> dict[str, RuleMeta]:
     rules: dict[str, RuleMeta] = dict(failure_rules())
     for engine in engines:
-        for meta in engine.rules():
+        for meta in (rules_of or _own_rules)(engine):
             rules.setdefault(meta.id, meta)
     return rules
+
+
+def _own_rules(engine: Engine) -> Sequence[RuleMeta]:
+    return engine.rules()
 
 
 def notifications_for(findings: Iterable[Finding]) -> tuple[Notification, ...]:
@@ -106,7 +116,9 @@ def run(settings: Settings, progress: Progress = _quiet, in_process: bool = Fals
     timings["jobs"] = float(settings.jobs or default_jobs())
 
     overrides: dict[str, str] = settings.options.get("severity", {})
-    rules = _with_severity_overrides(catalogue(engines), overrides)
+    # Only engines that met an artifact describe their rules: a run on no template never imports checkov.
+    described = [e for e in engines if e.name in execution.engaged or e.name == "native"]
+    rules = _with_severity_overrides(catalogue(described, execution.rules_of), overrides)
     selected = [
         _override_severity(f, overrides)
         for f in findings
@@ -131,6 +143,8 @@ class Execution:
     findings: list[Finding] = field(default_factory=list)
     unfinished: list[Unfinished] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    rules_of: Callable[[Engine], Sequence[RuleMeta]] = _own_rules
+    engaged: set[str] = field(default_factory=set)  # engines that met at least one artifact
 
     def add_time(self, result: UnitResult) -> None:
         stage = result.unit.engine if result.unit.engine == LOAD else f"engine.{result.unit.engine}"
@@ -163,14 +177,14 @@ def _execute(settings: Settings, units: Sequence[Unit], engines: Sequence[Engine
     plan.submit_loads(executor, to_load)
     plan.submit_pending(executor)
     done = 0
-    for result in executor.results():
-        done += len(result.unit.uris)
-        progress(f"{_doing(result.unit.engine)}: {done} file(s) done")
-        plan.take(result, executor)
+    while True:
+        for result in executor.results():
+            done += len(result.unit.uris)
+            progress(f"{_doing(result.unit.engine)}: {done} file(s) done")
+            plan.take(result, executor)
+        if not plan.submit_pending(executor, loads_done=True):
+            break  # nothing left; or a load was lost and the cross-file engines still had to run
     execution = plan.execution
-    for engine in engines:
-        if is_cross_file(engine):
-            _run_cross_file(engine, execution, deadline)
     execution.unfinished.extend(executor.unfinished)
     execution.findings.extend(unfinished_findings(execution.unfinished, settings.budget))
     for kind, count in cache.hits.items():
@@ -188,18 +202,43 @@ class _Plan:
         self.cache = cache
         self.jobs = jobs
         self.timeout = unit_timeout(settings)
+        self.root = settings.root
         self.execution = Execution()
         self.pending: dict[str, list[Artifact]] = {engine.name: [] for engine in engines}
+        # Engines that check across files (account uniqueness) get every artifact in one unit,
+        # once every load is done, and are never cached per file.
+        self.whole_run = {engine.name for engine in engines if is_cross_file(engine)}
         self.file_hash: dict[str, str] = {}  # unit uri -> content digest
         self.digests: dict[int, str | None] = {}  # id(artifact) -> content digest, while it is planned
         self.artifact_key: dict[tuple[str, str], str | None] = {}  # (engine, uri) -> cache key; None: ambiguous
-        self.engine_prefix = {}
-        if cache.directory is not None:
-            config = config_digest(settings.options)
-            self.engine_prefix = {
-                e.name: digest("engine", e.name, engine_version(e), catalogue_digest(e, settings.rule_dirs), config, code_digest())
-                for e in engines
-            }
+        self.engine_prefix: dict[str, str] = {}
+        self.rules: dict[str, Sequence[RuleMeta]] = {}
+        self.digests_of_settings = (
+            (config_digest(settings.options), sources_digest(settings.rule_dirs)) if cache.directory is not None else None
+        )
+        self.execution.rules_of = lambda engine: self.rules.get(engine.name) or engine.rules()
+
+    def prefix(self, engine: Engine) -> str | None:
+        """The engine's part of its cache keys, computed when it first meets an artifact:
+        it needs the engine's rule list, and listing checkov's checks means importing checkov."""
+        if self.digests_of_settings is None:
+            return None
+        if engine.name not in self.engine_prefix:
+            config, sources = self.digests_of_settings
+            self.rules[engine.name] = self._rules(engine, config, sources)
+            rules_digest = catalogue_digest(self.rules[engine.name], engine, sources)
+            self.engine_prefix[engine.name] = digest("engine", engine.name, engine_version(engine), rules_digest, config, code_digest())
+        return self.engine_prefix[engine.name]
+
+    def _rules(self, engine: Engine, config: str, sources: str) -> Sequence[RuleMeta]:
+        """An engine's rule list, cached: listing checkov's checks means importing checkov."""
+        key = digest("rules", engine.name, engine_version(engine), config, code_digest(), sources)
+        cached = self.cache.get("rules", key)
+        if isinstance(cached, list) and cached and all(isinstance(meta, RuleMeta) for meta in cached):
+            return cached
+        rules = list(engine.rules())
+        self.cache.put(key, rules)
+        return rules
 
     # -- planning ----------------------------------------------------------------------
     def from_cache(self, units: Sequence[Unit]) -> list[Unit]:
@@ -223,10 +262,12 @@ class _Plan:
         payload = self.cache.get("load", self._load_key(unit))
         if not isinstance(payload, dict):
             return None
-        loaded, digests = payload.get("loaded"), payload.get("digests")
+        loaded, digests, deps = payload.get("loaded"), payload.get("digests"), payload.get("dependencies")
         if not isinstance(loaded, Loaded) or not all(isinstance(a, Artifact) for a in loaded.artifacts):
             return None
         if not isinstance(digests, list) or len(digests) != len(loaded.artifacts):
+            return None
+        if not isinstance(deps, dict) or not dependencies_hold(deps):
             return None
         self.digests.update(zip(map(id, loaded.artifacts), digests))
         return loaded
@@ -243,9 +284,11 @@ class _Plan:
         for artifact in loaded.artifacts:
             content = self.digests.pop(id(artifact), None)
             for engine in self.engines:
-                if is_cross_file(engine) or not engine.accepts(artifact):
+                if not engine.accepts(artifact):
                     continue
-                key = digest(self.engine_prefix[engine.name], content) if content and engine.name in self.engine_prefix else None
+                self.execution.engaged.add(engine.name)
+                prefix = self.prefix(engine) if engine.name not in self.whole_run else None
+                key = digest(prefix, content) if content and prefix else None
                 cached = self.cache.get(f"engine.{engine.name}", key) if key else None
                 if isinstance(cached, list) and all(isinstance(f, Finding) for f in cached):
                     self.execution.findings.extend(cached)
@@ -260,35 +303,57 @@ class _Plan:
 
     # -- submitting --------------------------------------------------------------------
     def submit_loads(self, executor: Executor, units: Sequence[Unit]) -> None:
-        size = chunk_size(len(units), self.jobs)
-        for start in range(0, len(units), size):
-            chunk = units[start:start + size]
+        """Account files first (cheap, and they gate whole accounts), Terraform directories last."""
+        ordered = sorted(units, key=lambda u: (LOAD_ORDER.get(u.kind, 1), u.uri))
+        size = chunk_size(len(ordered), self.jobs)
+        for start in range(0, len(ordered), size):
+            chunk = ordered[start:start + size]
             executor.submit(WorkUnit(LOAD, tuple(chunk), tuple(u.uri for u in chunk), self.timeout))
 
-    def submit_pending(self, executor: Executor) -> None:
+    def submit_pending(self, executor: Executor, loads_done: bool = False) -> bool:
+        """Queue pending engine work (whole-run engines once every load is over); True if any."""
+        loads_done = loads_done or executor.outstanding(LOAD) == 0
+        queued = False
         for name, artifacts in self.pending.items():
-            size = chunk_size(len(artifacts), self.jobs)
+            if not artifacts or name in self.whole_run and not loads_done:
+                continue
+            size = len(artifacts) if name in self.whole_run else chunk_size(len(artifacts), self.jobs)
             for start in range(0, len(artifacts), size):
                 chunk = artifacts[start:start + size]
-                executor.submit(WorkUnit(name, tuple(chunk), tuple(a.uri for a in chunk), self.timeout))
+                executor.submit(WorkUnit(name, tuple(chunk), tuple(a.uri for a in chunk), self.timeout,
+                                         splittable=name not in self.whole_run))
             artifacts.clear()
+            queued = True
+        return queued
 
     # -- results -----------------------------------------------------------------------
     def take(self, result: UnitResult, executor: Executor) -> None:
         self.execution.add_time(result)
         if result.error:
             self.execution.findings.extend(_unit_error(result))
+            if result.unit.engine == LOAD:
+                self.submit_pending(executor)
             return
         if result.unit.engine == LOAD:
-            for unit, loaded in zip(result.unit.items, result.parts):
-                self._store_load(unit, loaded)
+            for unit, (loaded, finished) in zip(result.unit.items, result.parts):
+                self._store_load(unit, loaded, finished)
                 self._loaded(unit, loaded)
             self.submit_pending(executor)
             return
         self.execution.findings.extend(result.findings)
+        self._learn_rules(result)
         self._store_engine(result)
 
-    def _store_load(self, unit: Unit, loaded: Loaded) -> None:
+    def _learn_rules(self, result: UnitResult) -> None:
+        """Rules an engine only knows after reading its input (cdk-validation) come back from
+        the worker with its results."""
+        learned = [meta for meta in result.parts if isinstance(meta, RuleMeta)]
+        if learned:
+            known = {meta.id: meta for meta in self.rules.get(result.unit.engine, ())}
+            known.update((meta.id, meta) for meta in learned)
+            self.rules[result.unit.engine] = list(known.values())
+
+    def _store_load(self, unit: Unit, loaded: Loaded, finished: bool) -> None:
         """Cache a fresh load, and note its artifacts' digests for the engine cache keys."""
         if self.cache.directory is None:
             return
@@ -297,43 +362,39 @@ class _Plan:
                 self.file_hash[unit.uri] = file_digest(unit.path)
             except OSError:
                 return
-        digests = [artifact_digest(a, self.file_hash[unit.uri]) for a in loaded.artifacts]
+        try:
+            deps = dependencies(self.root, unit.path, loaded.artifacts)
+        except OSError:
+            return
+        content = digest(self.file_hash[unit.uri], *sorted(deps.values()))
+        digests = [artifact_digest(a, content) for a in loaded.artifacts]
         self.digests.update(zip(map(id, loaded.artifacts), digests))
-        if None in digests or any(f.engine == "idp-scan" and f.rule_id != "IDP001" for f in loaded.findings):
-            return  # not encodable, or a failure other than a parse error (which may be transient)
-        self.cache.put(self._load_key(unit), {"loaded": loaded, "digests": digests})
+        if None in digests or not finished:
+            return  # not encodable, or the loader crashed (perhaps for a passing reason)
+        self.cache.put(self._load_key(unit), {"loaded": loaded, "digests": digests, "dependencies": deps})
 
     def _store_engine(self, result: UnitResult) -> None:
-        if any(f.engine == "idp-scan" for f in result.findings):
-            return  # a failure may be transient: never cached
-        uris = [a.uri for a in result.unit.items]
-        if len(set(uris)) != len(uris):
+        if result.unit.engine in self.whole_run or any(_is_failure(f) for f in result.findings):
+            return  # cross-file results are not per file; a failure may be transient: never cached
+        per_artifact = split_by_artifact(result.findings, result.unit.items)
+        if per_artifact is None:
             return
-        per_file = split_by_file(result.findings, uris)
-        if per_file is None:
-            return
-        for uri in uris:
-            key = self.artifact_key.get((result.unit.engine, uri))
+        for artifact, findings in zip(result.unit.items, per_artifact):
+            key = self.artifact_key.get((result.unit.engine, artifact.uri))
             if key:
-                self.cache.put(key, per_file[uri])
+                self.cache.put(key, findings)
 
 
 def is_cross_file(engine: Engine) -> bool:
     """An engine whose checks span files (unique account names across every account file)
-    sees all its artifacts in one call, after loading, and is never cached per file."""
+    sees all its artifacts in one unit once every load is over (never split), and is never
+    cached per file."""
     return bool(getattr(engine, "cross_file", False))
 
 
-def _run_cross_file(engine: Engine, execution: Execution, deadline: float) -> None:
-    accepted = [a for a in execution.artifacts if engine.accepts(a)]
-    if not accepted:
-        return
-    if time.monotonic() >= deadline:
-        execution.unfinished.extend(Unfinished(WorkUnit(engine.name, (), (a.uri,)), "budget") for a in accepted)
-        return
-    stage_start = time.monotonic()
-    execution.findings.extend(run_engine(engine, accepted))
-    execution.timings[f"engine.{engine.name}"] = time.monotonic() - stage_start
+def _is_failure(finding: Finding) -> bool:
+    """An engine or rule that failed (not a note such as "value could not be evaluated")."""
+    return finding.engine == "idp-scan" and finding.severity is Severity.ERROR
 
 
 def chunk_size(count: int, jobs: int, max_size: int = 64) -> int:
@@ -361,8 +422,11 @@ def _performer(engines: Sequence[Engine]) -> Callable[[WorkUnit], UnitResult]:
 
     def perform(unit: WorkUnit) -> UnitResult:
         if unit.engine == LOAD:
-            return UnitResult(unit=unit, parts=tuple(load_unit(item) for item in unit.items))
-        return UnitResult(unit=unit, findings=tuple(run_engine(by_name[unit.engine], unit.items)))
+            return UnitResult(unit=unit, parts=tuple(_checked_load(item) for item in unit.items))
+        engine = by_name[unit.engine]
+        findings = tuple(run_engine(engine, unit.items))
+        learned = tuple(engine.rules()) if getattr(engine, "rules_from_scan", False) else ()
+        return UnitResult(unit=unit, findings=findings, parts=learned)
 
     return perform
 

@@ -138,7 +138,8 @@ def test_a_changed_file_is_not_hidden(repo):
 def test_damaged_and_foreign_entries_are_ignored(repo, tmp_path):
     cold = ids(warm(repo))
     entries = sorted((tmp_path / "cache").rglob("*.json"))
-    assert len(entries) == 3  # load, native, sleepy
+    entries = [e for e in entries if '"RuleMeta"' not in e.read_text()]  # the rule lists aside
+    assert len(entries) == 3  # load, native, sleepy (not the rule lists)
     entries[0].write_text("{not json")
     foreign = json.loads(entries[1].read_text())
     entries[1].write_text(json.dumps({**foreign, "key": "0" * 64}))
@@ -146,7 +147,7 @@ def test_damaged_and_foreign_entries_are_ignored(repo, tmp_path):
     entries[2].write_text(json.dumps({**payload, "format": "other-tool/1"}))
     result = scan(repo)
     assert ids(result) == cold
-    assert not any(k.endswith(".hits") for k in result.timings)
+    assert not any(k.endswith(".hits") for k in result.timings if not k.startswith("cache.rules"))
 
 
 def test_entries_are_json_and_repeat_their_key(repo, tmp_path):
@@ -187,8 +188,8 @@ def test_stats_on_stderr_name_stages_engines_and_cache_hits(repo, tmp_path, caps
     err = capsys.readouterr().err.splitlines()
     warm = err[err.index(next(line for line in err[1:] if line.startswith("stats:"))):]
     assert warm[0].startswith("stats:") and "budget 180 s, 1 worker process(es)" in warm[0]
-    assert [line.split()[:2] for line in warm if "(cached)" in line] == [["engine", "native"], ["engine", "sleepy"], ["load", "(cached)"]]
-    assert all(line.split()[-2:] == ["1", "0"] for line in warm if "(cached)" in line)
+    assert [line.split()[:2] for line in warm if "(cached)" in line] == [["engine", "native"], ["engine", "sleepy"], ["load", "(cached)"], ["rules", "(cached)"]]
+    assert all(line.split()[-2:] in (["1", "0"], ["2", "0"]) for line in warm if "(cached)" in line)
 
 
 def test_no_cache_flag(repo, tmp_path):
@@ -196,3 +197,34 @@ def test_no_cache_flag(repo, tmp_path):
 
     assert main(["scan", str(repo), "--no-cache", "--format", f"json={tmp_path / 'r.json'}"]) == 0
     assert not (tmp_path / "cache").exists()
+
+
+def test_a_changed_local_module_outside_the_scanned_directory_is_not_hidden(tmp_path, monkeypatch):
+    monkeypatch.setenv("IDP_SCAN_CACHE_DIR", str(tmp_path / "cache"))
+    root = tmp_path / "repo"
+    (root / ".git").mkdir(parents=True)
+    module, env = root / "modules" / "bucket", root / "envs" / "prod"
+    module.mkdir(parents=True)
+    env.mkdir(parents=True)
+    (module / "main.tf").write_text('resource "aws_s3_bucket" "logs" {\n  bucket = "logs"\n  acl    = var.acl\n}\n')
+    (module / "variables.tf").write_text('variable "acl" {\n  default = "private"\n}\n')
+    (env / "main.tf").write_text('module "logs" {\n  source = "../../modules/bucket"\n}\n')
+
+    def findings() -> set[tuple[str, str]]:
+        result = run(build_settings([env], cli={"engines": ["native"], "jobs": 1}))
+        return {(f.rule_id, f.location.uri) for f in result.findings}
+
+    assert findings() == findings() == set()
+    (module / "variables.tf").write_text('variable "acl" {\n  default = "public-read"\n}\n')
+    assert findings() == {("IDP-DATA-001", "modules/bucket/main.tf")}
+
+
+def test_stats_in_the_json_report_only_on_request(repo, tmp_path):
+    from scanner.cli import main
+
+    out = tmp_path / "r.json"
+    main(["scan", str(repo), "--format", f"json={out}"])
+    assert "timings" not in json.loads(out.read_text())
+    main(["scan", str(repo), "--format", f"json={out}", "--stats"])
+    timings = json.loads(out.read_text())["timings"]
+    assert timings["cache.load.hits"] == 1 and timings["budget"] == 180 and timings["total"] > 0

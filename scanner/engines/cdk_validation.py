@@ -46,6 +46,7 @@ def property_path(text: str) -> PropertyPath:
 class CdkValidationEngine:
     name = ENGINE
     cross_file = True  # a report names templates loaded as other artifacts; rules are learnt in scan
+    rules_from_scan = True  # its rule ids are the report's own: known only after reading it
 
     def __init__(self) -> None:
         self._rules: dict[str, RuleMeta] = {}

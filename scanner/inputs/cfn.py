@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from scanner.failures import failure
+from scanner.inputs import cfn_fast
 from scanner.model import Artifact, Finding, Location, PropertyPath, Resource, ResourceId
 
 KIND = "cloudformation"
@@ -45,20 +46,31 @@ def is_template(data: object) -> bool:
 
 
 def prepare() -> None:
-    import cfnlint.decode  # noqa: F401 - warm the decoder before workers fork
+    """Nothing heavy to warm: cfn-lint's decoder is imported only for templates the fast path leaves."""
 
 
-def load_text(text: str, path: Path, uri: str, context: Mapping[str, Any] | None = None) -> tuple[Artifact | None, list[Finding]]:
-    """Decode a template; a decoding failure becomes an IDP001 finding at its line."""
+def decode(text: str, uri: str) -> tuple[Any, dict[PropertyPath, tuple[int, int]]] | Finding:
+    """(data, lines) by the fast path, else by cfn-lint's decoder; a failure is an IDP001 finding."""
+    fast = cfn_fast.decode(text)
+    if fast is not None:
+        return fast
     from cfnlint.decode import decode_str  # lazy: cfn-lint costs ~1 s to import
 
     try:
         decoded, matches = decode_str(text)
     except Exception as exc:  # the decoder's own failure must not sink the run
-        return None, [failure("IDP001", f"Template could not be decoded: {exc}", Location(uri))]
+        return failure("IDP001", f"Template could not be decoded: {exc}", Location(uri))
     if decoded is None or matches:
-        return None, [_parse_failure(uri, matches)]
-    data, lines = plain_with_lines(decoded)
+        return _parse_failure(uri, matches)
+    return plain_with_lines(decoded)
+
+
+def load_text(text: str, path: Path, uri: str, context: Mapping[str, Any] | None = None) -> tuple[Artifact | None, list[Finding]]:
+    """Decode a template; a decoding failure becomes an IDP001 finding at its line."""
+    decoded = decode(text, uri)
+    if isinstance(decoded, Finding):
+        return None, [decoded]
+    data, lines = decoded
     artifact = Artifact(kind=KIND, path=str(path), uri=uri, data=data, lines=lines, context=dict(context or {}))
     return artifact, structure_findings(artifact)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from typing import Callable
 
@@ -20,17 +21,21 @@ class ReportOptions:
 Renderer = Callable[[ScanResult, ReportOptions], str]
 
 
-def renderers() -> dict[str, Renderer]:
-    from scanner.reports import github, json_report, junit, markdown, sarif, text
+_MODULES = {"text": "text", "json": "json_report", "sarif": "sarif", "junit": "junit", "github": "github", "markdown": "markdown"}
 
-    return {
-        "text": text.render,
-        "json": json_report.render,
-        "sarif": sarif.render,
-        "junit": junit.render,
-        "github": github.render,
-        "markdown": markdown.render,
-    }
+
+def renderers() -> dict[str, Renderer]:
+    """Each reporter is imported when used: a text-only pre-commit run never loads sarif-om."""
+    return {name: _lazy(module) for name, module in _MODULES.items()}
+
+
+def _lazy(module_name: str) -> Renderer:
+    def render(result: ScanResult, options: ReportOptions) -> str:
+        module = importlib.import_module(f"scanner.reports.{module_name}")
+        rendered: str = module.render(result, options)
+        return rendered
+
+    return render
 
 
 FORMATS = ("text", "json", "sarif", "junit", "github", "markdown")

@@ -34,7 +34,7 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
 
 
 def render(result: ScanResult, options: ReportOptions) -> str:
-    document = {
+    document: dict[str, Any] = {
         "tool": {"name": "idp-scan", "version": __version__},
         "complete": result.complete,
         "blocking": len(result.blocking),
@@ -42,4 +42,6 @@ def render(result: ScanResult, options: ReportOptions) -> str:
         "findings": [finding_to_dict(f) for f in result.findings],
         "notifications": [{"level": n.level.value, "message": n.message, "rule_id": n.rule_id} for n in result.notifications],
     }
+    if options.stats:  # timings differ between runs: only on request
+        document["timings"] = dict(result.timings)
     return json.dumps(document, indent=2, sort_keys=True) + "\n"

@@ -125,7 +125,12 @@ def build_log(result: ScanResult, options: ReportOptions) -> om.SarifLog:
     shown = [f for f in result.findings if options.include_suppressed or f.status is Status.OPEN]
     rule_ids = sorted({f.rule_id for f in shown})
     index = {rule_id: position for position, rule_id in enumerate(rule_ids)}
-    rules = [_descriptor(result.rules[rule_id]) for rule_id in rule_ids]
+    first = {f.rule_id: f for f in reversed(shown)}
+    # An engine that failed to describe a rule still gets its result reported, never dropped.
+    rules = [
+        _descriptor(result.rules.get(rule_id) or RuleMeta(rule_id, first[rule_id].engine, first[rule_id].severity, rule_id))
+        for rule_id in rule_ids
+    ]
     notifications = [
         om.Notification(
             message=om.Message(text=n.message),
