@@ -247,7 +247,7 @@ def write_baseline(file: Path, paths: tuple[Path, ...], config_path: Path | None
 
 @cli.group()
 def rules() -> None:
-    """The rule catalogue: list rules, show one."""
+    """The rule catalogue: list rules, show one, test a rule directory's fixtures."""
 
 
 def _catalogue_metas(config_path: Path | None, engines: str | None) -> dict[str, Any]:
@@ -279,19 +279,103 @@ def list_rules(config_path: Path | None, engines: str | None, severity: str | No
 @click.argument("rule_id")
 @click.option("--config", "config_path", type=click.Path(path_type=Path))
 @click.option("--engines", help="Engines to look in (default: native, then the bundled engines).")
-def show_rule(rule_id: str, config_path: Path | None, engines: str | None) -> None:
-    """Show a rule's help: why it matters and how to fix it."""
-    meta = _catalogue_metas(config_path, engines).get(rule_id)
+@click.option("--fixtures", "fixtures", type=click.Path(path_type=Path), default=Path("fixtures/rules"), show_default=True,
+              help="Where the rule's example fixtures are.")
+def show_rule(rule_id: str, config_path: Path | None, engines: str | None, fixtures: Path) -> None:
+    """Show a rule's help (why it matters, how to fix it), aliases, where it applies and its examples."""
+    native = _catalogue_metas(config_path, engines)
+    meta = native.get(rule_id)
     if meta is None and engines is None:  # a checkov or cfn-lint id: look in every bundled engine
         meta = _catalogue_metas(config_path, "native,checkov,cfn-lint").get(rule_id)
+    covering = sorted(m.id for m in native.values() if rule_id in m.aliases)
+    if meta is None and covering:  # an alias whose engine is not installed
+        meta = native[covering[0]]
     if meta is None:
         raise click.UsageError(f"no rule {rule_id}")
     click.echo(f"{meta.id}  [{meta.severity.value}, engine {meta.engine}]\n{meta.title}\n")
     if meta.aliases:
         click.echo(f"Aliases: {', '.join(meta.aliases)}")
     if meta.tags:
-        click.echo(f"Tags: {', '.join(meta.tags)}\n")
+        click.echo(f"Tags: {', '.join(meta.tags)}")
+    if covering and meta.id not in covering:
+        click.echo(f"Covered by native rule(s): {', '.join(covering)} (listed among their aliases)")
+    for line in _native_details(meta.id, config_path, fixtures):
+        click.echo(line)
+    click.echo("")
     click.echo(meta.help_markdown)
+
+
+def _native_details(rule_id: str, config_path: Path | None, fixtures: Path) -> list[str]:
+    """Where a native rule applies, where it comes from, and its example fixtures."""
+    from scanner.catalogue import build_catalogue
+    from scanner.ruledocs import where_it_applies
+    from scanner.ruletest import fixture_files
+
+    settings = _settings([Path(".")], config_path, {"engines": ["native"]})
+    try:
+        entry = build_catalogue(settings.rule_dirs).get(rule_id)
+    except CatalogueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    if entry is None:
+        return []
+    lines = [f"Applies to ({fmt}): {', '.join(types)}" for fmt, types in where_it_applies(entry.rule).items()]
+    lines.append(f"Source: {entry.source}")
+    lines.extend(f"Example ({outcome}): {path}" for outcome, path in fixture_files(fixtures, rule_id))
+    return lines
+
+
+@rules.command("docs")
+@click.option("--output", "-o", type=click.Path(path_type=Path), help="Write to this file (default: standard output).")
+@click.option("--config", "config_path", type=click.Path(path_type=Path), help="Include the configured rule directories.")
+def rules_docs(output: Path | None, config_path: Path | None) -> None:
+    """Write the rule reference (markdown) generated from the catalogue."""
+    from scanner.catalogue import build_catalogue
+    from scanner.ruledocs import render
+
+    settings = _settings([Path(".")], config_path, {"engines": ["native"]})
+    try:
+        text = render(build_catalogue(settings.rule_dirs, with_packs=config_path is not None))
+    except CatalogueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+@rules.command("test")
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+@click.option("--fixtures", "fixtures", type=click.Path(path_type=Path),
+              help="Fixture root holding <RULE-ID>/fail* and pass* (default: DIRECTORY/fixtures; fixtures/rules for the bundled pack).")
+@click.option("--rule", "only", multiple=True, help="Only this rule id (repeatable).")
+@click.option("--verbose", "-v", is_flag=True, help="Also print the findings of each fixture.")
+def test_rules(directory: Path | None, fixtures: Path | None, only: tuple[str, ...], verbose: bool) -> None:
+    """Run the fixtures of the rules in DIRECTORY (default: the bundled pack) and report what passed."""
+    from scanner.catalogue import bundled_entries, directory_entries
+    from scanner.ruletest import describe, run_rule_tests
+
+    try:
+        entries = directory_entries(directory) if directory else bundled_entries()
+    except CatalogueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    root = fixtures or (directory / "fixtures" if directory else Path("fixtures/rules"))
+    if not root.is_dir():
+        raise click.UsageError(f"fixture directory {root} does not exist (give --fixtures)")
+    rule_ids = [e.rule.id for e in entries if not only or e.rule.id in only]
+    if not rule_ids:
+        raise click.UsageError("no rules to test" + (f" matching {', '.join(only)}" if only else ""))
+    results, incomplete = run_rule_tests(rule_ids, root, (directory,) if directory else ())
+    for result in results:
+        click.echo(describe(result))
+        if verbose:
+            for finding in result.findings:
+                click.echo(f"          line {finding.location.start_line}: {finding.message}")
+    for rule_id in incomplete:
+        click.echo(f"FAILED  {rule_id:<16} needs both a fail* and a pass* fixture in {root / rule_id}")
+    failed = sum(r.status == "failed" for r in results) + len(incomplete)
+    skipped = sum(r.status == "skipped" for r in results)
+    click.echo(f"\n{len(rule_ids)} rule(s): {sum(r.status == 'ok' for r in results)} fixture(s) passed, {failed} failed, {skipped} skipped")
+    raise SystemExit(int(ExitCode.BLOCKED if failed else ExitCode.OK))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -25,6 +25,10 @@ grep -q '^IDP-NET-001 ' <<<"$listing" || { echo "installed wheel does not list t
 printf 'accounts:\n  - name: wheel-check\n    email: a@corp.example\n' > "$wheel_venv/account.yaml"
 report=$(cd "$wheel_venv" && "$wheel_venv/bin/idp-scan" scan account.yaml --engines schema --format json || true)
 grep -q '"IDP-ACCT-001"' <<<"$report" || { echo "installed wheel does not check account requests" >&2; exit 1; }
+# The README's worked example: an organisation's rule pack, installed by pip, found by entry point.
+"$wheel_venv/bin/python" -m pip install -q --no-deps ./examples/acme-rules
+listing=$(cd "$wheel_venv" && "$wheel_venv/bin/idp-scan" rules list)
+grep -q '^ACME-S3-001 ' <<<"$listing" || { echo "installed example rule pack is not listed" >&2; exit 1; }
 rm -rf "$wheel_venv"
 
 .venv/bin/python -m mypy

@@ -53,6 +53,14 @@ def test_our_own_findings_are_exactly_these(run):
         ("IDP004", BAD_TYPE, 4, "BadType"),
         ("IDP-NET-001", BAD_TYPE, 14, "OpenSecurityGroup"),
         ("IDP004", LIST, 3, ""),
+        # The paved-road pack: the worker's runtime is deprecated; hygiene warnings on the rest.
+        ("IDP-LAMBDA-001", MIXED, 45, "Worker"),
+        ("IDP-OBS-001", MIXED, 44, "Worker"),
+        ("IDP-TAG-001", MIXED, 10, "BastionSecurityGroup"),
+        ("IDP-TAG-001", MIXED, 25, "AccessLogsBucket"),
+        ("IDP-TAG-001", MIXED, 44, "Worker"),
+        ("IDP-TAG-001", BAD_TYPE, 8, "OpenSecurityGroup"),
+        ("IDP-TAG-001", GOOD, 6, "PlainQueue"),
     }
     (crash,) = by_rule(run["json"], "IDP020")
     assert crash["message"].startswith(f"checkov failed on {BAD_TYPE}: TypeError")

@@ -211,7 +211,7 @@ def test_a_changed_local_module_outside_the_scanned_directory_is_not_hidden(tmp_
     (env / "main.tf").write_text('module "logs" {\n  source = "../../modules/bucket"\n}\n')
 
     def findings() -> set[tuple[str, str]]:
-        result = run(build_settings([env], cli={"engines": ["native"], "jobs": 1}))
+        result = run(build_settings([env], cli={"engines": ["native"], "jobs": 1, "select": ["IDP-DATA"]}))
         return {(f.rule_id, f.location.uri) for f in result.findings}
 
     assert findings() == findings() == set()

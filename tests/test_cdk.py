@@ -24,7 +24,9 @@ from tests.sarif_validation import multitool, multitool_errors, schema_errors
 
 APP = FIXTURES / "cdk" / "app"
 PY_APP = FIXTURES / "cdk" / "python-app"
-ENGINES = ("--engines", "native,cdk-validation")
+# The pack's hygiene and lifecycle rules (tags, tracing, preview TTL) are left out here: this
+# file is about reading the cloud assembly; tests/test_pack_cdk.py covers those rules on it.
+ENGINES = ("--engines", "native,cdk-validation", "--ignore", "IDP-TAG", "--ignore", "IDP-OBS", "--ignore", "IDP-TTL")
 LEGACY = "fixtures/cdk/app/lib/legacy-bastion.ts"
 WAIVED = "fixtures/cdk/app/lib/waived-access.ts"
 TEMPLATE = "fixtures/cdk/app/cdk.out/Orders.template.json"
@@ -35,6 +37,7 @@ EXPECTED = {
     ("IDP-IAM-001", LEGACY, 25, "Orders/LegacyBastion/AdminRole/DefaultPolicy/Resource"),
     ("IDP-DATA-001", LEGACY, 27, "Orders/LegacyBastion/PublicAssets/Resource"),
     ("IDP-ECS-001", LEGACY, 35, "Orders/LegacyBastion/Service/Service"),
+    ("IDP-ECS-002", LEGACY, 33, "Orders/LegacyBastion/Task/Resource"),  # its container ships no logs
     ("IDP-DATA-002", "fixtures/cdk/app/lib/stacks.ts", 16, "Orders/Reporting/ReportsDb"),
 }
 # Waived in CDK code: idp-scan Metadata (JumpHostSg), Validations.acknowledge (RdpSg) and cdk-nag

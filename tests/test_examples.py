@@ -12,10 +12,10 @@ def test_noncompliant_example_blocks_with_exact_findings(scan):
     assert code == 1
     assert finding_set(report) == {
         ("IDP-NET-001", NONCOMPLIANT, 12, "BastionSecurityGroup"),
-        ("IDP-IAM-001", NONCOMPLIANT, 26, "DeployRole"),
-        ("IDP-DATA-001", NONCOMPLIANT, 32, "AssetsBucket"),
-        ("IDP-DATA-002", NONCOMPLIANT, 35, "OrdersDatabase"),
-        ("IDP-ECS-001", NONCOMPLIANT, 43, "OrdersService"),
+        ("IDP-IAM-001", NONCOMPLIANT, 27, "DeployRole"),
+        ("IDP-DATA-001", NONCOMPLIANT, 34, "AssetsBucket"),
+        ("IDP-DATA-002", NONCOMPLIANT, 38, "OrdersDatabase"),
+        ("IDP-ECS-001", NONCOMPLIANT, 47, "OrdersService"),
     }
     assert report["scanned"] == [NONCOMPLIANT]
 

@@ -45,7 +45,7 @@ def test_crashing_rule_becomes_idp005(scan, tmp_path):
         "        raise ValueError('kaput')\n"
     )
     (tmp_path / ".git").mkdir()
-    (tmp_path / ".idp-scan.yaml").write_text("rules: [rules]\nengines: [native]\n")
+    (tmp_path / ".idp-scan.yaml").write_text("rules: [rules]\nengines: [native]\nselect: [ORG]\n")
     (tmp_path / "t.yaml").write_text("AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  B:\n    Type: AWS::S3::Bucket\n")
     code, report = scan(tmp_path)
     assert code == 1

@@ -3,6 +3,9 @@ what cannot be evaluated, and the real plan corpus."""
 
 from __future__ import annotations
 
+# Scans here pass `--ignore IDP-TAG`: these fixtures carry no tags, and the pack's hygiene
+# warning about that is not what these tests are about.
+
 import shutil
 from pathlib import Path
 
@@ -30,14 +33,14 @@ def concerns(report: dict) -> set[tuple[str, str]]:
 
 
 def test_module_tree_yields_exact_findings_at_lines_and_addresses(scan):
-    code, report = scan(FIXTURES / "terraform" / "tree", "--engines", "native")
+    code, report = scan(FIXTURES / "terraform" / "tree", "--engines", "native", "--ignore", "IDP-TAG")
     assert (code, finding_set(report)) == (1, TREE_FINDINGS)
     # Child modules are evaluated through their caller only: one artifact, not three.
     assert report["scanned"] == [TREE]
 
 
 def test_plan_of_the_same_resources_yields_the_same_concerns_by_address(scan):
-    code, report = scan(PLAN, "--engines", "native")
+    code, report = scan(PLAN, "--engines", "native", "--ignore", "IDP-TAG")
     assert code == 1
     assert concerns(report) == {(rule, resource) for rule, _, _, resource in TREE_FINDINGS}
     assert {uri for _, uri, _, _ in finding_set(report)} == {"fixtures/terraform/plans/tree.tfplan.json"}
@@ -48,7 +51,7 @@ def test_plan_beside_its_configuration_points_at_the_tf_blocks(tmp_path, scan):
     shutil.copytree(FIXTURES / "terraform" / "tree", repo / "infra")
     (repo / ".git").mkdir()
     shutil.copy(PLAN, repo / "infra" / "plan.json")
-    _, report = scan(repo / "infra" / "plan.json", "--engines", "native")
+    _, report = scan(repo / "infra" / "plan.json", "--engines", "native", "--ignore", "IDP-TAG")
     assert finding_set(report) == {
         ("IDP-IAM-001", "infra/main.tf", 46, "aws_iam_role_policy.deploy"),
         ("IDP-DATA-002", "infra/main.tf", 51, "aws_db_instance.orders"),
@@ -59,7 +62,7 @@ def test_plan_beside_its_configuration_points_at_the_tf_blocks(tmp_path, scan):
 
 
 def test_address_is_the_sarif_logical_location_and_in_the_message(scan):
-    _, report = scan(FIXTURES / "terraform" / "tree", "--engines", "native")
+    _, report = scan(FIXTURES / "terraform" / "tree", "--engines", "native", "--ignore", "IDP-TAG")
     finding = next(f for f in report["findings"] if f["rule_id"] == "IDP-NET-001")
     assert finding["resource"]["name"] == "module.network.aws_security_group.this"
     assert finding["resource"]["kind"] == "terraform"
@@ -67,7 +70,7 @@ def test_address_is_the_sarif_logical_location_and_in_the_message(scan):
 
 
 def test_unknowns_give_notes_and_no_false_error(scan):
-    code, report = scan(FIXTURES / "terraform" / "unknowns", "--engines", "native")
+    code, report = scan(FIXTURES / "terraform" / "unknowns", "--engines", "native", "--ignore", "IDP-TAG")
     uri = "fixtures/terraform/unknowns/main.tf"
     assert (code, finding_set(report)) == (0, {
         ("IDP051", uri, 1, ""),
@@ -83,7 +86,7 @@ def test_unknowns_give_notes_and_no_false_error(scan):
 
 
 def test_a_child_module_scanned_alone_is_its_own_root(scan):
-    code, report = scan(FIXTURES / "terraform" / "tree" / "modules" / "network", "--engines", "native")
+    code, report = scan(FIXTURES / "terraform" / "tree" / "modules" / "network", "--engines", "native", "--ignore", "IDP-TAG")
     # allowed_ssh_cidr comes from the caller; alone it is unknown, so SSH is not judged.
     assert (code, finding_set(report)) == (0, {
         ("IDP051", f"{TREE}/modules/network/main.tf", 1, ""),
@@ -92,7 +95,7 @@ def test_a_child_module_scanned_alone_is_its_own_root(scan):
 
 
 def test_one_tf_file_given_scans_its_module(scan):
-    _, report = scan(FIXTURES / "terraform" / "tree" / "variables.tf", "--engines", "native")
+    _, report = scan(FIXTURES / "terraform" / "tree" / "variables.tf", "--engines", "native", "--ignore", "IDP-TAG")
     assert report["scanned"] == [TREE]
     assert finding_set(report) == TREE_FINDINGS
 
@@ -114,7 +117,7 @@ def test_syntax_error_and_missing_local_module_are_findings(tmp_path, scan):
     (tmp_path / "broken" / "main.tf").write_text('resource "aws_s3_bucket" "b" {\n  bucket = "x"\n  acl = \n}\n')
     (tmp_path / "caller").mkdir()
     (tmp_path / "caller" / "main.tf").write_text('module "gone" {\n  source = "./modules/gone"\n}\n')
-    code, report = scan(tmp_path, "--engines", "native")
+    code, report = scan(tmp_path, "--engines", "native", "--ignore", "IDP-TAG")
     found = {(rule, uri, line) for rule, uri, line, _ in finding_set(report)}
     assert code == 1
     assert found == {("IDP001", "broken/main.tf", 3), ("IDP050", "caller/main.tf", 1)}
@@ -131,7 +134,7 @@ def test_plan_encodings(tmp_path, scan, variant):
         target.write_bytes(b"\xef\xbb\xbf" + text.encode())
     else:
         target.write_bytes(text.encode("utf-16"))
-    code, report = scan(target, "--engines", "native")
+    code, report = scan(target, "--engines", "native", "--ignore", "IDP-TAG")
     assert code == 1
     assert concerns(report) == {(rule, resource) for rule, _, _, resource in TREE_FINDINGS}
 
@@ -156,7 +159,7 @@ def test_every_real_plan_loads_without_a_crash():
 
 @needs_shared
 def test_real_plans_scan_end_to_end(tmp_path, scan):
-    code, report = scan(SHARED / "corpus" / "tfplan", "--engines", "native")
+    code, report = scan(SHARED / "corpus" / "tfplan", "--engines", "native", "--ignore", "IDP-TAG")
     assert code == 1
     crashes = [f for f in report["findings"] if f["rule_id"] in ("IDP002", "IDP005")]
     assert crashes == []
@@ -167,7 +170,7 @@ def test_real_plans_scan_end_to_end(tmp_path, scan):
 def test_var_file_on_the_command_line_wins_over_auto_tfvars(tmp_path, scan):
     var_file = tmp_path / "fixed.tfvars"
     var_file.write_text('encrypt_db = true\nblock_public_policy = true\nadmin_cidr = "10.0.0.0/8"\n')
-    code, report = scan(FIXTURES / "terraform" / "tree", "--engines", "native", "--var-file", var_file)
+    code, report = scan(FIXTURES / "terraform" / "tree", "--engines", "native", "--ignore", "IDP-TAG", "--var-file", var_file)
     assert (code, concerns(report)) == (1, {("IDP-IAM-001", "aws_iam_role_policy.deploy"), ("IDP-ECS-001", "aws_ecs_service.api")})
 
 
@@ -178,7 +181,7 @@ def test_var_files_from_the_configuration_are_relative_to_it(tmp_path, scan):
     (repo / "env").mkdir()
     (repo / "env" / "prod.tfvars.json").write_text('{"encrypt_db": true}')
     (repo / ".idp-scan.yaml").write_text("terraform:\n  var_files: [env/prod.tfvars.json]\n")
-    _, report = scan(repo / "infra", "--engines", "native")
+    _, report = scan(repo / "infra", "--engines", "native", "--ignore", "IDP-TAG")
     assert ("IDP-DATA-002", "aws_db_instance.orders") not in concerns(report)
     assert ("IDP-DATA-001", "module.storage.aws_s3_bucket_public_access_block.this") in concerns(report)
 
@@ -204,7 +207,7 @@ def test_hostile_modules_end_in_findings_not_in_exhaustion(tmp_path, scan):
         'locals {\n  big = range(100000000)\n  x   = local.y\n  y   = local.x\n}\n'
         'resource "aws_s3_bucket" "r" {\n  count  = length(local.big)\n  bucket = local.x\n}\n'
     )
-    code, report = scan(tmp_path, "--engines", "native")
+    code, report = scan(tmp_path, "--engines", "native", "--ignore", "IDP-TAG")
     assert (code, finding_set(report)) == (1, {
         ("IDP050", "main.tf", 1, ""),
         ("IDP053", "main.tf", 6, ""),
@@ -270,7 +273,7 @@ def test_a_changed_module_outside_the_root_is_not_served_from_the_cache(tmp_path
     module = module_outside_root(root)
 
     def scan_ids() -> set[tuple[str, str]]:
-        result = run(build_settings([root / "envs"], cli={"engines": ["native"], "jobs": 1}))
+        result = run(build_settings([root / "envs"], cli={"engines": ["native"], "jobs": 1, "ignore": ["IDP-TAG"]}))
         return {(f.rule_id, f.resource.name if f.resource else "") for f in result.findings}
 
     assert scan_ids() == scan_ids() == set()
@@ -295,7 +298,7 @@ def test_changed_since_rescans_the_roots_of_a_changed_module(tmp_path):
     git("commit", "-q", "-m", "base")
     module.write_text(SG_MODULE.replace("[var.cidr]", '["0.0.0.0/0"]'))
     out = tmp_path / "r.json"
-    assert main(["scan", str(root), "--engines", "native", "--changed-since", "main", "--format", f"json={out}"]) == 1
+    assert main(["scan", str(root), "--engines", "native", "--ignore", "IDP-TAG", "--changed-since", "main", "--format", f"json={out}"]) == 1
     report = json.loads(out.read_text())
     assert report["scanned"] == ["envs/prod"]
     assert finding_set(report) == {("IDP-NET-001", "modules/sg/main.tf", 7, "module.sg.aws_security_group.this")}

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Iterable, Iterator, Sequence
 
+from scanner.branches import variants, with_label
 from scanner.catalogue import build_catalogue
 from scanner.failures import failure
 from scanner.inputs import resources_of
 from scanner.model import Artifact, Finding, Resource, RuleMeta
-from scanner.rule import NativeRule, RuleContext
+from scanner.rule import NativeRule, RuleContext, Violation
 from scanner.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ class NativeEngine:
     def _check(self, rule: NativeRule, resource: Resource, ctx: RuleContext) -> Iterator[Finding]:
         meta = self._metas[rule.id]
         try:
-            violations = list(rule.check(resource, ctx))
+            violations = _violations(rule, resource, ctx)
         except Exception as exc:
             log.debug("rule %s failed on %s", rule.id, resource.id.name, exc_info=True)
             yield failure(
@@ -63,6 +64,18 @@ class NativeEngine:
             location=ctx.artifact.locate((*resource.path, *violations[0].path)),
             resource=resource.id,
         )
+
+
+def _violations(rule: NativeRule, resource: Resource, ctx: RuleContext) -> list[Violation]:
+    """The rule's violations, plus those only a branch of an `Fn::If` shows (labelled with it)."""
+    found = list(rule.check(resource, ctx))
+    seen = {(v.path, v.message) for v in found}
+    for label, variant in variants(resource):
+        for violation in rule.check(variant, ctx):
+            if (violation.path, violation.message) not in seen:
+                seen.add((violation.path, violation.message))
+                found.append(Violation(violation.path, with_label(violation.message, label)))
+    return found
 
 
 def create(settings: Settings) -> NativeEngine:

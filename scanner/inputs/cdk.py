@@ -390,7 +390,13 @@ class _Walk:
         scopes.setdefault(template_file, "/" + display)
         facts = _facts(metadata, list(scopes.values()), self.finder)
         stack_name = str(properties.get("stackName") or name)
-        parent = self.template(directory, uri, template_file, stack_name, facts[scopes[template_file]], where)
+        # What rules read about the stack as a whole: its tags and `aws://account/region`.
+        tags, environment = properties.get("tags"), entry.get("environment")
+        stack_facts = {
+            "stack_tags": dict(tags) if isinstance(tags, Mapping) else {},
+            "environment": environment if isinstance(environment, str) else "",
+        }
+        parent = self.template(directory, uri, template_file, stack_name, facts[scopes[template_file]], where, stack_facts)
         if parent is None:
             return
         for nested_file, nested_scope in self.nested_templates(parent, scopes).items():
@@ -398,7 +404,7 @@ class _Walk:
                 continue
             nested_where = self.nested_reference(parent, nested_file) or where
             facts.setdefault(nested_scope, _TemplateFacts(nested_scope))
-            self.template(directory, uri, nested_file, stack_name, facts[nested_scope], nested_where)
+            self.template(directory, uri, nested_file, stack_name, facts[nested_scope], nested_where, stack_facts)
 
     def metadata(self, directory: Path, uri: str, name: str, entry: Mapping[str, Any], where: Location, scope: str) -> _Metadata:
         merged: dict[str, Any] = dict(entry.get("metadata", {})) if isinstance(entry.get("metadata"), Mapping) else {}
@@ -443,7 +449,8 @@ class _Walk:
                 return parent.locate(("Resources", logical_id))
         return None
 
-    def template(self, directory: Path, uri: str, file: str, stack: str, facts: _TemplateFacts, where: Location) -> Artifact | None:
+    def template(self, directory: Path, uri: str, file: str, stack: str, facts: _TemplateFacts, where: Location,
+                 stack_facts: Mapping[str, Any] | None = None) -> Artifact | None:
         path = directory / file
         if not self.inside(path) or not path.is_file():
             self.findings.append(failure("IDP061", f"Template `{file}` of stack `{stack}` is missing from the cloud assembly.", where))
@@ -464,6 +471,7 @@ class _Walk:
         construct_paths = dict(facts.construct_paths)
         construct_paths.update(_paths_in_template(artifact))
         context: dict[str, Any] = {
+            **(stack_facts or {}),
             "stack": stack,
             "construct_paths": construct_paths,
             "cdk": {"scope": facts.scope.lstrip("/"), "sources": facts.sources, "plumbing": plumbing_paths(artifact)},

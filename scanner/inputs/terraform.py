@@ -285,6 +285,8 @@ class TreeLoader:
         self.lines: dict[PropertyPath, tuple[int, int]] = {}
         self.files: dict[PropertyPath, str] = {}
         self.providers: list[dict[str, Any]] = []
+        # Module calls, `terraform` and `provider` blocks, which rules read as pseudo-resources.
+        self.blocks: dict[str, dict[str, Any]] = {}
         self._parsed: dict[Path, ModuleFiles] = {}
         self._noted: set[tuple[str, str]] = set()
 
@@ -324,7 +326,10 @@ class TreeLoader:
                     continue
                 for address, properties in instances:
                     self._record(module, block, address, properties)
+            elif block.type == "terraform":
+                self._record_block(module, block, "terraform", f"terraform[{block.lines[0]}]", self._block_body(module, block))
             elif block.type == "module" and block.labels:
+                self._record_block(module, block, "module", f"module.{block.labels[0]}", self._module_call(module, block))
                 for _, child in module.children(block.labels[0]):
                     if child is not None:
                         self.collect(child)
@@ -350,14 +355,40 @@ class TreeLoader:
 
     def _record_provider(self, module: ModuleInstance, block: Block) -> None:
         values = {name: evaluate(attribute.children[1], module.scope()) for name, attribute in attributes(block.body).items()}
+        body = self._block_body(module, block)
+        default_tags = body["properties"].get("default_tags")
+        tags = default_tags[0].get("tags", {}) if isinstance(default_tags, list) and default_tags and isinstance(default_tags[0], Mapping) else {}
         self.providers.append({
             "name": block.labels[0],
             "alias": values.get("alias"),
             "region": values.get("region", UNKNOWN),
+            "default_tags": tags,
             "module": module.prefix.rstrip("."),
             "file": block.uri,
             "line": block.lines[0],
         })
+        alias = values.get("alias")
+        self._record_block(module, block, "provider", f"provider.{block.labels[0]}" + (f".{alias}" if isinstance(alias, str) else ""), body)
+
+    def _block_body(self, module: ModuleInstance, block: Block) -> dict[str, Any]:
+        lines: dict[PropertyPath, tuple[int, int]] = {}
+        properties = self._body(block.body, module.scope(), (), lines, {}, block, block.type, None)
+        return {"properties": properties, "lines": lines}
+
+    def _module_call(self, module: ModuleInstance, block: Block) -> dict[str, Any]:
+        """A module call's `source` and `version` only: its inputs belong to the child module."""
+        declared = attributes(block.body)
+        properties = {name: evaluate(declared[name].children[1], module.scope()) for name in ("source", "version") if name in declared}
+        lines = {(name,): (span(declared[name])[0], span(declared[name].children[1])[1]) for name in properties}
+        return {"properties": properties, "lines": lines}
+
+    def _record_block(self, module: ModuleInstance, block: Block, kind: str, name: str, body: dict[str, Any]) -> None:
+        key = f"{module.prefix}{name}"
+        self.blocks[key] = {"type": kind, "module": module.prefix.rstrip("."), "properties": body["properties"]}
+        self.files[("blocks", key)] = block.uri
+        self.lines[("blocks", key)] = block.lines
+        for path, span in body["lines"].items():
+            self.lines[("blocks", key, "properties", *path)] = span
 
     def expansion(self, block: Block, scope: Scope, base: str) -> list[tuple[str, dict[str, Any]]] | None:
         """Instances of a counted or for_each block as (address, bindings); None if unknown."""
@@ -488,7 +519,7 @@ def load_directory(directory: Path, uri: str, var_files: Sequence[Path] = ()) ->
         kind=KIND,
         path=str(directory),
         uri=uri,
-        data={"resources": loader.resources, "providers": loader.providers},
+        data={"resources": loader.resources, "providers": loader.providers, "blocks": loader.blocks},
         lines=loader.lines,
         files=loader.files,
         context={"providers": loader.providers, "files": sorted(set(loader.files.values()))},
@@ -505,6 +536,16 @@ def resources(artifact: Artifact) -> Iterator[Resource]:
             properties=resource["properties"],
             path=("resources", address, "properties"),
             metadata={"references": resource.get("references", {}), "mode": resource["mode"], "module": resource["module"]},
+        )
+    # Pseudo-resources (types `module`, `terraform`, `provider`) for the rules about configuration.
+    blocks = artifact.data.get("blocks", {}) if isinstance(artifact.data, Mapping) else {}
+    for key, block in blocks.items():
+        yield Resource(
+            id=ResourceId(KIND, key, block["type"]),
+            type=block["type"],
+            properties=block["properties"],
+            path=("blocks", key, "properties"),
+            metadata={"mode": "configuration", "module": block["module"]},
         )
 
 
