@@ -228,3 +228,18 @@ def test_stats_in_the_json_report_only_on_request(repo, tmp_path):
     main(["scan", str(repo), "--format", f"json={out}", "--stats"])
     timings = json.loads(out.read_text())["timings"]
     assert timings["cache.load.hits"] == 1 and timings["budget"] == 180 and timings["total"] > 0
+
+
+def test_artifacts_survive_the_cache_exactly(tmp_path):
+    from scanner.cache import artifact_json, decode, encode_artifact
+    from scanner.pipeline import load_units
+    from scanner.discovery import discover
+    from scanner.inputs import input_kinds
+    from tests.conftest import FIXTURES
+
+    units, _ = discover([FIXTURES], FIXTURES.parent, input_kinds())
+    artifacts, _ = load_units(units)
+    assert len(artifacts) > 20
+    for artifact in artifacts:
+        assert decode(json.loads(artifact_json(artifact))) == artifact
+        assert json.loads(artifact_json(artifact)) == encode_artifact(artifact)
