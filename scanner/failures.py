@@ -58,6 +58,39 @@ _FAILURES: dict[str, tuple[Severity, str, str]] = {
         "default, an import, an unknown Terraform variable). The rule neither passed nor "
         "failed the resource on it.",
     ),
+    "IDP020": (
+        Severity.ERROR,
+        "Bundled engine failed on a file",
+        "checkov or cfn-lint raised an error on this file, so its checks did not run on it. "
+        "Each file runs on its own when one fails, so the other files' results stand.\n\n"
+        "**Fix:** rerun with `--debug` to see the cause. The usual trigger is a construct the "
+        "engine does not expect (a `Type` that is an intrinsic function, `Resources` written "
+        "as a list); correct the template, or report the engine's failure upstream.",
+    ),
+    "IDP021": (
+        Severity.ERROR,
+        "Bundled engine timed out on a file",
+        "checkov or cfn-lint did not finish this file within its time limit (cfn-lint has none of "
+        "its own; templates with many conditions have taken it over an hour), so its checks did "
+        "not run on it.\n\n**Fix:** split the template, or raise `checkov.timeout` / "
+        "`cfn_lint.timeout` (seconds per file) in `.idp-scan.yaml`.",
+    ),
+    "IDP022": (
+        Severity.ERROR,
+        "checkov check failed on a resource",
+        "A checkov check raised an error on this resource (for example it compared a parameter "
+        "string to a number). checkov itself only logs this and drops the result; idp-scan "
+        "reports it, because the resource was not proven compliant against the check.\n\n"
+        "**Fix:** make the property a literal of the expected type, or suppress the check for "
+        "this resource with a reasoned checkov skip.",
+    ),
+    "IDP023": (
+        Severity.ERROR,
+        "checkov could not parse a file",
+        "idp-scan parsed this template but checkov's own parser rejected it, so checkov's "
+        "checks did not run on it.\n\n**Fix:** rerun with `--debug`; simplify the construct "
+        "checkov's parser rejects.",
+    ),
     "IDP050": (
         Severity.ERROR,
         "Terraform local module not found",
@@ -89,6 +122,36 @@ _FAILURES: dict[str, tuple[Severity, str, str]] = {
         "The `count` or `for_each` of a resource, module or dynamic block depends on values only "
         "known at apply time, so its instances were not checked from HCL (none was passed or "
         "failed).\n\n**Fix:** scan the plan JSON, where every instance is known.",
+    ),
+    "IDP060": (
+        Severity.ERROR,
+        "CDK cloud assembly could not be read",
+        "A `cdk.out` directory (or a nested assembly of a Stage) has a `manifest.json` that is "
+        "not valid JSON, is not a cloud assembly manifest, or lists an artifact that is not a "
+        "mapping, so the stacks it describes were not checked.\n\n**Fix:** run `cdk synth` again; "
+        "do not edit `cdk.out` by hand.",
+    ),
+    "IDP061": (
+        Severity.ERROR,
+        "CDK cloud assembly entry missing",
+        "The cloud assembly manifest names a stack template, a nested stack template or a "
+        "nested assembly that is not in the `cdk.out` directory, so it was not checked.\n\n"
+        "**Fix:** run `cdk synth` again and scan the complete `cdk.out` (a partial copy, a "
+        "`.gitignore` or an artifact upload filter can drop files).",
+    ),
+    "IDP062": (
+        Severity.WARNING,
+        "CDK stack metadata could not be read",
+        "The stack's metadata file (`<Stack>.metadata.json`) is missing or unreadable. Its "
+        "templates were scanned, but findings name template logical ids instead of construct "
+        "paths and carry no source lines.\n\n**Fix:** run `cdk synth` again.",
+    ),
+    "IDP063": (
+        Severity.ERROR,
+        "CDK validation report could not be read",
+        "`validation-report.json` (written by aws-cdk-lib's policy validation and cdk-nag) "
+        "could not be read, so its violations could not gate the merge.\n\n**Fix:** run "
+        "`cdk synth` again.",
     ),
     "IDP070": (
         Severity.ERROR,

@@ -6,6 +6,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from scanner.discovery import discover
@@ -17,7 +18,7 @@ from scanner.executor import LOAD, Executor, Unfinished, UnitResult, WorkUnit, d
 from scanner.failures import failure, failure_rules
 from scanner.findings import merge
 from scanner.gate import is_selected, mark
-from scanner.inputs import InputKind, Loaded, Unit, input_kinds
+from scanner.inputs import InputKind, Loaded, Unit, cdk, input_kinds, unit_reads
 from scanner.model import Artifact, Finding, Location, Notification, RuleMeta, ScanResult, Severity
 from scanner.scope import narrow
 from scanner.settings import Settings
@@ -103,6 +104,7 @@ def run(settings: Settings, progress: Progress = _quiet, in_process: bool = Fals
     deadline = started + settings.budget - min(DEADLINE_MARGIN, settings.budget / 10)
     timings: dict[str, float] = {}
     units, findings = discover(list(settings.paths), settings.root, input_kinds())
+    units = [replace(unit, options=settings.options) for unit in units]  # loaders read their own settings
     if settings.changed_since or settings.shard:
         units, findings = narrow(units, findings, settings.root, settings.changed_since, settings.shard)
     timings["discover"] = time.monotonic() - started
@@ -111,13 +113,16 @@ def run(settings: Settings, progress: Progress = _quiet, in_process: bool = Fals
     stage_start = time.monotonic()
     execution = _execute(settings, units, engines, deadline, progress, in_process)
     findings.extend(execution.findings)
+    findings = cdk.attach_sources(findings, execution.artifacts)
     timings["execute"] = time.monotonic() - stage_start
     timings.update(execution.timings)
     timings["budget"] = settings.budget
     timings["jobs"] = float(settings.jobs or default_jobs())
 
     overrides: dict[str, str] = settings.options.get("severity", {})
-    rules = _with_severity_overrides(catalogue(engines, execution.rules_of), overrides)
+    # Only engines that met an artifact describe their rules: a run on no template never imports checkov.
+    described = [e for e in engines if e.name in execution.engaged or e.name == "native"]
+    rules = _with_severity_overrides(catalogue(described, execution.rules_of), overrides)
     selected = [
         _override_severity(f, overrides)
         for f in findings
@@ -143,6 +148,7 @@ class Execution:
     unfinished: list[Unfinished] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     rules_of: Callable[[Engine], Sequence[RuleMeta]] = _own_rules
+    engaged: set[str] = field(default_factory=set)  # engines that met at least one artifact
 
     def add_time(self, result: UnitResult) -> None:
         stage = result.unit.engine if result.unit.engine == LOAD else f"engine.{result.unit.engine}"
@@ -153,6 +159,13 @@ class Execution:
 def unit_timeout(settings: Settings) -> float:
     """A chunk may take half the budget (at least 30 s) unless configured otherwise."""
     return settings.unit_timeout if settings.unit_timeout is not None else max(30.0, settings.budget / 2)
+
+
+def _digest_or_mark(path: Path) -> str:
+    try:
+        return file_digest(path)
+    except OSError:
+        return "unreadable"
 
 
 def _execute(settings: Settings, units: Sequence[Unit], engines: Sequence[Engine], deadline: float,
@@ -202,15 +215,24 @@ class _Plan:
         self.file_hash: dict[str, str] = {}  # unit uri -> content digest
         self.digests: dict[int, str | None] = {}  # id(artifact) -> content digest, while it is planned
         self.artifact_key: dict[tuple[str, str], str | None] = {}  # (engine, uri) -> cache key; None: ambiguous
-        self.engine_prefix = {}
+        self.engine_prefix: dict[str, str] = {}
         self.rules: dict[str, Sequence[RuleMeta]] = {}
-        if cache.directory is not None:
-            config, sources = config_digest(settings.options), sources_digest(settings.rule_dirs)
-            for engine in engines:
-                self.rules[engine.name] = self._rules(engine, config, sources)
-                rules_digest = catalogue_digest(self.rules[engine.name], engine, sources)
-                self.engine_prefix[engine.name] = digest("engine", engine.name, engine_version(engine), rules_digest, config, code_digest())
+        self.digests_of_settings = (
+            (config_digest(settings.options), sources_digest(settings.rule_dirs)) if cache.directory is not None else None
+        )
         self.execution.rules_of = lambda engine: self.rules.get(engine.name) or engine.rules()
+
+    def prefix(self, engine: Engine) -> str | None:
+        """The engine's part of its cache keys, computed when it first meets an artifact:
+        it needs the engine's rule list, and listing checkov's checks means importing checkov."""
+        if self.digests_of_settings is None:
+            return None
+        if engine.name not in self.engine_prefix:
+            config, sources = self.digests_of_settings
+            self.rules[engine.name] = self._rules(engine, config, sources)
+            rules_digest = catalogue_digest(self.rules[engine.name], engine, sources)
+            self.engine_prefix[engine.name] = digest("engine", engine.name, engine_version(engine), rules_digest, config, code_digest())
+        return self.engine_prefix[engine.name]
 
     def _rules(self, engine: Engine, config: str, sources: str) -> Sequence[RuleMeta]:
         """An engine's rule list, cached: listing checkov's checks means importing checkov."""
@@ -255,7 +277,9 @@ class _Plan:
         return loaded
 
     def _load_key(self, unit: Unit) -> str:
-        return digest("load", unit.kind, unit.uri, self.file_hash[unit.uri], code_digest())
+        # What the loader reads outside the unit's path (Terraform's ../modules, var files) too.
+        reads = [_digest_or_mark(path) for path in unit_reads(unit)]
+        return digest("load", unit.kind, unit.uri, self.file_hash[unit.uri], *reads, code_digest())
 
     def _loaded(self, unit: Unit, loaded: Loaded) -> None:
         """A unit's artifacts are known: take cached engine results, queue the rest."""
@@ -266,8 +290,9 @@ class _Plan:
             for engine in self.engines:
                 if not engine.accepts(artifact):
                     continue
-                cacheable = engine.name in self.engine_prefix and engine.name not in self.whole_run
-                key = digest(self.engine_prefix[engine.name], content) if content and cacheable else None
+                self.execution.engaged.add(engine.name)
+                prefix = self.prefix(engine) if engine.name not in self.whole_run else None
+                key = digest(prefix, content) if content and prefix else None
                 cached = self.cache.get(f"engine.{engine.name}", key) if key else None
                 if isinstance(cached, list) and all(isinstance(f, Finding) for f in cached):
                     self.execution.findings.extend(cached)
@@ -320,7 +345,17 @@ class _Plan:
             self.submit_pending(executor)
             return
         self.execution.findings.extend(result.findings)
+        self._learn_rules(result)
         self._store_engine(result)
+
+    def _learn_rules(self, result: UnitResult) -> None:
+        """Rules an engine only knows after reading its input (cdk-validation) come back from
+        the worker with its results."""
+        learned = [meta for meta in result.parts if isinstance(meta, RuleMeta)]
+        if learned:
+            known = {meta.id: meta for meta in self.rules.get(result.unit.engine, ())}
+            known.update((meta.id, meta) for meta in learned)
+            self.rules[result.unit.engine] = list(known.values())
 
     def _store_load(self, unit: Unit, loaded: Loaded, finished: bool) -> None:
         """Cache a fresh load, and note its artifacts' digests for the engine cache keys."""
@@ -401,7 +436,10 @@ def _performer(engines: Sequence[Engine]) -> Callable[[WorkUnit], UnitResult]:
     def perform(unit: WorkUnit) -> UnitResult:
         if unit.engine == LOAD:
             return UnitResult(unit=unit, parts=tuple(_checked_load(item) for item in unit.items))
-        return UnitResult(unit=unit, findings=tuple(run_engine(by_name[unit.engine], unit.items)))
+        engine = by_name[unit.engine]
+        findings = tuple(run_engine(engine, unit.items))
+        learned = tuple(engine.rules()) if getattr(engine, "rules_from_scan", False) else ()
+        return UnitResult(unit=unit, findings=findings, parts=learned)
 
     return perform
 

@@ -18,7 +18,10 @@ ENTRY_POINT_GROUP = "idp_scan.engines"
 
 BUILTIN_ENGINES: dict[str, str] = {
     "native": "scanner.engines.native:create",
+    "checkov": "scanner.engines.checkov_engine:create",
+    "cfn-lint": "scanner.engines.cfn_lint:create",
     "schema": "scanner.engines.schema:create",
+    "cdk-validation": "scanner.engines.cdk_validation:create",
 }
 
 

@@ -54,6 +54,15 @@ def scanned_scope(artifacts: Sequence[Artifact], findings: Sequence[Finding]) ->
     return tuple(sorted({a.uri for a in artifacts} | {f.location.uri for f in findings}))
 
 
+def engine_suppressions(findings: Sequence[Finding], settings: Settings) -> list[Finding]:
+    """Findings a bundled engine marked SUPPRESSED by its own comments (checkov skips, cfn-lint
+    ignore_checks) reopen in an audit (`--no-suppressions`) and for mandatory rules."""
+    return [
+        f.with_status(Status.OPEN) if f.status is Status.SUPPRESSED and (settings.no_suppressions or is_mandatory(f.rule_id, settings.mandatory)) else f
+        for f in findings
+    ]
+
+
 def mark(
     findings: Sequence[Finding],
     artifacts: Sequence[Artifact],
@@ -66,6 +75,7 @@ def mark(
     Inputs may leave `Suppression`s in `artifact.context["suppressions"]`. With
     `--no-suppressions` (an audit) nothing is suppressed or baselined.
     """
+    findings = engine_suppressions(findings, settings)
     if settings.no_suppressions:
         return list(findings)
     inline, problems = inline_waivers(findings, artifacts, settings.root)

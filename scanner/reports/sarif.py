@@ -79,6 +79,11 @@ def _physical(location: Location) -> om.PhysicalLocation:
     )
 
 
+def _related_text(related: Location) -> str:
+    # A CDK finding sits on the user's source line; its related location is the template.
+    return "Synthesized CloudFormation template" if related.uri.endswith(".template.json") else "Source of this resource"
+
+
 def _result(finding: Finding, rule_index: int) -> om.Result:
     location = om.Location(physical_location=_physical(finding.location))
     if finding.resource is not None:
@@ -107,7 +112,7 @@ def _result(finding: Finding, rule_index: int) -> om.Result:
         message=om.Message(text=message),
         locations=[location],
         related_locations=[
-            om.Location(id=index, physical_location=_physical(related), message=om.Message(text="Source of this resource"))
+            om.Location(id=index, physical_location=_physical(related), message=om.Message(text=_related_text(related)))
             for index, related in enumerate(finding.related, start=1)
         ]
         or None,
@@ -120,7 +125,12 @@ def build_log(result: ScanResult, options: ReportOptions) -> om.SarifLog:
     shown = [f for f in result.findings if options.include_suppressed or f.status is Status.OPEN]
     rule_ids = sorted({f.rule_id for f in shown})
     index = {rule_id: position for position, rule_id in enumerate(rule_ids)}
-    rules = [_descriptor(result.rules[rule_id]) for rule_id in rule_ids]
+    first = {f.rule_id: f for f in reversed(shown)}
+    # An engine that failed to describe a rule still gets its result reported, never dropped.
+    rules = [
+        _descriptor(result.rules.get(rule_id) or RuleMeta(rule_id, first[rule_id].engine, first[rule_id].severity, rule_id))
+        for rule_id in rule_ids
+    ]
     notifications = [
         om.Notification(
             message=om.Message(text=n.message),

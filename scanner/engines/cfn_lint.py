@@ -1,0 +1,237 @@
+"""The cfn-lint engine: template validity (will it deploy?) for CloudFormation and cdk.out.
+
+Warm: the rules are loaded once per engine (per process), not per template as `cfnlint.api.lint`
+does (4x slower over 189 templates). Each template is decoded again by cfn-lint (its rules need
+the line marks), run on its own under a time limit (cfn-lint has none, and templates with many
+conditions have taken over an hour), and a template that makes it raise becomes an IDP020
+finding while the others stand.
+
+Severity: E (will not deploy) error, W warning, I note. Date-dependent rules (W2531, E2531,
+E2533: deprecated Lambda runtimes) judge by `cfn_lint.as_of` when configured, so a gate is
+reproducible. `Metadata.cfn-lint.config.ignore_checks` on a resource marks cfn-lint's own
+findings there SUPPRESSED (cfn-lint would drop them). W3010 on the placeholder availability
+zones of a synth without context lookups (`dummy1a`) is no finding for cdk.out stacks.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import re
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import Any, Iterable, Iterator, Mapping, Sequence
+
+from scanner.engines.checkov_engine import engine_crash, engine_timeout
+from scanner.engines.limits import EngineTimeout, time_limit
+from scanner.inputs import cfn
+from scanner.model import Artifact, Finding, Location, ResourceId, RuleMeta, Severity, Status
+from scanner.settings import ConfigError, Settings
+
+log = logging.getLogger(__name__)
+
+NAME = "cfn-lint"
+DEFAULT_REGION = "us-east-1"
+SEVERITY_BY_LETTER = {"E": Severity.ERROR, "W": Severity.WARNING, "I": Severity.NOTE}
+_SECURITY_SEVERITY = {Severity.ERROR: 6.0, Severity.WARNING: 4.0, Severity.NOTE: 1.0}
+# Rules that read today's date (`from datetime import datetime; datetime.today()` in their module).
+DATE_RULES = ("W2531", "E2531", "E2533")
+_PLACEHOLDER_AZ = re.compile(r"dummy\d[a-z]")
+
+
+def severity_of(rule_id: str) -> Severity:
+    return SEVERITY_BY_LETTER.get(rule_id[:1], Severity.WARNING)
+
+
+@contextmanager
+def as_of(day: datetime.date | None, rules: Any) -> Iterator[None]:
+    """Date-dependent rules see `day` as today, for the duration of one template.
+
+    cfn-lint loads its rules from files without registering their modules, so the globals the
+    rules read are reached through the loaded rule objects.
+    """
+    if day is None:
+        yield
+        return
+    frozen_day: datetime.date = day
+
+    class Frozen(datetime.datetime):
+        @classmethod
+        def today(cls) -> Frozen:
+            return cls(frozen_day.year, frozen_day.month, frozen_day.day)
+
+    namespaces: list[dict[str, Any]] = [type(rules.data[i]).validate.__globals__ for i in DATE_RULES if i in rules.data]
+    saved = [namespace["datetime"] for namespace in namespaces]
+    for namespace in namespaces:
+        namespace["datetime"] = Frozen
+    try:
+        yield
+    finally:
+        for namespace, original in zip(namespaces, saved):
+            namespace["datetime"] = original
+
+
+class CfnLintEngine:
+    name = NAME
+
+    def __init__(self, regions: Sequence[str] = (DEFAULT_REGION,), as_of_date: datetime.date | None = None, time_limit_per_file: float | None = 120.0) -> None:
+        self._regions = list(regions)
+        self._as_of = as_of_date
+        self._limit = time_limit_per_file
+        self._warm: Any = None  # (config, rules), built on the first scan in this process
+
+    def rules(self) -> Sequence[RuleMeta]:
+        _, rules = self._runner()
+        return [rule_meta(rule) for _, rule in sorted(rules.data.items())]
+
+    def prepare(self) -> None:
+        """Load the rules once, before the worker processes fork."""
+        self._runner()
+
+    def cache_token(self) -> str:
+        """Cached results hold for one as-of date: without one, for today only."""
+        return f"as_of={self._as_of or datetime.date.today()};regions={','.join(self._regions)}"
+
+    def accepts(self, artifact: Artifact) -> bool:
+        return artifact.kind == cfn.KIND
+
+    def scan(self, artifacts: Sequence[Artifact]) -> Iterable[Finding]:
+        findings: list[Finding] = []
+        for artifact in artifacts:
+            findings.extend(self._scan_one(artifact))
+        return findings
+
+    def _scan_one(self, artifact: Artifact) -> list[Finding]:
+        try:
+            with time_limit(self._limit), as_of(self._as_of, self._runner()[1]):
+                matches = self._lint(artifact)
+        except EngineTimeout as exc:
+            return [engine_timeout(NAME, artifact, str(exc))]
+        except Exception as exc:
+            log.debug("cfn-lint failed on %s", artifact.uri, exc_info=True)
+            return [engine_crash(NAME, artifact, exc)]
+        return one_per_resource([f for f in (to_finding(m, directives, artifact) for m, directives in matches) if f is not None])
+
+    def _runner(self) -> Any:
+        if self._warm is None:
+            from cfnlint.config import ConfigMixIn
+            from cfnlint.runner import Runner
+
+            config = ConfigMixIn(regions=self._regions, include_checks=["I"])
+            self._warm = (config, Runner(config).rules)
+        return self._warm
+
+    def _lint(self, artifact: Artifact) -> list[tuple[Any, Mapping[str, list[str]]]]:
+        """cfn-lint's matches with the template's resource directives (applied by us, not it)."""
+        from cfnlint.decode import decode
+        from cfnlint.template import Template
+
+        config, rules = self._runner()
+        template, matches = decode(artifact.path)
+        if matches or template is None:
+            return [(m, {}) for m in matches]
+        config.set_template_args(template)
+        try:
+            cfn_template = Template(artifact.path, template, config.regions, config.parameters)
+            transform_errors = cfn_template.transform()
+            if transform_errors:
+                return [(m, {}) for m in transform_errors]
+            directives = cfn_template.get_directives()
+            found: list[Any] = []
+            for match in rules.run(filename=artifact.path, cfn=cfn_template, config=config):
+                if match not in found:  # cfn-lint's own dedup: matches compare equal but do not hash
+                    found.append(match)
+        finally:
+            config.set_template_args({})  # the warm config must not carry this template's settings
+        return [(m, directives) for m in found]
+
+
+def one_per_resource(findings: list[Finding]) -> list[Finding]:
+    """One finding per (rule, resource), messages joined: the fingerprint ignores lines and messages."""
+    grouped: dict[tuple[str, str, str], list[Finding]] = {}
+    for finding in findings:
+        key = (finding.rule_id, finding.resource.name if finding.resource else "", finding.status.value)
+        grouped.setdefault(key, []).append(finding)
+    return [
+        replace(group[0], message=" ".join(dict.fromkeys(f.message for f in group))) if len(group) > 1 else group[0]
+        for group in grouped.values()
+    ]
+
+
+def rule_meta(rule: Any) -> RuleMeta:
+    severity = severity_of(str(rule.id))
+    url = str(getattr(rule, "source_url", "") or "https://github.com/aws-cloudformation/cfn-lint/blob/main/docs/rules.md")
+    description = str(getattr(rule, "description", "") or rule.shortdesc)
+    return RuleMeta(
+        id=str(rule.id),
+        engine=NAME,
+        severity=severity,
+        title=str(rule.shortdesc),
+        help_markdown=(
+            f"{description}\n\nThis is cfn-lint's rule `{rule.id}` (template validity: E rules find templates "
+            f"CloudFormation will not deploy). See [its documentation]({url}). Ignore it for one resource with "
+            f"`Metadata: {{cfn-lint: {{config: {{ignore_checks: [{rule.id}]}}}}}}`, or for the repository with "
+            f"`ignore: [{rule.id}]` in `.idp-scan.yaml`."
+        ),
+        help_uri=url,
+        tags=("cfn-lint", "reliability", *(str(t) for t in list(getattr(rule, "tags", []) or [])[:10])),
+        security_severity=_SECURITY_SEVERITY[severity],
+    )
+
+
+def to_finding(match: Any, directives: Mapping[str, list[str]], artifact: Artifact) -> Finding | None:
+    rule_id = str(match.rule.id)
+    start = int(getattr(match, "linenumber", 1) or 1)
+    end = max(int(getattr(match, "linenumberend", start) or start), start)
+    logical_id = _resource_at(artifact, getattr(match, "path", None), start)
+    if rule_id == "W3010" and is_cdk(artifact) and _PLACEHOLDER_AZ.search(str(match.message)):
+        return None  # synth without context lookups: placeholder AZs, not the user's choice
+    resource: ResourceId | None = None
+    if logical_id is not None:
+        body = artifact.data.get("Resources", {}).get(logical_id, {}) if isinstance(artifact.data, Mapping) else {}
+        resource_type = body.get("Type", "") if isinstance(body, Mapping) else ""
+        resource = cfn.resource_identity(artifact, logical_id, resource_type if isinstance(resource_type, str) else "")
+    finding = Finding(
+        rule_id=rule_id,
+        engine=NAME,
+        severity=severity_of(rule_id),
+        message=str(match.message),
+        location=Location(artifact.uri, start, end),
+        resource=resource,
+    )
+    if logical_id is not None and logical_id in directives.get(rule_id, []):
+        return finding.with_status(Status.SUPPRESSED, f"cfn-lint: ignore_checks in the Metadata of {logical_id}")
+    return finding
+
+
+def _resource_at(artifact: Artifact, path: Any, line: int) -> str | None:
+    """The logical id a match is about: from its path, else the resource whose lines hold it."""
+    if isinstance(path, (list, tuple)) and len(path) >= 2 and path[0] == "Resources":
+        return str(path[1])
+    resources = artifact.data.get("Resources") if isinstance(artifact.data, Mapping) else None
+    if not isinstance(resources, Mapping):
+        return None
+    for logical_id in resources:
+        span = artifact.lines.get(("Resources", str(logical_id)))
+        if span and span[0] <= line <= span[1]:
+            return str(logical_id)
+    return None
+
+
+def is_cdk(artifact: Artifact) -> bool:
+    return bool(artifact.context.get("construct_paths")) or "cdk.out" in artifact.path.replace("\\", "/").split("/")
+
+
+def _date(value: Any) -> datetime.date | None:
+    if value is None or isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise ConfigError(f"cfn_lint.as_of: {value!r} is not a date (YYYY-MM-DD)") from exc
+
+
+def create(settings: Settings) -> CfnLintEngine:
+    options: Mapping[str, Any] = settings.options.get("cfn_lint", {}) or {}
+    regions = options.get("regions") or (settings.options.get("regions", {}) or {}).get("allowed") or [DEFAULT_REGION]
+    return CfnLintEngine(regions=list(regions), as_of_date=_date(options.get("as_of")), time_limit_per_file=float(options.get("timeout", 120)))

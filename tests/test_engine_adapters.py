@@ -1,0 +1,148 @@
+"""The checkov and cfn-lint adapters called directly, as a worker process would call them."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import pickle
+from pathlib import Path
+
+import pytest
+
+from scanner.engines import cfn_lint, checkov_engine
+from scanner.engines.cfn_lint import CfnLintEngine
+from scanner.engines.checkov_engine import CheckovEngine, severity_table
+from scanner.inputs import cfn
+from scanner.model import Artifact, Severity
+
+LAMBDA = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  Worker:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.9
+      Handler: index.handler
+      Role: arn:aws:iam::123456789012:role/worker
+      Code:
+        ZipFile: "def handler(event, context): return None"
+"""
+
+CDK_STACK = """\
+{
+  "Resources": {
+    "VpcPublicSubnet1Subnet5C2D37C4": {
+      "Type": "AWS::EC2::Subnet",
+      "Properties": {"VpcId": "vpc-123", "CidrBlock": "10.0.0.0/24", "AvailabilityZone": "dummy1a"}
+    },
+    "OrdersQueue4E3B9A7C": {"Type": "AWS::SQS::Queue", "Properties": {}}
+  }
+}
+"""
+CONSTRUCTS = {"VpcPublicSubnet1Subnet5C2D37C4": "App/Vpc/PublicSubnet1/Subnet", "OrdersQueue4E3B9A7C": "App/Orders/Queue/Resource"}
+
+
+def artifact(tmp_path: Path, name: str, text: str, **context: object) -> Artifact:
+    path = tmp_path / name
+    path.write_text(text)
+    loaded, problems = cfn.load_text(text, path, name, context)
+    assert loaded is not None and problems == []
+    return loaded
+
+
+@pytest.fixture(scope="module")
+def cfn_lint_engine() -> CfnLintEngine:
+    return CfnLintEngine(regions=["eu-west-1"])
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [(datetime.date(2025, 1, 1), set()), (datetime.date(2026, 1, 1), {"W2531"}), (datetime.date(2026, 6, 15), {"E2531"}), (datetime.date(2026, 8, 1), {"E2533"})],
+)
+def test_as_of_date_makes_date_dependent_rules_reproducible(tmp_path, day, expected):
+    engine = CfnLintEngine(regions=["eu-west-1"], as_of_date=day)
+    found = {f.rule_id for f in engine.scan([artifact(tmp_path, "lambda.yaml", LAMBDA)])}
+    assert found & {"W2531", "E2531", "E2533"} == expected
+    # The patch is undone: without an as-of date the rules see today again.
+    today = {f.rule_id for f in CfnLintEngine(regions=["eu-west-1"]).scan([artifact(tmp_path, "lambda.yaml", LAMBDA)])}
+    assert today & set(cfn_lint.DATE_RULES) == ({"E2533"} if datetime.date.today() >= datetime.date(2026, 7, 1) else today & {"W2531", "E2531"})
+
+
+def test_placeholder_availability_zones_are_no_finding_for_cdk_out(tmp_path, cfn_lint_engine):
+    plain = artifact(tmp_path, "plain.json", CDK_STACK)
+    synthesized = artifact(tmp_path, "App.template.json", CDK_STACK, construct_paths=CONSTRUCTS, stack="App")
+    assert "W3010" in {f.rule_id for f in cfn_lint_engine.scan([plain])}
+    assert "W3010" not in {f.rule_id for f in cfn_lint_engine.scan([synthesized])}
+
+
+def test_findings_on_cdk_out_carry_the_construct_path(tmp_path):
+    synthesized = artifact(tmp_path, "App.template.json", CDK_STACK, construct_paths=CONSTRUCTS, stack="App")
+    (queue,) = [f for f in CheckovEngine().scan([synthesized]) if f.rule_id == "CKV_AWS_27"]
+    assert queue.resource is not None
+    assert (queue.resource.kind, queue.resource.name, queue.resource.logical_id) == ("cdk", "App/Orders/Queue/Resource", "OrdersQueue4E3B9A7C")
+
+
+def test_cfn_lint_timeout_becomes_a_finding_naming_the_file(tmp_path):
+    engine = CfnLintEngine(time_limit_per_file=0.0001)
+    (finding,) = engine.scan([artifact(tmp_path, "lambda.yaml", LAMBDA)])
+    assert (finding.rule_id, finding.location.uri) == ("IDP021", "lambda.yaml")
+    assert finding.message.startswith("cfn-lint did not finish lambda.yaml")
+
+
+def test_checkov_timeout_becomes_a_finding_per_file(tmp_path):
+    files = [artifact(tmp_path, "a.yaml", LAMBDA), artifact(tmp_path, "b.yaml", LAMBDA)]
+    found = list(CheckovEngine(time_limit_per_file=0.0001).scan(files))
+    assert {(f.rule_id, f.location.uri) for f in found} == {("IDP021", "a.yaml"), ("IDP021", "b.yaml")}
+
+
+def test_engines_work_on_any_subset_and_their_inputs_and_outputs_pickle(tmp_path):
+    a, b = artifact(tmp_path, "a.yaml", LAMBDA), artifact(tmp_path, "b.json", CDK_STACK)
+    engine = pickle.loads(pickle.dumps(CheckovEngine()))
+    together = sorted(engine.scan(pickle.loads(pickle.dumps([a, b]))), key=lambda f: f.sort_key)
+    apart = sorted([*engine.scan([b]), *engine.scan([a])], key=lambda f: f.sort_key)
+    assert together == apart and together
+    assert pickle.loads(pickle.dumps(together)) == together
+
+
+def test_files_with_a_suffix_checkov_skips_are_still_checked(tmp_path):
+    found = CheckovEngine().scan([artifact(tmp_path, "queue.cfn", CDK_STACK)])
+    assert ("CKV_AWS_27", "queue.cfn") in {(f.rule_id, f.location.uri) for f in found}
+
+
+def test_terraform_artifacts_run_checkov_terraform_checks(tmp_path):
+    main_tf = tmp_path / "main.tf"
+    main_tf.write_text('resource "aws_sqs_queue" "orders" {\n  name = "orders"\n  sqs_managed_sse_enabled = false\n}\n')
+    tf = Artifact(kind="terraform", path=str(main_tf), uri="main.tf", data={})
+    found = {(f.rule_id, f.resource.name if f.resource else "") for f in CheckovEngine().scan([tf])}
+    assert ("CKV_AWS_27", "aws_sqs_queue.orders") in found
+
+
+def test_every_bundled_checkov_check_has_a_severity(tmp_path):
+    table = severity_table()
+    metas = CheckovEngine().rules()
+    assert len(metas) > 900
+    assert [m.id for m in metas if m.id not in table.checks] == []
+    assert table.rate("CKV_AWS_24").severity is Severity.ERROR and table.rate("CKV_AWS_18").severity is Severity.NOTE
+    assert table.rate("CKV_NEW_999") == table.default and table.default.severity is Severity.WARNING
+
+
+def test_severity_file_is_what_the_generator_writes():
+    data = json.loads((Path(checkov_engine.__file__).parent / "checkov_severity.json").read_text())
+    assert data["default"] == ["warning", 5.0]
+    assert all(v[0] in ("error", "warning", "note") and 0.1 <= v[1] <= 10.0 for v in data["checks"].values())
+
+
+@pytest.mark.parametrize(("no_suppressions", "mandatory", "status"), [
+    (False, (), "suppressed"), (True, (), "open"), (False, ("CKV_AWS_1",), "open"), (False, ("CKV_AWS_2",), "suppressed"),
+])
+def test_engine_suppressions_reopen_in_an_audit_and_for_mandatory_rules(tmp_path, no_suppressions, mandatory, status):
+    from dataclasses import replace as with_fields
+
+    from scanner.gate import engine_suppressions
+    from scanner.model import Finding, Location, Status
+    from scanner.settings import Settings
+
+    skipped = Finding("CKV_AWS_18", "checkov", Severity.NOTE, "m", Location("t.yaml")).with_status(Status.SUPPRESSED, "checkov: log target")
+    settings = with_fields(Settings(paths=(tmp_path,), root=tmp_path), no_suppressions=no_suppressions, mandatory=mandatory)
+    (marked,) = engine_suppressions([skipped], settings)
+    assert marked.status.value == status
