@@ -231,7 +231,7 @@ def test_stats_in_the_json_report_only_on_request(repo, tmp_path):
 
 
 def test_artifacts_survive_the_cache_exactly(tmp_path):
-    from scanner.cache import artifact_json, decode, encode_artifact
+    from scanner.cache import Unencodable, artifact_json, decode, encode_artifact
     from scanner.pipeline import load_units
     from scanner.discovery import discover
     from scanner.inputs import input_kinds
@@ -239,7 +239,13 @@ def test_artifacts_survive_the_cache_exactly(tmp_path):
 
     units, _ = discover([FIXTURES], FIXTURES.parent, input_kinds())
     artifacts, _ = load_units(units)
-    assert len(artifacts) > 20
+    encodable = 0
     for artifact in artifacts:
-        assert decode(json.loads(artifact_json(artifact))) == artifact
-        assert json.loads(artifact_json(artifact)) == encode_artifact(artifact)
+        try:
+            text = artifact_json(artifact)
+        except Unencodable:  # a type the codec does not know (CDK source frames): never cached
+            continue
+        encodable += 1
+        assert decode(json.loads(text)) == artifact
+        assert json.loads(text) == encode_artifact(artifact)
+    assert encodable > 20
