@@ -28,6 +28,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from scanner import __version__
 from scanner.inputs import Loaded
+from scanner.rule import UNKNOWN
 from scanner.model import Artifact, Finding, Location, Notification, ResourceId, RuleMeta, Severity, Status, Suppression
 
 FORMAT = "idp-scan-cache/1"
@@ -53,6 +54,8 @@ def encode(value: Any) -> Any:
     """Plain JSON data for model values, tuples, dates and non-string keys, losslessly."""
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
+    if value is UNKNOWN:
+        return {"__unknown__": 1}
     if isinstance(value, list):
         return [encode(item) for item in value]
     if isinstance(value, tuple):
@@ -91,10 +94,27 @@ def encode_artifact(artifact: Artifact) -> dict[str, Any]:
 
 def _is_plain_json(data: Any) -> bool:
     """True when JSON gives back exactly `data` (no tuples, no non-string keys, no other types)."""
+    return _plain_json_text(data) is not None
+
+
+def _plain_json_text(data: Any) -> str | None:
     try:
-        return bool(json.loads(json.dumps(data)) == data)
+        text = json.dumps(data)
+        return text if json.loads(text) == data else None
     except (TypeError, ValueError, RecursionError):
-        return False
+        return None
+
+
+def artifact_json(artifact: Artifact) -> str:
+    """The JSON text of `encode_artifact(artifact)`, serialising the (large) data only once."""
+    data_text = _plain_json_text(artifact.data)
+    if data_text is None:
+        return json.dumps(encode_artifact(artifact))
+    rest = {item.name: getattr(artifact, item.name) for item in fields(artifact) if item.name not in ("data", "lines")}
+    head = {"__artifact__": 1, "raw": True,
+            "lines": [[list(path), first, last] for path, (first, last) in artifact.lines.items()],
+            **{name: encode(dict(value) if isinstance(value, Mapping) else value) for name, value in rest.items()}}
+    return json.dumps(head)[:-1] + ', "data": ' + data_text + "}"
 
 
 def _decode_artifact(data: dict[str, Any]) -> Artifact:
@@ -122,6 +142,8 @@ def decode(data: Any) -> Any:
         return data
     if "__artifact__" in data:
         return _decode_artifact(data)
+    if "__unknown__" in data:
+        return UNKNOWN
     if "__tuple__" in data:
         return tuple(decode(item) for item in data["__tuple__"])
     if "__dict__" in data:
@@ -269,7 +291,16 @@ class Cache:
         if self.directory is None:
             return
         try:
-            text = json.dumps({"format": FORMAT, "key": key, "payload": encode(payload)})
+            self.put_text(key, json.dumps(encode(payload)))
+        except (Unencodable, ValueError, RecursionError):
+            return
+
+    def put_text(self, key: str, payload_text: str) -> None:
+        """Store an already encoded payload (`encode`, then JSON text)."""
+        if self.directory is None:
+            return
+        try:
+            text = f'{{"format": {json.dumps(FORMAT)}, "key": {json.dumps(key)}, "payload": {payload_text}}}'
             path = self._path(key)
             if not path.parent.is_dir():
                 self._create(path.parent)
@@ -306,12 +337,9 @@ def cache_directory(root: Path, options: Mapping[str, Any], config_file: Path | 
     return root / DEFAULT_DIR
 
 
-def artifact_digest(artifact: Artifact, file_hash: str) -> str | None:
-    """What an engine sees of a file: the artifact itself and the file's bytes."""
-    try:
-        return digest(json.dumps(encode_artifact(artifact)), file_hash)
-    except (Unencodable, TypeError, ValueError, RecursionError):
-        return None
+def artifact_digest(artifact_text: str, file_hash: str) -> str:
+    """What an engine sees of a file: the artifact itself (`artifact_json`) and the file's bytes."""
+    return digest(artifact_text, file_hash)
 
 
 def split_by_artifact(findings: Iterable[Finding], artifacts: Sequence[Artifact]) -> list[list[Finding]] | None:

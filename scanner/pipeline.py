@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass, field, replace
@@ -9,8 +10,9 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from scanner.discovery import discover
-from scanner.cache import (Cache, artifact_digest, cache_directory, catalogue_digest, code_digest, config_digest,
-                           dependencies, dependencies_hold, digest, sources_digest, engine_version, file_digest, split_by_artifact)
+from scanner.cache import (Cache, Unencodable, artifact_digest, artifact_json, cache_directory, catalogue_digest,
+                           code_digest, config_digest, dependencies, dependencies_hold, digest, encode, engine_version,
+                           file_digest, sources_digest, split_by_artifact)
 from scanner.engines import Engine, create_engines
 from scanner.executor import LOAD, Executor, Unfinished, UnitResult, WorkUnit, default_jobs
 from scanner.failures import failure, failure_rules
@@ -94,9 +96,11 @@ def notifications_for(findings: Iterable[Finding]) -> tuple[Notification, ...]:
     )
 
 
-def run(settings: Settings, progress: Progress = _quiet, in_process: bool = False) -> ScanResult:
-    """Discover, then load and run engines in worker processes until done or the deadline."""
-    started = time.monotonic()
+def run(settings: Settings, progress: Progress = _quiet, in_process: bool = False,
+        started: float | None = None) -> ScanResult:
+    """Discover, then load and run engines in worker processes until done or the deadline
+    (`settings.budget` seconds after `started`, a time.monotonic() value: default now)."""
+    started = time.monotonic() if started is None else started
     deadline = started + settings.budget - min(DEADLINE_MARGIN, settings.budget / 10)
     timings: dict[str, float] = {}
     units, findings = discover(list(settings.paths), settings.root, input_kinds())
@@ -367,11 +371,19 @@ class _Plan:
         except OSError:
             return
         content = digest(self.file_hash[unit.uri], *sorted(deps.values()))
-        digests = [artifact_digest(a, content) for a in loaded.artifacts]
+        try:
+            texts = [artifact_json(a) for a in loaded.artifacts]
+            findings_text = json.dumps(encode(list(loaded.findings)))
+        except (Unencodable, TypeError, ValueError, RecursionError):
+            return  # not encodable: neither cached nor its engine results
+        digests = [artifact_digest(text, content) for text in texts]
         self.digests.update(zip(map(id, loaded.artifacts), digests))
-        if None in digests or not finished:
-            return  # not encodable, or the loader crashed (perhaps for a passing reason)
-        self.cache.put(self._load_key(unit), {"loaded": loaded, "digests": digests, "dependencies": deps})
+        if not finished:
+            return  # the loader crashed (perhaps for a passing reason)
+        loaded_text = ('{"__dc__": "Loaded", "fields": {"artifacts": {"__tuple__": [' + ", ".join(texts) +
+                       ']}, "findings": {"__tuple__": ' + findings_text + "}}}")
+        payload = f'{{"loaded": {loaded_text}, "digests": {json.dumps(digests)}, "dependencies": {json.dumps(deps)}}}'
+        self.cache.put_text(self._load_key(unit), payload)
 
     def _store_engine(self, result: UnitResult) -> None:
         if result.unit.engine in self.whole_run or any(_is_failure(f) for f in result.findings):
@@ -397,8 +409,9 @@ def _is_failure(finding: Finding) -> bool:
     return finding.engine == "idp-scan" and finding.severity is Severity.ERROR
 
 
-def chunk_size(count: int, jobs: int, max_size: int = 64) -> int:
-    """About four chunks per worker, so that work balances, and never huge ones."""
+def chunk_size(count: int, jobs: int, max_size: int = 16) -> int:
+    """About four chunks per worker, so that work balances, and small ones, so that a
+    deadline or a timeout loses little finished work."""
     return max(1, min(max_size, -(-count // (jobs * 4))))
 
 

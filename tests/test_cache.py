@@ -228,3 +228,24 @@ def test_stats_in_the_json_report_only_on_request(repo, tmp_path):
     main(["scan", str(repo), "--format", f"json={out}", "--stats"])
     timings = json.loads(out.read_text())["timings"]
     assert timings["cache.load.hits"] == 1 and timings["budget"] == 180 and timings["total"] > 0
+
+
+def test_artifacts_survive_the_cache_exactly(tmp_path):
+    from scanner.cache import Unencodable, artifact_json, decode, encode_artifact
+    from scanner.pipeline import load_units
+    from scanner.discovery import discover
+    from scanner.inputs import input_kinds
+    from tests.conftest import FIXTURES
+
+    units, _ = discover([FIXTURES], FIXTURES.parent, input_kinds())
+    artifacts, _ = load_units(units)
+    encodable = 0
+    for artifact in artifacts:
+        try:
+            text = artifact_json(artifact)
+        except Unencodable:  # a type the codec does not know (CDK source frames): never cached
+            continue
+        encodable += 1
+        assert decode(json.loads(text)) == artifact
+        assert json.loads(text) == encode_artifact(artifact)
+    assert encodable > 20
