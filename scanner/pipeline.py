@@ -13,6 +13,7 @@ from scanner.failures import failure, failure_rules
 from scanner.findings import merge
 from scanner.gate import is_selected, mark
 from scanner.inputs import Loaded, Unit, input_kinds
+from scanner.inputs.guard import Limits
 from scanner.model import Artifact, Finding, Location, Notification, RuleMeta, ScanResult, Severity
 from scanner.settings import Settings
 
@@ -74,6 +75,8 @@ def run(settings: Settings, progress: Progress = _quiet) -> ScanResult:
     timings: dict[str, float] = {}
     started = time.perf_counter()
     units, findings = discover(list(settings.paths), settings.root, input_kinds())
+    limits = Limits.from_options(settings.options)
+    units = [replace(unit, limits=limits) for unit in units]
     timings["discover"] = time.perf_counter() - started
 
     stage_start = time.perf_counter()

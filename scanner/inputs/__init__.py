@@ -13,6 +13,7 @@ from typing import Callable, Iterator
 
 from scanner.failures import failure
 from scanner.inputs import cfn
+from scanner.inputs.guard import Limits, Rejected, read_checked
 from scanner.model import Artifact, Finding, Location, Resource
 
 MAX_SNIFF_BYTES = 64 * 1024
@@ -25,6 +26,7 @@ class Unit:
     kind: str
     path: Path
     uri: str
+    limits: Limits = Limits()  # set by the pipeline from the configuration
 
 
 @dataclass(frozen=True)
@@ -51,22 +53,37 @@ def read_text(path: Path) -> str:
 
 
 def _claims_cfn(path: Path, head: str) -> bool:
-    return path.suffix.lower() in cfn.SUFFIXES and cfn.looks_like_template(head)
+    return path.suffix.lower() in cfn.SUFFIXES and (cfn.looks_like_template(head) or cfn.named_like_template(path))
 
 
 def _load_cfn(unit: Unit) -> Loaded:
     try:
-        text = read_text(unit.path)
-    except (OSError, UnicodeDecodeError) as exc:
-        return Loaded(findings=(failure("IDP001", f"Template could not be read: {exc}", Location(unit.uri)),))
-    artifact, findings = cfn.load_text(text, unit.path, unit.uri)
-    return Loaded(artifacts=(artifact,) if artifact else (), findings=tuple(findings))
+        text = read_checked(unit.path, unit.uri, unit.limits)
+    except Rejected as rejected:
+        return Loaded(findings=(rejected.finding,))
+    artifacts, findings = cfn.load_variants(text, unit.path, unit.uri, limits=unit.limits)
+    if not artifacts and _in_helm_chart(unit) and any(f.rule_id in ("IDP001", "IDP010") for f in findings):
+        why = "; ".join(f.message for f in findings)
+        return Loaded(findings=(failure("IDP018", f"Skipped: part of a Helm chart and not valid YAML before rendering ({why})", Location(unit.uri)),))
+    return Loaded(artifacts=tuple(artifacts), findings=tuple(findings))
+
+
+def _in_helm_chart(unit: Unit) -> bool:
+    """A `Chart.yaml` beside the file or above it, inside the scanned repository."""
+    folders = [unit.path.parent, *unit.path.parent.parents][: len(Path(unit.uri).parts)]
+    return any((folder / "Chart.yaml").is_file() for folder in folders)
+
+
+def _load_nothing(unit: Unit) -> Loaded:
+    return Loaded()
 
 
 def input_kinds() -> tuple[InputKind, ...]:
     """The bundled input kinds, most specific first."""
     return (
         InputKind(name=cfn.KIND, load=_load_cfn, claims_file=_claims_cfn, resources=cfn.resources),
+        # Produced by the CloudFormation loader beside a template with duplicate keys; claims nothing.
+        InputKind(name=cfn.SHADOW_KIND, load=_load_nothing, resources=cfn.resources),
     )
 
 
