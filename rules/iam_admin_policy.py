@@ -4,7 +4,8 @@ import json
 from typing import Any, Iterator, Mapping
 
 from scanner.model import PropertyPath, Resource, Severity
-from scanner.rule import Rule, RuleContext, Violation
+from scanner.rule import UNKNOWN, Rule, RuleContext, Violation
+from scanner.terraform_helpers import POLICY_DOCUMENT, blocks, is_terraform, linked, policy_document, policy_from_data_source
 
 INLINE_POLICY_TYPES = ("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group")
 DOCUMENT_TYPES = (
@@ -14,6 +15,10 @@ DOCUMENT_TYPES = (
     "AWS::IAM::UserPolicy",
     "AWS::IAM::GroupPolicy",
 )
+
+
+TF_DOCUMENT_TYPES = ("aws_iam_policy", "aws_iam_role_policy", "aws_iam_user_policy", "aws_iam_group_policy")
+TF_INLINE_POLICY_TYPES = ("aws_iam_role",)
 
 
 def as_list(value: Any) -> list[Any]:
@@ -28,6 +33,22 @@ def policy_documents(resource: Resource) -> Iterator[tuple[PropertyPath, Any]]:
     for index, policy in enumerate(policies if isinstance(policies, list) else []):
         if isinstance(policy, Mapping):
             yield ("Policies", index, "PolicyDocument"), policy.get("PolicyDocument")
+
+
+def terraform_policy_documents(resource: Resource, ctx: RuleContext) -> Iterator[tuple[PropertyPath, Any]]:
+    """`policy` of the policy resources, `inline_policy` blocks of aws_iam_role; each may be a
+    JSON string, `jsonencode(...)`, or an `aws_iam_policy_document`'s `json`."""
+    if resource.type in TF_DOCUMENT_TYPES:
+        yield ("policy",), policy_document(resource, "policy", ctx)
+        return
+    for index, block in blocks(resource.properties, "inline_policy"):
+        document = policy_document(resource, "policy", ctx, block)
+        if document is UNKNOWN:
+            # The block's own references (data sources whose JSON has unknown parts).
+            for data_source in linked(resource, "inline_policy", (POLICY_DOCUMENT,), ctx):
+                yield ("inline_policy", index, "policy"), policy_from_data_source(data_source.properties)
+            continue
+        yield ("inline_policy", index, "policy"), document
 
 
 def statements(document: Any) -> Iterator[tuple[PropertyPath, Mapping[str, Any]]]:
@@ -85,12 +106,13 @@ class AdminPolicy(Rule):
     id = "IDP-IAM-001"
     severity = Severity.ERROR
     security_severity = 9.0
-    resource_types = INLINE_POLICY_TYPES + DOCUMENT_TYPES
+    resource_types = INLINE_POLICY_TYPES + DOCUMENT_TYPES + TF_DOCUMENT_TYPES + TF_INLINE_POLICY_TYPES
     tags = ("security", "iam", "CIS-AWS-1.16", "NIST-800-53-AC-6")
     aliases = ("CKV_AWS_1", "CKV_AWS_62", "CKV_AWS_63", "CKV_AWS_286")
 
     def check(self, resource: Resource, ctx: RuleContext) -> Iterator[Violation]:
-        for document_path, document in policy_documents(resource):
+        documents = terraform_policy_documents(resource, ctx) if is_terraform(resource) else policy_documents(resource)
+        for document_path, document in documents:
             for statement_path, statement in statements(document):
                 if grants_admin(statement):
                     yield Violation(

@@ -4,9 +4,13 @@ from typing import Iterator, Mapping
 
 from scanner.model import Resource, Severity
 from scanner.rule import UNKNOWN, Rule, RuleContext, Violation
+from scanner.terraform_helpers import is_terraform, linked
 
 PUBLIC_ACLS = ("PublicRead", "PublicReadWrite", "AuthenticatedRead")
 BLOCK_FLAGS = ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets")
+TF_PUBLIC_ACLS = ("public-read", "public-read-write", "authenticated-read")
+TF_BLOCK_FLAGS = ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
+TF_BUCKET_PARTS = ("aws_s3_bucket_acl", "aws_s3_bucket_public_access_block")
 
 
 class PublicBucket(Rule):
@@ -44,11 +48,14 @@ class PublicBucket(Rule):
     id = "IDP-DATA-001"
     severity = Severity.ERROR
     security_severity = 8.2
-    resource_types = ("AWS::S3::Bucket",)
+    resource_types = ("AWS::S3::Bucket", "aws_s3_bucket", *TF_BUCKET_PARTS)
     tags = ("security", "data", "s3", "CIS-AWS-2.1.4", "NIST-800-53-AC-3")
     aliases = ("CKV_AWS_53", "CKV_AWS_54", "CKV_AWS_55", "CKV_AWS_56", "CKV_AWS_20", "CKV_AWS_57")
 
     def check(self, resource: Resource, ctx: RuleContext) -> Iterator[Violation]:
+        if is_terraform(resource):
+            yield from self.check_terraform(resource, ctx)
+            return
         acl = ctx.resolve(resource.properties.get("AccessControl"))
         if acl in PUBLIC_ACLS:
             yield Violation(("AccessControl",), f"{resource.id.name} has the public ACL {acl}.")
@@ -59,6 +66,25 @@ class PublicBucket(Rule):
         if off:
             path = ("PublicAccessBlockConfiguration", off[0]) if off[0] in block else ("PublicAccessBlockConfiguration",)
             yield Violation(path, f"{resource.id.name} leaves public access block flags off: {', '.join(off)}.")
+
+
+    def check_terraform(self, resource: Resource, ctx: RuleContext) -> Iterator[Violation]:
+        """A bucket's inline `acl` (AWS provider v3), or the ACL and public access block
+        resources, each reported where it is written and naming the bucket it is linked to."""
+        properties = resource.properties
+        subject = resource.id.name
+        if resource.type in TF_BUCKET_PARTS:
+            buckets = [b.id.name for b in linked(resource, "bucket", ("aws_s3_bucket",), ctx)]
+            subject = f"{subject} (bucket {', '.join(buckets)})" if buckets else subject
+        if resource.type in ("aws_s3_bucket", "aws_s3_bucket_acl"):
+            acl = properties.get("acl")
+            if acl in TF_PUBLIC_ACLS:
+                yield Violation(("acl",), f"{subject} grants the public ACL {acl}.")
+            return
+        off = [flag for flag in TF_BLOCK_FLAGS if _is_off(properties.get(flag, False))]
+        if off:
+            path = (off[0],) if off[0] in properties else ()
+            yield Violation(path, f"{subject} leaves public access block flags off: {', '.join(off)}.")
 
 
 def _is_off(value: object) -> bool:

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
 import os
 import sys
@@ -89,13 +90,19 @@ def cli() -> None:
 @click.option("--ignore", multiple=True, help="Rule id prefixes to leave out (repeatable).")
 @click.option("--budget", type=click.FloatRange(min=0, min_open=True), help="Deadline for the whole run, in seconds.")
 @click.option("--changed-since", metavar="GIT_REF", help="Scan only what changed since this git ref.")
+@click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+              help="The date expiry checks count from (default: today), for reproducible gates.")
+@click.option("--baseline", type=click.Path(path_type=Path), help="Baseline file: findings it lists are BASELINED, not blocking.")
+@click.option("--no-suppressions", is_flag=True, help="Audit: ignore every suppression, waiver and the baseline.")
+@click.option("--shard", metavar="K/N", help="Scan only the K-th of N deterministic slices of the inputs (CI fan-out).")
 @click.option("--include-suppressed", is_flag=True, help="Also show suppressed and baselined findings.")
 @click.option("--stats", is_flag=True, help="Include timings in the reports.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only blocking findings and the summary.")
 @click.option("--debug", is_flag=True, help="Log what happens, with tracebacks.")
 def scan(paths: tuple[Path, ...], formats: tuple[str, ...], output: str | None, config_path: Path | None, fail_on: str | None,
          engines: str | None, select: tuple[str, ...], ignore: tuple[str, ...], budget: float | None,
-         changed_since: str | None, include_suppressed: bool, stats: bool, quiet: bool, debug: bool) -> None:
+         changed_since: str | None, as_of: datetime.datetime | None, baseline: Path | None, no_suppressions: bool,
+         shard: str | None, include_suppressed: bool, stats: bool, quiet: bool, debug: bool) -> None:
     """Scan PATHS (default: the current directory) and block on non-compliant infrastructure."""
     _configure_logging(debug)
     outputs = _outputs(formats, output)
@@ -106,23 +113,40 @@ def scan(paths: tuple[Path, ...], formats: tuple[str, ...], output: str | None, 
         "ignore": list(ignore) or None,
         "budget": budget,
         "changed_since": changed_since,
+        "as_of": as_of.date() if as_of else None,
+        "baseline": str(baseline) if baseline else None,
+        "no_suppressions": no_suppressions or None,
+        "shard": shard,
     }
     settings = _settings(list(paths), config_path, cli_values)
     result = _run(settings, debug)
+    write_reports(result, outputs, include_suppressed=include_suppressed, quiet=quiet, stats=stats, shard=settings.shard is not None)
+    raise SystemExit(int(exit_code(result)))
+
+
+def link_base() -> str:
+    """Where file:line links in the Markdown summary point: the commit on GitHub, when known."""
+    server, repo, sha = (os.environ.get(k, "") for k in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_SHA"))
+    return f"{server}/{repo}/blob/{sha}/" if server and repo and sha else ""
+
+
+def write_reports(result: ScanResult, outputs: Sequence[tuple[str, str | None]], include_suppressed: bool = False,
+                  quiet: bool = False, stats: bool = False, shard: bool = False) -> None:
+    """Render each (format, file); a shard's SARIF keeps every result, since `merge` re-applies the gate."""
     color = "NO_COLOR" not in os.environ
     for name, target in outputs:
         options = ReportOptions(
             color=color and target is None and sys.stdout.isatty() and name == "text",
-            include_suppressed=include_suppressed,
+            include_suppressed=include_suppressed or (shard and name == "sarif"),
             quiet=quiet,
             stats=stats,
+            link_base=link_base(),
         )
         rendered = renderers()[name](result, options)
         if target is None:
             click.echo(rendered, nl=False)
         else:
             Path(target).write_text(rendered, encoding="utf-8")
-    raise SystemExit(int(exit_code(result)))
 
 
 def _configure_logging(debug: bool) -> None:
@@ -148,6 +172,66 @@ def _run(settings: Settings, debug: bool) -> ScanResult:
         raise click.UsageError(str(exc)) from exc
     finally:
         progress.clear()
+
+
+@cli.command("merge")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "formats", multiple=True, metavar="FORMAT[=FILE]", help="Output format (default: sarif). Repeatable.")
+@click.option("--output", "-o", help="Write the (first) report to this file instead of standard output.")
+@click.option("--config", "config_path", type=click.Path(path_type=Path), help="Configuration file (waivers, baseline, fail_on).")
+@click.option("--fail-on", type=click.Choice(FAIL_ON), help="Lowest severity that blocks (default: error).")
+@click.option("--baseline", type=click.Path(path_type=Path), help="Baseline file to apply to the merged findings.")
+@click.option("--no-suppressions", is_flag=True, help="Audit: ignore the central waivers and the baseline.")
+@click.option("--include-suppressed", is_flag=True, help="Also show suppressed and baselined findings.")
+def merge_command(files: tuple[Path, ...], formats: tuple[str, ...], output: str | None, config_path: Path | None,
+                  fail_on: str | None, baseline: Path | None, no_suppressions: bool, include_suppressed: bool) -> None:
+    """Combine the SARIF of CI shards (FILES), de-duplicate, re-apply the gate, exit accordingly."""
+    from scanner.merging import merge_logs
+
+    outputs = _outputs(formats or ("sarif",), output)
+    cli_values = {"fail_on": fail_on, "baseline": str(baseline) if baseline else None, "no_suppressions": no_suppressions or None}
+    # The repository (for repo-relative policy files) is the one holding the configuration, else the working directory's.
+    settings = _settings([config_path.parent if config_path else Path(".")], config_path, cli_values)
+    try:
+        result = merge_logs(files, settings)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+    write_reports(result, outputs, include_suppressed=include_suppressed)
+    raise SystemExit(int(exit_code(result)))
+
+
+@cli.group("baseline")
+def baseline_group() -> None:
+    """Baselines: accept today's findings when adopting the gate on an existing repository."""
+
+
+@baseline_group.command("write")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--config", "config_path", type=click.Path(path_type=Path))
+@click.option("--engines", help="Comma-separated engines to run (default: all installed).")
+def write_baseline(file: Path, paths: tuple[Path, ...], config_path: Path | None, engines: str | None) -> None:
+    """Record the fingerprints of today's findings in PATHS (default: .) in FILE.
+
+    Rewriting merges: entries of files not scanned now are kept; those of scanned files are
+    replaced by today's, so fixed findings drop out. Suppressed findings are not recorded.
+    """
+    from dataclasses import replace
+
+    from scanner.gate import baseline as baselines
+    from scanner.gate import scanned_scope
+
+    cli_values = {"engines": [e.strip() for e in engines.split(",") if e.strip()] if engines else None}
+    settings = replace(_settings(list(paths), config_path, cli_values), baseline=None)
+    try:
+        previous = baselines.read(file) if file.exists() else []
+    except baselines.BaselineError as exc:
+        raise click.UsageError(str(exc)) from exc
+    result = _run(settings, debug=False)
+    scope = scanned_scope([], result.findings) + result.scanned
+    entries, counts = baselines.merged(previous, result.findings, scope)
+    file.write_text(baselines.render(entries), encoding="utf-8")
+    click.echo(baselines.summary(counts, str(file), len(entries)))
 
 
 @cli.group()

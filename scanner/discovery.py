@@ -101,6 +101,10 @@ def discover(paths: Sequence[Path], root: Path, kinds: Sequence[InputKind]) -> t
             return
         for kind in kinds:
             if kind.claims_file is not None and kind.claims_file(path, head):
+                if kind.per_directory:  # the file's directory is the unit (a Terraform module)
+                    if resolved.parent not in units:
+                        units[resolved.parent] = Unit(kind.name, path.parent, repo_relative(path.parent, root))
+                    return
                 units[resolved] = Unit(kind.name, path, uri)
                 return
 
@@ -132,4 +136,9 @@ def discover(paths: Sequence[Path], root: Path, kinds: Sequence[InputKind]) -> t
                         findings.append(note)
                         continue
                 offer_file(path)
-    return sorted(units.values(), key=lambda u: u.uri), sorted(set(findings), key=lambda f: f.sort_key)
+    kept = list(units.values())
+    for kind in kinds:
+        if kind.prune is not None:
+            own = [u for u in kept if u.kind == kind.name]
+            kept = [u for u in kept if u.kind != kind.name] + kind.prune(own)
+    return sorted(kept, key=lambda u: u.uri), sorted(set(findings), key=lambda f: f.sort_key)

@@ -131,6 +131,126 @@ _FAILURES: dict[str, tuple[Severity, str, str]] = {
         "it would create were not checked (CloudFormation would reject it too).\n\n**Fix:** correct "
         "the error the message names; `sam validate` shows the same error.",
     ),
+    "IDP050": (
+        Severity.ERROR,
+        "Terraform local module not found",
+        "A module block names a local directory (`source = \"./modules/x\"`) that does not exist "
+        "in the repository (or the modules nest more than 16 deep), so the module's resources "
+        "were not checked. `terraform init` fails on the same configuration.\n\n**Fix:** correct "
+        "the `source` path, or commit the module.",
+    ),
+    "IDP051": (
+        Severity.NOTE,
+        "Terraform variable has no value",
+        "A root module variable has no default and no value in `terraform.tfvars` or "
+        "`*.auto.tfvars`, so every value that depends on it is unknown to the scan: rules neither "
+        "pass nor fail a resource on it. A plan JSON scan sees the real value.\n\n**Fix:** if the "
+        "value matters for compliance, give the variable a default or a tfvars entry, or scan the "
+        "plan (`terraform show -json plan.out > plan.json`).",
+    ),
+    "IDP052": (
+        Severity.NOTE,
+        "Remote Terraform module not checked",
+        "A module comes from a registry, Git or another remote source. idp-scan never downloads "
+        "code, so the module's resources were not checked from HCL.\n\n**Fix:** scan the plan "
+        "JSON (`terraform show -json plan.out > plan.json`), which contains every module's "
+        "resources.",
+    ),
+    "IDP053": (
+        Severity.NOTE,
+        "Terraform count or for_each not evaluated",
+        "The `count` or `for_each` of a resource, module or dynamic block depends on values only "
+        "known at apply time, so its instances were not checked from HCL (none was passed or "
+        "failed).\n\n**Fix:** scan the plan JSON, where every instance is known.",
+    ),
+    "IDP070": (
+        Severity.ERROR,
+        "Account file could not be read",
+        "The file looks like an account request (a top-level `accounts`, `mandatoryAccounts` or "
+        "`workloadAccounts` list) but could not be read or parsed as YAML, so no account in it was "
+        "checked.\n\n**Fix:** correct the YAML at the reported line. Account files are plain YAML: "
+        "no custom tags (except LZA's `!include`), no duplicate keys.",
+    ),
+    "IDP072": (
+        Severity.ERROR,
+        "Base version of an account file could not be read",
+        "With `--changed-since REF`, the account checks compare each account file with its version "
+        "at REF (`git show REF:path`). That comparison failed (an unknown ref, no git repository, a "
+        "base version that does not parse), so renamed, re-mailed or removed accounts were not "
+        "detected.\n\n**Fix:** fetch the base ref (`git fetch origin main`; in GitHub Actions use "
+        "`fetch-depth: 0`) or pass a ref that exists.",
+    ),
+    "IDP073": (
+        Severity.NOTE,
+        "Included accounts not checked",
+        "An LZA `!include` points at another file; the accounts in it are checked where that file "
+        "is scanned itself, not as part of this one.",
+    ),
+    "IDP074": (
+        Severity.ERROR,
+        "Organization configuration could not be read",
+        "An `organization-config.yaml` sits beside the accounts file but could not be read or has "
+        "no `organizationalUnits` list, so the accounts' organizational units were not checked."
+        "\n\n**Fix:** correct the file at the reported line.",
+    ),
+    "IDP075": (
+        Severity.ERROR,
+        "Invalid account-check configuration",
+        "A value under `accounts:` in the configuration cannot be used (for example an `as_of` that "
+        "is not a date, or a `cost_center_pattern` that does not compile), so the checks that need "
+        "it did not run.\n\n**Fix:** correct the configuration.",
+    ),
+    "IDP030": (
+        Severity.ERROR,
+        "Suppression, waiver or baseline could not be read",
+        "A suppression (template `Metadata`, an `idp-scan:ignore` comment), the waivers file or "
+        "the baseline is malformed, so it cannot be honoured. The findings it meant to cover "
+        "stay open.\n\n**Fix:** correct it at the reported line. Forms:\n\n"
+        "- `Metadata: {idp-scan: {suppress: [{id: IDP-NET-001, reason: \"...\", expires: 2027-03-31}]}}`\n"
+        "- `# idp-scan:ignore IDP-NET-001 expires=2027-03-31 reason=\"bastion behind VPN\"`\n"
+        "- waivers file entries with `rule`, `files` and/or `resources`, `reason`, `owner`, optional `expires`.",
+    ),
+    "IDP031": (
+        Severity.WARNING,
+        "Suppression without a reason",
+        "Every suppression must say why (at least 10 characters), so that a reviewer can judge "
+        "it. A suppression without one does not suppress.\n\n**Fix:** add `reason=\"...\"` "
+        "(comments) or `reason: ...` (Metadata, waivers file).",
+    ),
+    "IDP032": (
+        Severity.WARNING,
+        "Suppression expired",
+        "The suppression's expiry date has passed, so it no longer suppresses: the finding it "
+        "covered is open again.\n\n**Fix:** fix the finding, or renew the suppression with a "
+        "new date and a current reason.",
+    ),
+    "IDP033": (
+        Severity.WARNING,
+        "Suppression expires soon",
+        "The suppression expires within 14 days; after that the finding it covers blocks the "
+        "merge.\n\n**Fix:** plan the fix now, or renew the suppression.",
+    ),
+    "IDP034": (
+        Severity.WARNING,
+        "Suppression matches nothing",
+        "No finding matched this suppression: the problem was fixed, the rule id is wrong, or "
+        "the scope does not name the resource. An unused suppression hides the next real "
+        "finding.\n\n**Fix:** remove it, or correct its rule id or scope.",
+    ),
+    "IDP035": (
+        Severity.WARNING,
+        "Mandatory rule cannot be suppressed inline",
+        "The configuration marks this rule `mandatory`: it cannot be suppressed in the code it "
+        "judges. The finding stays open.\n\n**Fix:** fix the finding, or ask the platform "
+        "team for a waiver in the central waivers file.",
+    ),
+    "IDP036": (
+        Severity.WARNING,
+        "Baseline entry is stale",
+        "A baseline entry matched no finding in the files scanned: the finding was fixed (or "
+        "its file or resource renamed).\n\n**Fix:** rewrite the baseline "
+        "(`idp-scan baseline write FILE`), which drops stale entries of the files it scans.",
+    ),
 }
 
 
@@ -151,6 +271,11 @@ def failure_rules() -> dict[str, RuleMeta]:
 
 def is_failure_rule(rule_id: str) -> bool:
     return rule_id in _FAILURES
+
+
+def is_gate_rule(rule_id: str) -> bool:
+    """The gate's own findings (about suppressions and baselines) cannot themselves be suppressed."""
+    return rule_id in _FAILURES and "IDP030" <= rule_id <= "IDP039"
 
 
 def failure(

@@ -143,7 +143,9 @@ class Artifact:
 
     `kind` names the input type ("cloudformation", ...). `lines` maps a path inside `data`
     to its (first, last) line; `context` carries what the input knows beyond the file
-    (CDK stack name, Terraform module, ...).
+    (CDK stack name, Terraform module, ...). An artifact read from several files (a
+    Terraform module directory) maps path prefixes to their file in `files`; `uri` is the
+    file of every path that has no entry there.
     """
 
     kind: str
@@ -152,14 +154,23 @@ class Artifact:
     data: Any
     lines: Mapping[PropertyPath, tuple[int, int]] = field(default_factory=dict)
     context: Mapping[str, Any] = field(default_factory=dict)
+    files: Mapping[PropertyPath, str] = field(default_factory=dict)
 
     def locate(self, path: PropertyPath) -> Location:
         """The deepest known region on the way to `path` (the file's first line at worst)."""
+        uri = self.file_of(path)
         for depth in range(len(path), -1, -1):
             span = self.lines.get(path[:depth])
             if span is not None:
-                return Location(self.uri, span[0], span[1])
-        return Location(self.uri, 1, 1)
+                return Location(uri, span[0], span[1])
+        return Location(uri, 1, 1)
+
+    def file_of(self, path: PropertyPath) -> str:
+        if self.files:
+            for depth in range(len(path), -1, -1):
+                if path[:depth] in self.files:
+                    return self.files[path[:depth]]
+        return self.uri
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from scanner.gate import is_selected, mark
 from scanner.inputs import Loaded, Unit, input_kinds
 from scanner.inputs.guard import Limits
 from scanner.model import Artifact, Finding, Location, Notification, RuleMeta, ScanResult, Severity
+from scanner.scope import narrow
 from scanner.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,8 @@ def run(settings: Settings, progress: Progress = _quiet) -> ScanResult:
     timings: dict[str, float] = {}
     started = time.perf_counter()
     units, findings = discover(list(settings.paths), settings.root, input_kinds())
+    if settings.changed_since or settings.shard:
+        units, findings = narrow(units, findings, settings.root, settings.changed_since, settings.shard)
     limits = Limits.from_options(settings.options)
     units = [replace(unit, limits=limits) for unit in units]
     timings["discover"] = time.perf_counter() - started
@@ -98,7 +101,7 @@ def run(settings: Settings, progress: Progress = _quiet) -> ScanResult:
         for f in findings
         if is_selected(f.rule_id, settings.select, settings.ignore)
     ]
-    merged = sorted(mark(merge(selected, rules), artifacts, settings), key=lambda f: f.sort_key)
+    merged = sorted(mark(merge(selected, rules), artifacts, settings, rules), key=lambda f: f.sort_key)
     timings["total"] = time.perf_counter() - started
     return ScanResult(
         findings=tuple(merged),

@@ -27,6 +27,7 @@ from typing import Any, ClassVar, Iterator, Mapping, Protocol, Sequence
 
 from scanner.model import Artifact, PropertyPath, Resource, RuleMeta, Severity
 
+TERRAFORM_KINDS = ("terraform", "terraform-plan")
 RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*-[0-9]{3}$")
 
 
@@ -70,7 +71,13 @@ class RuleContext:
     options: Mapping[str, Any] = field(default_factory=dict)
 
     def resolve(self, value: Any) -> Any:
-        """The literal behind a value, or UNKNOWN when it is only known at deploy time."""
+        """The literal behind a value, or UNKNOWN when it is only known at deploy time.
+
+        Terraform inputs hand rules values that are already evaluated (UNKNOWN stays UNKNOWN);
+        CloudFormation values may still be intrinsic functions.
+        """
+        if self.artifact.kind in TERRAFORM_KINDS:
+            return value
         return resolve_cfn(value, self.artifact.data)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -42,6 +43,11 @@ class Settings:
     budget: float = DEFAULT_BUDGET
     changed_since: str | None = None  # git ref: scan only what changed since it
     options: Mapping[str, Any] = field(default_factory=dict)
+    baseline: Path | None = None  # fingerprints of accepted findings (BASELINED)
+    waivers: Path | None = None  # the central waivers file
+    mandatory: tuple[str, ...] = ()  # rule id prefixes that cannot be suppressed inline
+    no_suppressions: bool = False  # audit: every suppression and the baseline are ignored
+    shard: tuple[int, int] | None = None  # (K, N): scan only the K-th of N slices of the units
 
 
 @lru_cache(maxsize=1)
@@ -166,4 +172,26 @@ def build_settings(
         budget=float(merged.get("budget", DEFAULT_BUDGET)),
         changed_since=merged.get("changed_since"),
         options=merged,
+        baseline=_policy_file(merged.get("baseline"), (cli or {}).get("baseline") is not None, base),
+        waivers=_policy_file(merged.get("waivers"), False, base),
+        mandatory=tuple(merged.get("mandatory", ())),
+        no_suppressions=bool(merged.get("no_suppressions", False)),
+        shard=parse_shard(merged["shard"]) if merged.get("shard") else None,
     )
+
+
+def _policy_file(value: Any, from_cli: bool, base: Path) -> Path | None:
+    """A policy file named on the command line is relative to the working directory;
+    one named in the configuration is relative to the configuration file."""
+    if not value:
+        return None
+    path = Path(str(value))
+    return path if from_cli or path.is_absolute() else base / path
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """`K/N` with 1 <= K <= N."""
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", str(text))
+    if not match or not 1 <= int(match[1]) <= int(match[2]):
+        raise ConfigError(f"--shard: expected K/N with 1 <= K <= N, got '{text}'")
+    return int(match[1]), int(match[2])

@@ -22,7 +22,7 @@ def sarif_of(tmp_path: Path, *args: str | Path) -> tuple[Path, dict]:
 def test_sarif_is_valid_under_the_oasis_schema(tmp_path):
     _, log = sarif_of(tmp_path, FIXTURES / "examples", FIXTURES / "rules", "--engines", "native")
     assert schema_errors(log) == []
-    assert len(log["runs"][0]["results"]) == 20
+    assert len(log["runs"][0]["results"]) == 40  # 20 CloudFormation, 20 Terraform
 
 
 def test_schema_check_can_fail():

@@ -8,11 +8,15 @@ scanned was not proven compliant.
 
 from __future__ import annotations
 
+import datetime
 import enum
-from typing import Sequence
+from typing import Callable, Mapping, Sequence
 
-from scanner.failures import is_failure_rule
-from scanner.model import Artifact, Finding, ScanResult
+from scanner.failures import failure, is_failure_rule, is_gate_rule
+from scanner.gate import baseline, waivers_file
+from scanner.gate.inline import inline_waivers, iter_unique
+from scanner.gate.waiver import Waiver, is_mandatory, mandatory_refusal, names_rule, refusals, suppresses
+from scanner.model import Artifact, Finding, RuleMeta, ScanResult, Status
 from scanner.settings import Settings
 
 
@@ -40,9 +44,85 @@ def exit_code(result: ScanResult) -> ExitCode:
     return ExitCode.BLOCKED if result.blocking else ExitCode.OK
 
 
-def mark(findings: Sequence[Finding], artifacts: Sequence[Artifact], settings: Settings) -> list[Finding]:
-    """Mark suppressed and baselined findings (and add findings about the waivers themselves).
+def scanned_scope(artifacts: Sequence[Artifact], findings: Sequence[Finding]) -> tuple[str, ...]:
+    """The files (and directory units) this run judged: stale entries are only judged there."""
+    return tuple(sorted({a.uri for a in artifacts} | {f.location.uri for f in findings}))
 
-    Inputs may leave `Suppression`s in `artifact.context["suppressions"]`.
+
+def mark(
+    findings: Sequence[Finding],
+    artifacts: Sequence[Artifact],
+    settings: Settings,
+    rules: Mapping[str, RuleMeta],
+    today: datetime.date | None = None,
+) -> list[Finding]:
+    """Mark suppressed and baselined findings, and add findings about the waivers themselves.
+
+    Inputs may leave `Suppression`s in `artifact.context["suppressions"]`. With
+    `--no-suppressions` (an audit) nothing is suppressed or baselined.
     """
-    return list(findings)
+    if settings.no_suppressions:
+        return list(findings)
+    inline, problems = inline_waivers(findings, artifacts, settings.root)
+    return apply_policy([*findings, *problems], inline, settings, rules, scanned_scope(artifacts, findings), today)
+
+
+def apply_policy(
+    findings: Sequence[Finding],
+    inline: Sequence[Waiver],
+    settings: Settings,
+    rules: Mapping[str, RuleMeta],
+    scanned: Sequence[str],
+    today: datetime.date | None = None,
+) -> list[Finding]:
+    """Inline waivers, the central waivers file, then the baseline, over OPEN findings.
+
+    A sharded run cannot tell whether a central waiver or a baseline entry is used in another
+    shard, so it leaves those checks to `idp-scan merge`, which calls this again on the union.
+    """
+    if settings.no_suppressions:
+        return list(findings)
+    whole_run = settings.shard is None
+    central, problems = waivers_file.load(settings.waivers, settings.root) if settings.waivers else ([], [])
+    marked = suppress([*findings, *problems], [*inline, *central], settings.mandatory, rules,
+                      today or datetime.date.today(), report_unused=lambda w: w.inline or whole_run)
+    if settings.baseline is not None:
+        marked = baseline.apply(marked, settings.baseline, settings.root, scanned, report_stale=whole_run)
+    return list(iter_unique(marked))
+
+
+def suppress(
+    findings: Sequence[Finding],
+    waivers: Sequence[Waiver],
+    mandatory: Sequence[str],
+    rules: Mapping[str, RuleMeta],
+    today: datetime.date,
+    report_unused: Callable[[Waiver], bool],
+) -> list[Finding]:
+    refused = [refusals(w, mandatory, today) for w in waivers]
+    usable = [suppresses(r) for r in refused]
+    about_waivers = [f for r in refused for f in r]
+    used: set[int] = set()
+    out: list[Finding] = []
+    for finding in findings:
+        if finding.status is not Status.OPEN or is_gate_rule(finding.rule_id):
+            out.append(finding)
+            continue
+        chosen = None
+        for index, waiver in enumerate(waivers):
+            if not names_rule(waiver.suppression.rule_id, finding, rules) or not waiver.covers(finding):
+                continue
+            used.add(index)
+            if waiver.inline and is_mandatory(finding.rule_id, mandatory):
+                about_waivers.append(mandatory_refusal(waiver, finding.rule_id))
+            elif usable[index] and chosen is None:
+                chosen = waiver
+        out.append(finding.with_status(Status.SUPPRESSED, chosen.status_reason) if chosen else finding)
+    for index, waiver in enumerate(waivers):
+        if index not in used and usable[index] and report_unused(waiver):
+            about_waivers.append(_unused(waiver))
+    return [*out, *about_waivers]
+
+
+def _unused(waiver: Waiver) -> Finding:
+    return failure("IDP034", f"Suppression of {waiver.suppression.rule_id} ({waiver.form}) matches no finding.", waiver.suppression.location)

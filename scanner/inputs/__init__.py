@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from scanner.failures import failure
-from scanner.inputs import cfn
+from scanner.inputs import accounts, cfn, terraform, tfplan
 from scanner.inputs.guard import Limits, Rejected, read_checked
 from scanner.model import Artifact, Finding, Location, Resource
 
@@ -37,11 +37,18 @@ class Loaded:
 
 @dataclass(frozen=True)
 class InputKind:
+    """`per_directory`: a claimed file stands for its whole directory (one unit per directory).
+    `prune`: once discovery is done, the kind may drop some of its own units (a Terraform
+    module that another scanned module calls is checked through its caller)."""
+
     name: str
     load: Callable[[Unit], Loaded]
     claims_file: Callable[[Path, str], bool] | None = None
     claims_dir: Callable[[Path], bool] | None = None
     resources: Callable[[Artifact], Iterator[Resource]] = field(default=lambda _a: iter(()))
+    artifact_kinds: tuple[str, ...] = ()  # kinds of the artifacts it makes, when not just `name`
+    per_directory: bool = False
+    prune: Callable[[list[Unit]], list[Unit]] | None = None
 
 
 def read_text(path: Path) -> str:
@@ -62,6 +69,8 @@ def _load_cfn(unit: Unit) -> Loaded:
     except Rejected as rejected:
         return Loaded(findings=(rejected.finding,))
     artifacts, findings = cfn.load_variants(text, unit.path, unit.uri, limits=unit.limits)
+    if artifacts and not cfn.looks_like_template(text) and not any(cfn.is_template(a.data) for a in artifacts):
+        return Loaded()  # claimed by its name (`issue_template.yml`), but valid YAML that is not a template
     if not artifacts and _in_helm_chart(unit) and any(f.rule_id in ("IDP001", "IDP010") for f in findings):
         why = "; ".join(f.message for f in findings)
         return Loaded(findings=(failure("IDP018", f"Skipped: part of a Helm chart and not valid YAML before rendering ({why})", Location(unit.uri)),))
@@ -78,17 +87,65 @@ def _load_nothing(unit: Unit) -> Loaded:
     return Loaded()
 
 
+def _load_accounts(unit: Unit) -> Loaded:
+    try:
+        text = read_text(unit.path)
+    except (OSError, UnicodeDecodeError) as exc:
+        return Loaded(findings=(failure("IDP070", f"Account file could not be read: {exc}", Location(unit.uri)),))
+    artifact, findings = accounts.load(unit.path, unit.uri, text)
+    return Loaded(artifacts=(artifact,) if artifact else (), findings=tuple(findings))
+
+
 def input_kinds() -> tuple[InputKind, ...]:
     """The bundled input kinds, most specific first."""
     return (
+        InputKind(name=tfplan.KIND, load=_load_tfplan, claims_file=tfplan.claims_file, resources=tfplan.resources),
         InputKind(name=cfn.KIND, load=_load_cfn, claims_file=_claims_cfn, resources=cfn.resources),
         # Produced by the CloudFormation loader beside a template with duplicate keys; claims nothing.
         InputKind(name=cfn.SHADOW_KIND, load=_load_nothing, resources=cfn.resources),
+        InputKind(
+            name=terraform.KIND,
+            load=_load_terraform,
+            claims_file=_claims_terraform,
+            resources=terraform.resources,
+            per_directory=True,
+            prune=_prune_terraform,
+        ),
+        InputKind(
+            name=accounts.INPUT_KIND,
+            load=_load_accounts,
+            claims_file=accounts.claims_file,
+            resources=accounts.resources,
+            artifact_kinds=accounts.KINDS,
+        ),
     )
+
+
+def _load_tfplan(unit: Unit) -> Loaded:
+    artifact, findings = tfplan.load_file(unit.path, unit.uri)
+    return Loaded(artifacts=(artifact,) if artifact else (), findings=tuple(findings))
+
+
+def _claims_terraform(path: Path, _head: str) -> bool:
+    return path.suffix == terraform.SUFFIX
+
+
+def _load_terraform(unit: Unit) -> Loaded:
+    artifact, findings = terraform.load_directory(unit.path, unit.uri)
+    return Loaded(artifacts=(artifact,) if artifact else (), findings=tuple(findings))
+
+
+def _prune_terraform(units: list[Unit]) -> list[Unit]:
+    """Drop module directories that another scanned module calls: they are evaluated there,
+    with their caller's inputs, and would otherwise be reported twice under two addresses."""
+    called: set[Path] = set()
+    for unit in units:
+        called |= terraform.local_module_calls(unit.path) - {unit.path.resolve()}
+    return [u for u in units if u.path.resolve() not in called]
 
 
 def resources_of(artifact: Artifact) -> Iterator[Resource]:
     for kind in input_kinds():
-        if kind.name == artifact.kind:
+        if artifact.kind in (kind.artifact_kinds or (kind.name,)):
             return kind.resources(artifact)
     return iter(())

@@ -78,20 +78,18 @@ def load_variants(
         return _load_duplicates(text, path, uri, context)
     if decoded is None or matches:
         return [], [_parse_failure(uri, matches)]
-    artifact, findings = _artifact(decoded, text, path, uri, context, KIND)
+    artifact, findings = _artifact(decoded, path, uri, context, KIND)
     return ([artifact] if artifact else []), findings
 
 
 def _artifact(
-    decoded: Any, text: str, path: Path, uri: str, context: Mapping[str, Any] | None, kind: str
+    decoded: Any, path: Path, uri: str, context: Mapping[str, Any] | None, kind: str
 ) -> tuple[Artifact | None, list[Finding]]:
     data, lines = plain_with_lines(decoded)  # before expansion: the translator edits in place
     expanded, findings = transforms.expand(decoded, path, uri)
     if expanded is not decoded:
         data, expanded_lines = plain_with_lines(expanded)
         lines = transforms.relocate_generated(expanded_lines, lines, data)
-    if not is_template(data) and not looks_like_template(text):
-        return None, findings  # claimed by its name, but valid YAML that is not a template
     artifact = Artifact(kind=kind, path=str(path), uri=uri, data=data, lines=lines, context=dict(context or {}))
     return artifact, findings + structure_findings(artifact)
 
@@ -116,7 +114,7 @@ def _load_duplicates(text: str, path: Path, uri: str, context: Mapping[str, Any]
     ]
     artifacts = []
     for kind, decoded in ((KIND, variants.last), (SHADOW_KIND, variants.first)):
-        artifact, more = _artifact(decoded, text, path, uri, context, kind)
+        artifact, more = _artifact(decoded, path, uri, context, kind)
         if artifact is not None:
             artifacts.append(artifact)
         findings.extend(more)

@@ -14,15 +14,23 @@ class ReportOptions:
     include_suppressed: bool = False
     quiet: bool = False  # text: only blocking findings, and no explanations
     stats: bool = False  # timings make output differ between runs, so only on request
+    link_base: str = ""  # markdown: prefix that turns a repo-relative path into a link
 
 
 Renderer = Callable[[ScanResult, ReportOptions], str]
 
 
 def renderers() -> dict[str, Renderer]:
-    from scanner.reports import json_report, sarif, text
+    from scanner.reports import github, json_report, junit, markdown, sarif, text
 
-    return {"text": text.render, "json": json_report.render, "sarif": sarif.render}
+    return {
+        "text": text.render,
+        "json": json_report.render,
+        "sarif": sarif.render,
+        "junit": junit.render,
+        "github": github.render,
+        "markdown": markdown.render,
+    }
 
 
-FORMATS = ("text", "json", "sarif")
+FORMATS = ("text", "json", "sarif", "junit", "github", "markdown")

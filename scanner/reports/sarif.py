@@ -132,7 +132,9 @@ def build_log(result: ScanResult, options: ReportOptions) -> om.SarifLog:
     invocation = om.Invocation(
         execution_successful=result.complete and not any(n.level.value == "error" for n in result.notifications),
         tool_execution_notifications=notifications or None,
-        properties={"complete": result.complete, **({"timings": dict(sorted(result.timings.items()))} if options.stats else {})},
+        # `scanned` lets `idp-scan merge` judge baseline entries only in files some shard scanned.
+        properties={"complete": result.complete, "scanned": list(result.scanned),
+                    **({"timings": dict(sorted(result.timings.items()))} if options.stats else {})},
     )
     run = om.Run(
         tool=om.Tool(

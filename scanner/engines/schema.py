@@ -1,0 +1,109 @@
+"""The schema engine: account-vending files, checked as a whole in one call.
+
+Per file: the JSON Schema of its format (missing, unknown, mis-shaped fields) and the checks
+in code that depend on the configuration. Across files: unique names, e-mails and aliases.
+With `--changed-since REF`: the same accounts compared with their base versions in git.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from typing import Iterable, Iterator, Sequence
+
+from scanner.engines.account_checks import Policy, PolicyError, entry_violations, mandatory_violations, uniqueness_violations
+from scanner.engines.account_rules import ENGINE, account_rules
+from scanner.engines.account_schema import schema_violations
+from scanner.engines.violation import Violation
+from scanner.failures import failure
+from scanner.inputs.accounts import KINDS, entries
+from scanner.model import Artifact, Finding, Location, ResourceId, RuleMeta
+from scanner.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class SchemaEngine:
+    name = ENGINE
+
+    def __init__(self, settings: Settings, today: datetime.date | None = None) -> None:
+        self._settings = settings
+        self._metas = account_rules()
+        self._today = today
+
+    def rules(self) -> Sequence[RuleMeta]:
+        return list(self._metas.values())
+
+    def accepts(self, artifact: Artifact) -> bool:
+        return artifact.kind in KINDS
+
+    def scan(self, artifacts: Sequence[Artifact]) -> Iterable[Finding]:
+        if not artifacts:
+            return []
+        try:
+            policy = Policy.from_options(self._settings.options, self._today)
+        except PolicyError as exc:
+            return [failure("IDP075", str(exc), Location(a.uri)) for a in artifacts]
+        reference = self._reference(artifacts)
+        violations = [*self._file_violations(artifacts, policy), *uniqueness_violations(artifacts, reference)]
+        history, failures = self._history(artifacts, reference)
+        return [*self._findings([*violations, *history]), *failures]
+
+    def _file_violations(self, artifacts: Sequence[Artifact], policy: Policy) -> Iterator[Violation]:
+        for artifact in artifacts:
+            yield from schema_violations(artifact)
+            yield from mandatory_violations(artifact)
+            for entry in entries(artifact):
+                yield from entry_violations(entry, policy)
+
+    def _reference(self, scanned: Sequence[Artifact]) -> list[Artifact]:
+        """With --changed-since, discovery may scan only changed files; uniqueness and history
+        still need every account file under the scanned paths."""
+        if not self._settings.changed_since:
+            return []
+        from scanner.discovery import discover
+        from scanner.inputs import input_kinds
+        from scanner.pipeline import load_units
+
+        kinds = [k for k in input_kinds() if k.name == "accounts"]
+        seen = {a.uri for a in scanned}
+        units, _ = discover(list(self._settings.paths), self._settings.root, kinds)
+        loaded, _ = load_units([u for u in units if u.uri not in seen])
+        return [a for a in loaded if a.kind in KINDS]
+
+    def _history(self, scanned: Sequence[Artifact], reference: Sequence[Artifact]) -> tuple[list[Violation], list[Finding]]:
+        from scanner.engines.account_history import HistoryError, base_artifact, deleted_account_files, history_violations, verify_ref
+
+        ref, root = self._settings.changed_since, self._settings.root
+        if not ref:
+            return [], []
+        try:
+            verify_ref(root, ref)
+            base = [b for b in (base_artifact(root, ref, a.uri) for a in scanned) if b is not None]
+            base.extend(deleted_account_files(root, ref, self._settings.paths))
+        except HistoryError as exc:
+            return [], [failure("IDP072", f"Accounts not compared with {ref}: {exc}", Location(a.uri)) for a in scanned]
+        return list(history_violations(ref, base, [*scanned, *reference])), []
+
+    def _findings(self, violations: Sequence[Violation]) -> Iterator[Finding]:
+        """One finding per (rule, file, account): its fingerprint ignores lines, so several would
+        collide; the first place is reported and the messages are joined."""
+        grouped: dict[tuple[str, str, str], list[Violation]] = {}
+        for violation in violations:
+            grouped.setdefault((violation.rule_id, violation.location.uri, violation.account or ""), []).append(violation)
+        for (rule_id, _uri, account), group in grouped.items():
+            group.sort(key=lambda v: (v.location.start_line, v.message))
+            messages = list(dict.fromkeys(v.message for v in group))
+            yield Finding(
+                rule_id=rule_id,
+                engine=self.name,
+                severity=self._metas[rule_id].severity,
+                message=" ".join(messages),
+                location=group[0].location,
+                resource=ResourceId(kind="account", name=account, type="account") if account else None,
+                related=tuple(dict.fromkeys(r for v in group for r in v.related)),
+            )
+
+
+def create(settings: Settings) -> SchemaEngine:
+    return SchemaEngine(settings)

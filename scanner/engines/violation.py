@@ -1,0 +1,16 @@
+"""A check's answer before it becomes a Finding: rule, place, account, message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from scanner.model import Location
+
+
+@dataclass(frozen=True)
+class Violation:
+    rule_id: str
+    location: Location
+    account: str | None  # the account name (resource identity); None: about the whole file
+    message: str
+    related: tuple[Location, ...] = ()

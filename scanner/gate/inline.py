@@ -1,0 +1,174 @@
+"""Suppressions written in the code they judge: resource Metadata, comments, and those inputs pass on.
+
+- CloudFormation and CDK: `Metadata: {idp-scan: {suppress: [{id, reason, expires}]}}` on a resource.
+- Comments: `# idp-scan:ignore RULE reason="..."` (see `comments`), read from each file's text.
+- `artifact.context["suppressions"]`: `Suppression`s an input found (cdk-nag's, for example).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Mapping, Sequence
+
+from scanner.failures import failure
+from scanner.gate import comments
+from scanner.gate.waiver import Scope, Waiver, parse_date
+from scanner.inputs import read_text, resources_of
+from scanner.model import Artifact, Finding, Location, PropertyPath, Resource, Suppression
+
+METADATA_KEY = "idp-scan"
+COMMENT_SUFFIXES = (".tf", ".hcl", ".tfvars", ".yaml", ".yml", ".template", ".cfn")
+
+
+def _uris_of(finding: Finding) -> set[str]:
+    return {finding.location.uri, *(r.uri for r in finding.related)}
+
+
+def _resource_scope(name: str, uri: str, by_name_anywhere: bool) -> Scope:
+    """The named resource in this file (or in any file: CDK findings may point at source code)."""
+    def covers(finding: Finding) -> bool:
+        if finding.resource is None or finding.resource.name != name:
+            return False
+        return by_name_anywhere or uri in _uris_of(finding)
+    return covers
+
+
+def _construct_scope(suppression: Suppression) -> Scope:
+    """A suppression passed on by an input: a construct (and its children), else the whole file."""
+    target, uri = suppression.resource, suppression.location.uri
+    def covers(finding: Finding) -> bool:
+        if target is None:
+            return uri in _uris_of(finding)
+        if finding.resource is None:
+            return False
+        return finding.resource.name == target or finding.resource.name.startswith(target + "/")
+    return covers
+
+
+def _block_path(resource: Resource) -> PropertyPath:
+    return resource.path[:-1] if resource.path and resource.path[-1] == "Properties" else resource.path
+
+
+def metadata_waivers(artifact: Artifact) -> tuple[list[Waiver], list[Finding]]:
+    waivers: list[Waiver] = []
+    problems: list[Finding] = []
+    for resource in resources_of(artifact):
+        block = resource.metadata.get(METADATA_KEY)
+        if block is None:
+            continue
+        base = (*_block_path(resource), "Metadata", METADATA_KEY)
+        entries = block.get("suppress") if isinstance(block, Mapping) else None
+        if not isinstance(entries, list):
+            problems.append(failure("IDP030", f"Metadata `{METADATA_KEY}` of {resource.id.name} must be a mapping with a `suppress` list; it does not suppress.", artifact.locate(base)))
+            continue
+        scope = _resource_scope(resource.id.name, artifact.uri, resource.id.kind == "cdk")
+        for index, entry in enumerate(entries):
+            location = artifact.locate((*base, "suppress", index))
+            waiver, problem = _metadata_entry(entry, location, resource.id.name, scope)
+            waivers.extend([waiver] if waiver else [])
+            problems.extend([problem] if problem else [])
+    return waivers, problems
+
+
+def _metadata_entry(entry: Any, location: Location, resource: str, scope: Scope) -> tuple[Waiver | None, Finding | None]:
+    if not isinstance(entry, Mapping) or not isinstance(entry.get("id"), str) or not entry["id"].strip():
+        return None, failure("IDP030", f"A suppression in the Metadata of {resource} must be a mapping with an `id` (the rule) and a `reason`; it does not suppress.", location)
+    unknown = sorted(set(map(str, entry)) - {"id", "reason", "expires", "owner"})
+    expires = parse_date(entry["expires"]) if "expires" in entry else None
+    if unknown or ("expires" in entry and expires is None):
+        what = f"unknown key(s) {', '.join(unknown)}" if unknown else f"expires `{entry['expires']}` is not a date (YYYY-MM-DD)"
+        return None, failure("IDP030", f"Suppression of {entry['id']} in the Metadata of {resource}: {what}; it does not suppress.", location)
+    reason = entry.get("reason")
+    suppression = Suppression(rule_id=entry["id"].strip(), reason=reason if isinstance(reason, str) else "", location=location,
+                              resource=resource, expires=expires, owner=str(entry.get("owner", "")))
+    return Waiver(suppression, "Metadata suppression", scope), None
+
+
+def context_waivers(artifact: Artifact) -> list[Waiver]:
+    given: Iterable[Any] = artifact.context.get("suppressions", ())
+    return [
+        Waiver(s, f"{s.origin} suppression" if s.origin != "idp-scan" else "suppression", _construct_scope(s))
+        for s in given
+        if isinstance(s, Suppression)
+    ]
+
+
+def resource_lines(artifacts: Sequence[Artifact]) -> dict[tuple[str, str], set[int]]:
+    """(file, resource) -> the first lines of the blocks that belong to that resource alone.
+
+    A prefix of the resource's path that another resource shares (`Resources`, or a Terraform
+    resource type) is left out, so a comment above one resource never covers its neighbour.
+    """
+    lines: dict[tuple[str, str], set[int]] = {}
+    for artifact in artifacts:
+        resources = list(resources_of(artifact))
+        prefixes = [[r.path[:depth] for depth in range(2, len(r.path) + 1)] for r in resources]
+        shared = Counter(p for own in prefixes for p in set(own))
+        for resource, own in zip(resources, prefixes):
+            heads = {artifact.lines[p][0] for p in own if shared[p] == 1 and p in artifact.lines}
+            lines.setdefault((artifact.uri, resource.id.name), set()).update(heads)
+    return lines
+
+
+def _comment_scope(uri: str, target: int | None, heads: Mapping[tuple[str, str], set[int]]) -> Scope:
+    def covers(finding: Finding) -> bool:
+        if target is None or finding.location.uri != uri:
+            return False
+        if finding.location.start_line == target:
+            return True
+        return finding.resource is not None and target in heads.get((uri, finding.resource.name), set())
+    return covers
+
+
+def commented_files(artifacts: Sequence[Artifact], findings: Sequence[Finding], root: Path) -> dict[str, Path]:
+    """Repo-relative URI -> file, for every scanned file that may hold comments."""
+    files: dict[str, Path] = {}
+    for artifact in artifacts:
+        path = Path(artifact.path)
+        if path.is_file():
+            files[artifact.uri] = path
+        elif path.is_dir():
+            for child in sorted(path.iterdir()):
+                if child.is_file() and child.suffix.lower() in COMMENT_SUFFIXES:
+                    files[f"{artifact.uri.rstrip('/')}/{child.name}"] = child
+    for finding in findings:
+        path = root / finding.location.uri
+        if finding.location.uri not in files and path.is_file():
+            files[finding.location.uri] = path
+    return {uri: path for uri, path in files.items() if path.suffix.lower() in COMMENT_SUFFIXES}
+
+
+def comment_waivers(files: Mapping[str, Path], heads: Mapping[tuple[str, str], set[int]]) -> tuple[list[Waiver], list[Finding]]:
+    waivers: list[Waiver] = []
+    problems: list[Finding] = []
+    for uri, path in sorted(files.items()):
+        try:
+            text = read_text(path)
+        except (OSError, UnicodeDecodeError):
+            continue  # the input that loaded this file reports why it cannot be read
+        found, bad = comments.parse(text, uri)
+        problems.extend(bad)
+        waivers.extend(Waiver(c.suppression, "comment", _comment_scope(uri, c.target_line, heads)) for c in found)
+    return waivers, problems
+
+
+def inline_waivers(findings: Sequence[Finding], artifacts: Sequence[Artifact], root: Path) -> tuple[list[Waiver], list[Finding]]:
+    waivers: list[Waiver] = []
+    problems: list[Finding] = []
+    for artifact in artifacts:
+        found, bad = metadata_waivers(artifact)
+        waivers.extend(found)
+        problems.extend(bad)
+        waivers.extend(context_waivers(artifact))
+    found, bad = comment_waivers(commented_files(artifacts, findings, root), resource_lines(artifacts))
+    return [*waivers, *found], [*problems, *bad]
+
+
+def iter_unique(items: Iterable[Finding]) -> Iterator[Finding]:
+    seen: set[tuple[str, str, int, str]] = set()
+    for item in items:
+        key = (item.rule_id, item.location.uri, item.location.start_line, item.message)
+        if key not in seen:
+            seen.add(key)
+            yield item

@@ -1,0 +1,508 @@
+"""Static evaluation of HCL expressions, over the syntax tree of checkov's `hcl2` parser.
+
+The parser (bc-python-hcl2, a Lark grammar) keeps positions on every tree node; its own
+dict output flattens expressions back to text, so we evaluate the tree instead. What cannot
+be known before apply (resource attributes, unknown variables, functions we do not model)
+evaluates to `UNKNOWN`; containers keep their known parts. Known limits of the grammar:
+binary operators have no precedence (mixed chains are evaluated as the parser grouped them).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+from scanner.rule import UNKNOWN
+
+Tree = Any  # lark.Tree; lark is imported lazily through hcl2
+
+
+def is_known(value: Any) -> bool:
+    """Fully known: no UNKNOWN anywhere inside."""
+    if value is UNKNOWN:
+        return False
+    if isinstance(value, Mapping):
+        return all(is_known(v) for v in value.values())
+    if isinstance(value, list):
+        return all(is_known(v) for v in value)
+    return True
+
+
+@dataclass
+class Scope:
+    """What names mean while evaluating: `resolve(root, steps)` answers references.
+
+    `refs` collects the addresses of resources and data sources an expression refers to
+    (module-absolute, without instance keys), so rules can link resources by reference.
+    """
+
+    resolve_ref: Callable[[str, list[Any], "Scope"], Any]
+    bindings: dict[str, Any] = field(default_factory=dict)
+    refs: set[str] = field(default_factory=set)
+
+    def child(self, **bindings: Any) -> Scope:
+        return Scope(self.resolve_ref, {**self.bindings, **bindings}, self.refs)
+
+
+def parse_hcl(text: str) -> Tree:
+    """The Lark tree of a file; raises on a syntax error (the caller makes it a finding)."""
+    from hcl2.parser import hcl2  # lazy: builds the Lark parser on first use
+
+    return hcl2.lark_parser.parse(text.replace("\r\n", "\n") + "\n")
+
+
+def _parse_expression(text: str) -> Tree:
+    tree = parse_hcl(f"__expr__ = {text}\n")
+    return tree.children[0].children[0].children[1]
+
+
+def name_of(node: Tree) -> str:
+    """Text of an identifier node or a string-literal label."""
+    if hasattr(node, "data"):
+        return str(node.children[0])
+    text = str(node)
+    return text[1:-1] if text.startswith('"') else text
+
+
+def evaluate(node: Any, scope: Scope) -> Any:
+    try:
+        return _evaluate(node, scope)
+    except (ValueError, TypeError, KeyError, IndexError, ArithmeticError, RecursionError):
+        return UNKNOWN
+
+
+def _evaluate(node: Any, scope: Scope) -> Any:
+    if not hasattr(node, "data"):
+        return _string(str(node), scope)
+    handler = _HANDLERS.get(node.data)
+    return handler(node, scope) if handler else UNKNOWN
+
+
+def _expr_term(node: Tree, scope: Scope) -> Any:
+    return _evaluate(node.children[0], scope) if node.children else UNKNOWN
+
+
+def _number(node: Tree, _scope: Scope) -> Any:
+    text = "".join(str(c) for c in node.children)
+    value = float(text)
+    return int(value) if value.is_integer() and "." not in text and "e" not in text.lower() else value
+
+
+def _tuple(node: Tree, scope: Scope) -> Any:
+    return [_evaluate(child, scope) for child in node.children]
+
+
+def _object(node: Tree, scope: Scope) -> Any:
+    result: dict[str, Any] = {}
+    for element in node.children:
+        key_node, value_node = element.children[0], element.children[-1]
+        if getattr(key_node, "data", None) == "identifier":
+            key: Any = name_of(key_node)
+        else:
+            key = _evaluate(key_node, scope)
+        if key is UNKNOWN or isinstance(key, (list, dict)):
+            return UNKNOWN
+        result[str(key)] = _evaluate(value_node, scope)
+    return result
+
+
+def _identifier(node: Tree, scope: Scope) -> Any:
+    name = name_of(node)
+    if name in ("true", "false"):
+        return name == "true"
+    if name == "null":
+        return None
+    if name in scope.bindings:
+        return scope.bindings[name]
+    return scope.resolve_ref(name, [], scope)
+
+
+def _traversal(node: Tree, scope: Scope) -> tuple[Tree, list[Any]]:
+    """Split `a.b[0].c` into its root term and steps (attribute names and index values)."""
+    steps: list[Any] = []
+    while getattr(node, "data", None) in ("get_attr_expr_term", "index_expr_term", "expr_term"):
+        if node.data == "expr_term":
+            if len(node.children) != 1 or getattr(node.children[0], "data", None) not in ("get_attr_expr_term", "index_expr_term"):
+                break
+            node = node.children[0]
+            continue
+        inner, step = node.children
+        if node.data == "get_attr_expr_term":
+            steps.insert(0, name_of(step.children[0]))
+        else:
+            index = step.children[0]
+            steps.insert(0, int("".join(map(str, step.children))) if not hasattr(index, "data") else _evaluate(index, scope))
+        node = inner
+    return node, steps
+
+
+def _reference(node: Tree, scope: Scope) -> Any:
+    root, steps = _traversal(node, scope)
+    root_term = root.children[0] if getattr(root, "data", None) == "expr_term" and root.children else root
+    if getattr(root_term, "data", None) == "identifier":
+        name = name_of(root_term)
+        if name in scope.bindings:
+            return step_into(scope.bindings[name], steps)
+        return scope.resolve_ref(name, steps, scope)
+    return step_into(_evaluate(root, scope), steps)
+
+
+def step_into(value: Any, steps: Sequence[Any]) -> Any:
+    for step in steps:
+        if value is UNKNOWN or step is UNKNOWN:
+            return UNKNOWN
+        if isinstance(value, Mapping):
+            if str(step) not in value:
+                return UNKNOWN
+            value = value[str(step)]
+        elif isinstance(value, list) and isinstance(step, int) and not isinstance(step, bool):
+            value = value[step]
+        else:
+            return UNKNOWN
+    return value
+
+
+def _conditional(node: Tree, scope: Scope) -> Any:
+    condition = _evaluate(node.children[0], scope)
+    if condition is UNKNOWN:
+        first, second = _evaluate(node.children[1], scope), _evaluate(node.children[2], scope)
+        return first if is_known(first) and first == second else UNKNOWN
+    return _evaluate(node.children[1] if condition is True else node.children[2], scope)
+
+
+_BINARY: dict[str, Callable[[Any, Any], Any]] = {
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    "<": lambda a, b: a < b,
+    ">": lambda a, b: a > b,
+    "<=": lambda a, b: a <= b,
+    ">=": lambda a, b: a >= b,
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b,
+    "%": lambda a, b: math.fmod(a, b),
+    "&&": lambda a, b: a and b,
+    "||": lambda a, b: a or b,
+}
+
+
+def _binary(node: Tree, scope: Scope) -> Any:
+    left = _evaluate(node.children[0], scope)
+    term = node.children[1]
+    operator = str(term.children[0].children[0])
+    right = _evaluate(term.children[-1], scope)
+    if operator == "&&" and (left is False or right is False):
+        return False
+    if operator == "||" and (left is True or right is True):
+        return True
+    if not is_known(left) or not is_known(right):
+        return UNKNOWN
+    if operator in ("+", "-", "*", "/", "%", "<", ">", "<=", ">="):
+        left, right = _to_number(left), _to_number(right)
+    return _BINARY[operator](left, right)
+
+
+def _to_number(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise TypeError("not a number")
+    number = float(value)
+    return int(number) if number.is_integer() else number
+
+
+def _unary(node: Tree, scope: Scope) -> Any:
+    operator = str(node.children[0])
+    value = _evaluate(node.children[1], scope)
+    if value is UNKNOWN:
+        return UNKNOWN
+    return (not value) if operator == "!" else -_to_number(value)
+
+
+def _function(node: Tree, scope: Scope) -> Any:
+    name = name_of(node.children[0])
+    arguments_node = node.children[1] if len(node.children) > 1 else None
+    argument_nodes = list(arguments_node.children) if arguments_node is not None else []
+    expand = any(str(c) == "..." for c in argument_nodes if not hasattr(c, "data"))
+    argument_nodes = [c for c in argument_nodes if hasattr(c, "data")]
+    if name == "try":
+        for candidate in argument_nodes:
+            value = evaluate(candidate, scope)
+            if value is not UNKNOWN:
+                return value
+        return UNKNOWN
+    arguments = [_evaluate(c, scope) for c in argument_nodes]
+    if expand and arguments:
+        if not isinstance(arguments[-1], list):
+            return UNKNOWN
+        arguments = arguments[:-1] + arguments[-1]
+    function = FUNCTIONS.get(name)
+    if function is None:
+        return UNKNOWN
+    if name not in _PARTIAL_FUNCTIONS and not all(is_known(a) for a in arguments):
+        return UNKNOWN
+    return function(*arguments)
+
+
+def _for_tuple(node: Tree, scope: Scope) -> Any:
+    parts = [c for c in node.children if hasattr(c, "data")]
+    intro, body = parts[0], parts[1]
+    condition = parts[2] if len(parts) > 2 else None
+    results = []
+    for bound in _iterations(intro, scope):
+        if bound is None:
+            return UNKNOWN
+        if condition is not None:
+            keep = _evaluate(condition.children[-1], bound)
+            if keep is UNKNOWN:
+                return UNKNOWN
+            if not keep:
+                continue
+        results.append(_evaluate(body, bound))
+    return results
+
+
+def _for_object(node: Tree, scope: Scope) -> Any:
+    parts = [c for c in node.children if hasattr(c, "data")]
+    intro, key_node, value_node = parts[0], parts[1], parts[2]
+    condition = parts[3] if len(parts) > 3 else None
+    grouped = any(str(c) == "..." for c in node.children if not hasattr(c, "data"))
+    result: dict[str, Any] = {}
+    for bound in _iterations(intro, scope):
+        if bound is None:
+            return UNKNOWN
+        if condition is not None:
+            keep = _evaluate(condition.children[-1], bound)
+            if keep is UNKNOWN:
+                return UNKNOWN
+            if not keep:
+                continue
+        key = _evaluate(key_node, bound)
+        if not is_known(key):
+            return UNKNOWN
+        value = _evaluate(value_node, bound)
+        if grouped:
+            result.setdefault(str(key), []).append(value)
+        else:
+            result[str(key)] = value
+    return result
+
+
+def _iterations(intro: Tree, scope: Scope) -> list[Scope | None]:
+    names = [name_of(c) for c in intro.children if getattr(c, "data", None) == "identifier"]
+    collection_node = [c for c in intro.children if hasattr(c, "data") and c.data != "identifier"][-1]
+    collection = _evaluate(collection_node, scope)
+    if isinstance(collection, Mapping):
+        pairs = list(collection.items())
+    elif isinstance(collection, list):
+        pairs = list(enumerate(collection))
+    else:
+        return [None]
+    if len(names) == 1:
+        return [scope.child(**{names[0]: value}) for _, value in pairs]
+    return [scope.child(**{names[0]: key, names[1]: value}) for key, value in pairs]
+
+
+def _splat(node: Tree, scope: Scope) -> Any:
+    value = _evaluate(node.children[0], scope)
+    if not isinstance(value, list):
+        return UNKNOWN if value is UNKNOWN else ([] if value is None else UNKNOWN)
+    steps: list[Any] = []
+    for step in node.children[1].children:
+        if step.data == "get_attr":
+            steps.append(name_of(step.children[0]))
+        else:
+            steps.append(_evaluate(step.children[0], scope))
+    return [step_into(item, steps) for item in value]
+
+
+def _heredoc(node: Tree, scope: Scope) -> Any:
+    text = str(node.children[0])
+    body = text.split("\n", 1)[1].rsplit("\n", 1)[0]
+    if node.data == "heredoc_template_trim":
+        lines = body.split("\n")
+        indent = min((len(line) - len(line.lstrip()) for line in lines if line.strip()), default=0)
+        body = "\n".join(line[indent:] for line in lines)
+    return _template(body + "\n", scope)
+
+
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
+
+
+def _string(token: str, scope: Scope) -> Any:
+    if not token.startswith('"'):
+        return token
+    body = token[1:-1]
+    return _template(re.sub(r"\\(u[0-9a-fA-F]{4}|.)", lambda m: chr(int(m.group(1)[1:], 16)) if m.group(1).startswith("u") else _ESCAPES.get(m.group(1), m.group(0)), body), scope)
+
+
+def _template(text: str, scope: Scope) -> Any:
+    """A string with `${...}` interpolations; `%{...}` directives are not modelled."""
+    if "%{" in text.replace("%%{", ""):
+        return UNKNOWN
+    parts: list[Any] = []
+    position = 0
+    while True:
+        start = text.find("${", position)
+        while start > 0 and text[start - 1] == "$":  # `$${` is a literal `${`
+            start = text.find("${", start + 2)
+        if start < 0:
+            parts.append(text[position:].replace("$${", "${"))
+            break
+        parts.append(text[position:start].replace("$${", "${"))
+        end = _closing_brace(text, start + 2)
+        parts.append(evaluate(_parse_expression(text[start + 2:end].strip().strip("~").strip()), scope))
+        position = end + 1
+    if len(parts) == 3 and parts[0] == "" and parts[2] == "":
+        return parts[1]  # "${x}" keeps the type of x
+    if not all(is_known(p) for p in parts):
+        return UNKNOWN
+    return "".join(_as_text(p) for p in parts)
+
+
+def _closing_brace(text: str, index: int) -> int:
+    depth, quote = 1, False
+    while index < len(text):
+        char = text[index]
+        if char == "\\" and quote:
+            index += 2
+            continue
+        if char == '"':
+            quote = not quote
+        elif not quote and char == "{":
+            depth += 1
+        elif not quote and char == "}":
+            depth -= 1
+            if depth == 0:
+                return index
+        index += 1
+    raise ValueError("unterminated interpolation")
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (dict, list)):
+        raise TypeError("cannot interpolate a collection")
+    return "" if value is None else str(value)
+
+
+def jsonencode(value: Any) -> Any:
+    """JSON text of a known value; a value with unknown parts stays a structure with UNKNOWN
+    leaves (a string cannot hold an unknown, and policy rules read the structure)."""
+    if is_known(value):
+        return json.dumps(value, separators=(",", ":"))
+    return value
+
+
+def _jsondecode(text: Any) -> Any:
+    return json.loads(text) if isinstance(text, str) else text
+
+
+def _format(spec: str, *values: Any) -> str:
+    iterator = iter(values)
+
+    def one(match: re.Match[str]) -> str:
+        if match.group(0) == "%%":
+            return "%"
+        value = next(iterator)
+        return str(int(value)) if match.group(1) == "d" else _as_text(value) if match.group(1) in "sv" else str(value)
+
+    return re.sub(r"%%|%[-+# 0-9.]*([a-zA-Z])", one, spec)
+
+
+def _merge(*maps: Any) -> Any:
+    result: dict[str, Any] = {}
+    for item in maps:
+        if item is UNKNOWN or not isinstance(item, Mapping):
+            return UNKNOWN
+        result.update(item)
+    return result
+
+
+def _concat(*lists: Any) -> Any:
+    if not all(isinstance(item, list) for item in lists):
+        return UNKNOWN
+    return [x for item in lists for x in item]
+
+
+def _lookup(mapping: Any, key: Any, *default: Any) -> Any:
+    if not isinstance(mapping, Mapping) or key is UNKNOWN:
+        return UNKNOWN
+    if key in mapping:
+        return mapping[key]
+    return default[0] if default else UNKNOWN
+
+
+def _flatten(value: list[Any]) -> list[Any]:
+    return [y for x in value for y in (_flatten(x) if isinstance(x, list) else [x])]
+
+
+def _coalesce(*values: Any) -> Any:
+    for value in values:
+        if value not in (None, ""):
+            return value
+    return None
+
+
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "jsonencode": jsonencode,
+    "jsondecode": _jsondecode,
+    "tostring": lambda v: _as_text(v),
+    "tonumber": _to_number,
+    "tobool": lambda v: v if isinstance(v, bool) else str(v) == "true",
+    "tolist": list,
+    "toset": lambda v: list(dict.fromkeys(v)),
+    "tomap": dict,
+    "merge": _merge,
+    "concat": _concat,
+    "lookup": _lookup,
+    "format": _format,
+    "lower": str.lower,
+    "upper": str.upper,
+    "trimspace": str.strip,
+    "join": lambda sep, items: sep.join(_as_text(i) for i in items),
+    "split": lambda sep, text: text.split(sep),
+    "replace": lambda text, old, new: text.replace(old, new),
+    "length": len,
+    "keys": lambda m: sorted(m),
+    "values": lambda m: [m[k] for k in sorted(m)],
+    "flatten": _flatten,
+    "distinct": lambda items: list(dict.fromkeys(json.dumps(i, sort_keys=True) for i in items)) and [json.loads(i) for i in dict.fromkeys(json.dumps(i, sort_keys=True) for i in items)],
+    "contains": lambda items, item: item in items,
+    "coalesce": _coalesce,
+    "compact": lambda items: [i for i in items if i not in (None, "")],
+    "element": lambda items, index: items[int(index) % len(items)],
+    "range": lambda *a: list(range(*map(int, a))),
+    "zipmap": lambda ks, vs: dict(zip(map(str, ks), vs)),
+    "min": min,
+    "max": max,
+    "abs": abs,
+}
+# These keep known parts of partly unknown arguments.
+_PARTIAL_FUNCTIONS = frozenset({"jsonencode", "merge", "concat", "lookup", "tolist", "toset", "tomap"})
+
+_HANDLERS: dict[str, Callable[[Tree, Scope], Any]] = {
+    "expr_term": _expr_term,
+    "int_lit": _number,
+    "float_lit": _number,
+    "tuple": _tuple,
+    "object": _object,
+    "identifier": _identifier,
+    "get_attr_expr_term": _reference,
+    "index_expr_term": _reference,
+    "conditional": _conditional,
+    "binary_op": _binary,
+    "unary_op": _unary,
+    "function_call": _function,
+    "for_tuple_expr": _for_tuple,
+    "for_object_expr": _for_object,
+    "attr_splat_expr_term": _splat,
+    "full_splat_expr_term": _splat,
+    "heredoc_template": _heredoc,
+    "heredoc_template_trim": _heredoc,
+}
