@@ -44,10 +44,18 @@ EXPECTED = {
     ("IDP017", "loop-b.yaml", 1, ""),
     ("IDP017", "dangling.yaml", 1, ""),
     ("IDP018", "charts/app/templates/stack.yaml", 1, ""),
+    # Terraform, plans and account files
+    ("IDP001", "terraform/network/truncated.tf", 2, ""),
+    ("IDP001", "terraform/binary/main.tf", 1, ""),
+    ("IDP001", "plans/truncated-tfplan.json", 2, ""),
+    ("IDP011", "plans/deep-tfplan.json", 1, ""),
+    ("IDP011", "accounts/alias-bomb.yaml", 6, ""),
+    ("IDP011", "accounts/deep.yaml", 3, ""),
+    ("IDP070", "accounts/duplicate-keys.yaml", 4, ""),
 }
 PARSED = [
-    "duplicate-keys.yaml", "macro.yaml", "sam.yaml", "scalar-resources.yaml", "unknown-types.yaml",
-    "utf16-bom.yaml", "utf8-bom-crlf.yaml", "violation.yaml",
+    "duplicate-keys.yaml", "macro.yaml", "sam.yaml", "scalar-resources.yaml", "terraform/binary", "terraform/network",
+    "unknown-types.yaml", "utf16-bom.yaml", "utf8-bom-crlf.yaml", "violation.yaml",
 ]
 
 
@@ -273,3 +281,16 @@ def test_deep_json_with_tabs_is_refused_before_parsing(tmp_path):
 
 def test_repo_has_no_stray_outputs():
     assert not (REPO / "idp-scan-was-here").exists()
+
+
+def test_plans_and_terraform_files_have_their_own_size_limits(scan, tmp_path):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "infra").mkdir()
+    (tmp_path / "infra" / "main.tf").write_text('resource "aws_s3_bucket" "b" {\n  bucket = "b"\n}\n' + "# padding\n" * 300)
+    plan = '{"format_version": "1.2", "terraform_version": "1.6.0", "planned_values": {"root_module": {"resources": []}}}' + " " * 3000
+    (tmp_path / "plan.json").write_text(plan)
+    (tmp_path / ".idp-scan.yaml").write_text("limits: {max_file_bytes: 2000, max_plan_bytes: 4000}\n")
+    code, report = scan(tmp_path, "--engines", "native")
+    assert (code, finding_set(report)) == (1, {("IDP012", "infra/main.tf", 1, "")})
+    (tmp_path / ".idp-scan.yaml").write_text("limits: {max_file_bytes: 2000, max_plan_bytes: 3000}\n")
+    assert finding_set(scan(tmp_path, "--engines", "native")[1]) == {("IDP012", "infra/main.tf", 1, ""), ("IDP012", "plan.json", 1, "")}

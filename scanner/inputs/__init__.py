@@ -13,7 +13,7 @@ from typing import Callable, Iterator
 
 from scanner.failures import failure
 from scanner.inputs import accounts, cfn, terraform, tfplan
-from scanner.inputs.guard import Limits, Rejected, read_checked
+from scanner.inputs.guard import Limits, Rejected, json_depth, over_size, read_checked, yaml_shape
 from scanner.model import Artifact, Finding, Location, Resource
 
 MAX_SNIFF_BYTES = 64 * 1024
@@ -89,9 +89,12 @@ def _load_nothing(unit: Unit) -> Loaded:
 
 def _load_accounts(unit: Unit) -> Loaded:
     try:
-        text = read_text(unit.path)
-    except (OSError, UnicodeDecodeError) as exc:
-        return Loaded(findings=(failure("IDP070", f"Account file could not be read: {exc}", Location(unit.uri)),))
+        text = read_checked(unit.path, unit.uri, unit.limits)
+    except Rejected as rejected:
+        return Loaded(findings=(rejected.finding,))
+    over_limit = yaml_shape(text, unit.uri, unit.limits)
+    if over_limit is not None:
+        return Loaded(findings=(over_limit,))
     artifact, findings = accounts.load(unit.path, unit.uri, text)
     return Loaded(artifacts=(artifact,) if artifact else (), findings=tuple(findings))
 
@@ -122,8 +125,23 @@ def input_kinds() -> tuple[InputKind, ...]:
 
 
 def _load_tfplan(unit: Unit) -> Loaded:
+    refused = _plan_refused(unit)
+    if refused is not None:
+        return Loaded(findings=(refused,))
     artifact, findings = tfplan.load_file(unit.path, unit.uri)
     return Loaded(artifacts=(artifact,) if artifact else (), findings=tuple(findings))
+
+
+def _plan_refused(unit: Unit) -> Finding | None:
+    """Over the plan size limit, or nested deeper than the limit (json.loads would recurse)."""
+    too_big = over_size(unit.path, unit.uri, unit.limits.max_plan_bytes, "max_plan_bytes")
+    if too_big is not None:
+        return too_big
+    try:
+        text = tfplan.decode(unit.path.read_bytes())
+    except (OSError, UnicodeDecodeError):
+        return None  # the plan loader reports it in its own words
+    return json_depth(text, unit.uri, unit.limits)
 
 
 def _claims_terraform(path: Path, _head: str) -> bool:
@@ -131,6 +149,10 @@ def _claims_terraform(path: Path, _head: str) -> bool:
 
 
 def _load_terraform(unit: Unit) -> Loaded:
+    uri_of = terraform.uri_maker(unit.path, unit.uri)
+    too_big = [f for f in (over_size(p, uri_of(p), unit.limits.max_file_bytes) for p in sorted(unit.path.glob(f"*{terraform.SUFFIX}"))) if f]
+    if too_big:  # the module is not evaluated without all of its files
+        return Loaded(findings=tuple(too_big))
     artifact, findings = terraform.load_directory(unit.path, unit.uri)
     return Loaded(artifacts=(artifact,) if artifact else (), findings=tuple(findings))
 

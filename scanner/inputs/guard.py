@@ -20,6 +20,7 @@ from scanner.model import Finding, Location
 DEFAULT_MAX_FILE_BYTES = 1024 * 1024  # CloudFormation rejects templates over 1 MB
 DEFAULT_MAX_DEPTH = 100
 DEFAULT_MAX_NODES = 500_000  # after alias expansion; a 1 MB template has ~100k nodes
+DEFAULT_MAX_PLAN_BYTES = 64 * 1024 * 1024  # plans of large estates run to tens of MB
 
 _UNSAFE_TAG = "tag:yaml.org,2002:python/"
 _JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
@@ -32,6 +33,7 @@ class Limits:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     max_depth: int = DEFAULT_MAX_DEPTH
     max_nodes: int = DEFAULT_MAX_NODES
+    max_plan_bytes: int = DEFAULT_MAX_PLAN_BYTES
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> Limits:
@@ -40,6 +42,7 @@ class Limits:
             max_file_bytes=int(given.get("max_file_bytes", DEFAULT_MAX_FILE_BYTES)),
             max_depth=int(given.get("max_depth", DEFAULT_MAX_DEPTH)),
             max_nodes=int(given.get("max_nodes", DEFAULT_MAX_NODES)),
+            max_plan_bytes=int(given.get("max_plan_bytes", DEFAULT_MAX_PLAN_BYTES)),
         )
 
 
@@ -51,22 +54,33 @@ class Rejected(Exception):
         self.finding = finding
 
 
-def read_checked(path: Path, uri: str, limits: Limits) -> str:
-    """The text of a file within the size limit; raises Rejected with the reason otherwise."""
+def over_size(path: Path, uri: str, limit: int, key: str = "max_file_bytes") -> Finding | None:
+    """IDP012 when the file is larger than `limit` bytes (checked before anything reads it)."""
     try:
         size = path.stat().st_size
-        if size > limits.max_file_bytes:
-            raise Rejected(failure(
-                "IDP012",
-                f"File is {size:,} bytes, over the limit of {limits.max_file_bytes:,} bytes, so it was not parsed "
-                "(CloudFormation rejects templates over 1 MB; raise `limits.max_file_bytes` if this file is meant to be scanned).",
-                Location(uri),
-            ))
+    except OSError as exc:
+        return failure("IDP016", f"File could not be read: {exc.strerror or exc}", Location(uri))
+    if size <= limit:
+        return None
+    return failure(
+        "IDP012",
+        f"File is {size:,} bytes, over the limit of {limit:,} bytes, so it was not parsed "
+        f"(raise `limits.{key}` if this file is meant to be scanned; CloudFormation itself rejects templates over 1 MB).",
+        Location(uri),
+    )
+
+
+def read_checked(path: Path, uri: str, limits: Limits) -> str:
+    """The text of a file within the size limit; raises Rejected with the reason otherwise."""
+    too_big = over_size(path, uri, limits.max_file_bytes)
+    if too_big is not None:
+        raise Rejected(too_big)
+    try:
         with path.open("rb") as handle:
             raw = handle.read(limits.max_file_bytes + 1)
     except OSError as exc:
         raise Rejected(failure("IDP016", f"File could not be read: {exc.strerror or exc}", Location(uri))) from exc
-    if len(raw) > limits.max_file_bytes:  # grew since stat, or a special file
+    if len(raw) > limits.max_file_bytes:  # grew since stat
         raise Rejected(failure("IDP012", f"File is over the limit of {limits.max_file_bytes:,} bytes, so it was not parsed.", Location(uri)))
     return decode_bytes(raw, uri)
 
@@ -92,7 +106,7 @@ def decode_bytes(raw: bytes, uri: str) -> str:
         line = text.count("\n", 0, text.index("\x00")) + 1
         raise Rejected(failure("IDP013", "File contains NUL bytes: it is binary, or UTF-16 without a byte-order mark; save it as UTF-8.", Location(uri, line, line)))
     if not text.strip():
-        raise Rejected(failure("IDP014", "Template file is empty; CloudFormation rejects an empty template. Delete the file or add its resources.", Location(uri)))
+        raise Rejected(failure("IDP014", "File is empty; CloudFormation rejects an empty template. Delete the file or add its content.", Location(uri)))
     return text
 
 
@@ -114,8 +128,8 @@ def yaml_shape(text: str, uri: str, limits: Limits) -> Finding | None:
             if tag and tag.startswith(_UNSAFE_TAG):
                 return failure(
                     "IDP001",
-                    f"YAML tag `!!{tag[len('tag:yaml.org,2002:'):]}` is not allowed in a template; it was never constructed (a "
-                    "template holds data, never code).",
+                    f"YAML tag `!!{tag[len('tag:yaml.org,2002:'):]}` is not allowed in infrastructure code; it was never "
+                    "constructed (these files hold data, never code).",
                     Location(uri, line, line),
                 )
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
@@ -141,11 +155,11 @@ def yaml_shape(text: str, uri: str, limits: Limits) -> Finding | None:
             if total > limits.max_nodes or (frames and frames[-1][1] > limits.max_nodes):
                 return _limit(uri, line, f"expands to more than {limits.max_nodes:,} values (YAML aliases included)", "max_nodes")
     except yaml.YAMLError:
-        return _json_depth(text, uri, limits)
+        return json_depth(text, uri, limits)
     return None
 
 
-def _json_depth(text: str, uri: str, limits: Limits) -> Finding | None:
+def json_depth(text: str, uri: str, limits: Limits) -> Finding | None:
     """Nesting depth of JSON the YAML scanner refused (tabs): strings are always double-quoted."""
     depth = 0
     for match in _JSON_TOKEN.finditer(text):
