@@ -92,7 +92,7 @@ def _load_accounts(unit: Unit) -> Loaded:
         text = read_checked(unit.path, unit.uri, unit.limits)
     except Rejected as rejected:
         return Loaded(findings=(rejected.finding,))
-    over_limit = yaml_shape(text, unit.uri, unit.limits)
+    over_limit = yaml_shape(text, unit.uri, unit.limits, check_tags=False)  # accounts only compose: no tag runs
     if over_limit is not None:
         return Loaded(findings=(over_limit,))
     artifact, findings = accounts.load(unit.path, unit.uri, text)

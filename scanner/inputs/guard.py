@@ -110,10 +110,11 @@ def decode_bytes(raw: bytes, uri: str) -> str:
     return text
 
 
-def yaml_shape(text: str, uri: str, limits: Limits) -> Finding | None:
+def yaml_shape(text: str, uri: str, limits: Limits, check_tags: bool = True) -> Finding | None:
     """The first limit the YAML document breaks, read from its event stream; None if within limits.
 
     Syntax errors are not this check's business: the decoder reports them with its own message.
+    `check_tags=False` leaves tags to a loader that only composes (account files).
     """
     import yaml
 
@@ -125,7 +126,7 @@ def yaml_shape(text: str, uri: str, limits: Limits) -> Finding | None:
         for event in yaml.parse(text, Loader=loader):
             line = event.start_mark.line + 1 if event.start_mark else 1
             tag = getattr(event, "tag", None)
-            if tag and tag.startswith(_UNSAFE_TAG):
+            if check_tags and tag and tag.startswith(_UNSAFE_TAG):
                 return failure(
                     "IDP001",
                     f"YAML tag `!!{tag[len('tag:yaml.org,2002:'):]}` is not allowed in infrastructure code; it was never "
