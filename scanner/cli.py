@@ -89,6 +89,7 @@ def cli() -> None:
 @click.option("--select", multiple=True, help="Rule id prefixes to report (repeatable).")
 @click.option("--ignore", multiple=True, help="Rule id prefixes to leave out (repeatable).")
 @click.option("--budget", type=click.FloatRange(min=0, min_open=True), help="Deadline for the whole run, in seconds.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: every core).")
 @click.option("--changed-since", metavar="GIT_REF", help="Scan only what changed since this git ref.")
 @click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD",
               help="The date expiry checks count from (default: today), for reproducible gates.")
@@ -96,13 +97,15 @@ def cli() -> None:
 @click.option("--no-suppressions", is_flag=True, help="Audit: ignore every suppression, waiver and the baseline.")
 @click.option("--shard", metavar="K/N", help="Scan only the K-th of N deterministic slices of the inputs (CI fan-out).")
 @click.option("--include-suppressed", is_flag=True, help="Also show suppressed and baselined findings.")
-@click.option("--stats", is_flag=True, help="Include timings in the reports.")
+@click.option("--stats", is_flag=True, help="Include timings in the reports (and on stderr with text output).")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only blocking findings and the summary.")
 @click.option("--debug", is_flag=True, help="Log what happens, with tracebacks.")
 def scan(paths: tuple[Path, ...], formats: tuple[str, ...], output: str | None, config_path: Path | None, fail_on: str | None,
          engines: str | None, select: tuple[str, ...], ignore: tuple[str, ...], budget: float | None,
-         changed_since: str | None, as_of: datetime.datetime | None, baseline: Path | None, no_suppressions: bool,
-         shard: str | None, include_suppressed: bool, stats: bool, quiet: bool, debug: bool) -> None:
+         jobs: int | None, changed_since: str | None, as_of: datetime.datetime | None, baseline: Path | None,
+         no_suppressions: bool, shard: str | None, include_suppressed: bool, stats: bool, no_cache: bool, quiet: bool,
+         debug: bool) -> None:
     """Scan PATHS (default: the current directory) and block on non-compliant infrastructure."""
     _configure_logging(debug)
     outputs = _outputs(formats, output)
@@ -112,11 +115,13 @@ def scan(paths: tuple[Path, ...], formats: tuple[str, ...], output: str | None, 
         "select": list(select) or None,
         "ignore": list(ignore) or None,
         "budget": budget,
+        "jobs": jobs,
         "changed_since": changed_since,
         "as_of": as_of.date() if as_of else None,
         "baseline": str(baseline) if baseline else None,
         "no_suppressions": no_suppressions or None,
         "shard": shard,
+        "cache": False if no_cache else None,
     }
     settings = _settings(list(paths), config_path, cli_values)
     result = _run(settings, debug)
@@ -147,6 +152,10 @@ def write_reports(result: ScanResult, outputs: Sequence[tuple[str, str | None]],
             click.echo(rendered, nl=False)
         else:
             Path(target).write_text(rendered, encoding="utf-8")
+    if stats and any(name == "text" for name, _ in outputs):
+        from scanner.reports.text import render_stats
+
+        click.echo(render_stats(result), err=True, nl=False)
 
 
 def _configure_logging(debug: bool) -> None:

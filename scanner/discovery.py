@@ -28,8 +28,8 @@ def repo_relative(path: Path, root: Path) -> str:
 def _skip_dir(directory: Path) -> bool:
     if directory.name in SKIPPED_DIRS:
         return True
-    if (directory / "pyvenv.cfg").is_file():
-        return True
+    if (directory / "pyvenv.cfg").is_file() or (directory / "CACHEDIR.TAG").is_file():
+        return True  # a virtualenv, or a cache directory (ours writes the standard tag)
     # CDK asset staging folders hold bundled application code, not infrastructure.
     return directory.name.startswith("asset.") and (directory.parent / "manifest.json").is_file()
 

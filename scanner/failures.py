@@ -193,6 +193,13 @@ _FAILURES: dict[str, tuple[Severity, str, str]] = {
         "no `organizationalUnits` list, so the accounts' organizational units were not checked."
         "\n\n**Fix:** correct the file at the reported line.",
     ),
+    "IDP076": (
+        Severity.NOTE,
+        "Base version of an account file does not parse",
+        "With `--changed-since REF`, this file's version at REF is not valid YAML, so no account "
+        "could have been vended from it and its accounts were not compared for renames and "
+        "removals. The current version is checked as usual.",
+    ),
     "IDP075": (
         Severity.ERROR,
         "Invalid account-check configuration",
@@ -250,6 +257,29 @@ _FAILURES: dict[str, tuple[Severity, str, str]] = {
         "A baseline entry matched no finding in the files scanned: the finding was fixed (or "
         "its file or resource renamed).\n\n**Fix:** rewrite the baseline "
         "(`idp-scan baseline write FILE`), which drops stale entries of the files it scans.",
+    ),
+    "IDP040": (
+        Severity.ERROR,
+        "Not scanned before the time budget ran out",
+        "The run stopped at its time budget (`--budget`, default 180 s) before these checks "
+        "finished on this file, so it was not proven compliant. The run exits 3 and the reports "
+        "hold what finished.\n\n**Fix:** rerun (cached results make the rerun faster), scan only "
+        "what changed (`--changed-since`), give the run more cores (`--jobs`) or a larger "
+        "`budget` in the configuration.",
+    ),
+    "IDP041": (
+        Severity.ERROR,
+        "Scan timed out on this file",
+        "An engine ran longer than its per-file time limit (`unit_timeout`) on this file and was "
+        "stopped, so its checks did not run on it.\n\n**Fix:** split very large templates or "
+        "modules, or raise `unit_timeout` in the configuration.",
+    ),
+    "IDP042": (
+        Severity.ERROR,
+        "Scan worker process died",
+        "The worker process checking this file died (a crash, or the system ran out of memory), "
+        "so its checks did not run on it. The other files' results stand.\n\n**Fix:** rerun with "
+        "`--debug --jobs 1` to see the cause, and report it.",
     ),
 }
 

@@ -41,6 +41,8 @@ class Settings:
     ignore: tuple[str, ...] = ()
     rule_dirs: tuple[Path, ...] = ()
     budget: float = DEFAULT_BUDGET
+    jobs: int | None = None  # worker processes; None: every core this process may use
+    unit_timeout: float | None = None  # per engine x chunk of files; None: a share of the budget
     changed_since: str | None = None  # git ref: scan only what changed since it
     options: Mapping[str, Any] = field(default_factory=dict)
     baseline: Path | None = None  # fingerprints of accepted findings (BASELINED)
@@ -170,6 +172,8 @@ def build_settings(
         ignore=tuple(merged.get("ignore", ())),
         rule_dirs=tuple((base / d) for d in config.get("rules", ())),
         budget=float(merged.get("budget", DEFAULT_BUDGET)),
+        jobs=int(merged["jobs"]) if merged.get("jobs") is not None else None,
+        unit_timeout=float(merged["unit_timeout"]) if merged.get("unit_timeout") is not None else None,
         changed_since=merged.get("changed_since"),
         options=merged,
         baseline=_policy_file(merged.get("baseline"), (cli or {}).get("baseline") is not None, base),

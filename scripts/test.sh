@@ -20,6 +20,10 @@ python3 -m venv "$wheel_venv"
 "$wheel_venv/bin/python" -m pip install -q .
 (cd "$wheel_venv" && "$wheel_venv/bin/idp-scan" rules list | grep -q '^IDP-NET-001 ') \
   || { echo "installed wheel does not list the bundled rules" >&2; exit 1; }
+# ... and the account schemas: a request missing its fields must be reported from the wheel too.
+printf 'accounts:\n  - name: wheel-check\n    email: a@corp.example\n' > "$wheel_venv/account.yaml"
+(cd "$wheel_venv" && "$wheel_venv/bin/idp-scan" scan account.yaml --engines schema --format json || true) | grep -q '"IDP-ACCT-001"' \
+  || { echo "installed wheel does not check account requests" >&2; exit 1; }
 rm -rf "$wheel_venv"
 
 .venv/bin/python -m mypy

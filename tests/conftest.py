@@ -40,3 +40,9 @@ def scan(tmp_path: Path):  # type: ignore[no-untyped-def]
         return scan_json(*args, tmp_path=tmp_path)
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test starts cold with a cache of its own: no result leaks between tests or runs."""
+    monkeypatch.setenv("IDP_SCAN_CACHE_DIR", str(tmp_path / "idp-scan-cache"))

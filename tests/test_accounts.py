@@ -44,14 +44,8 @@ def test_v1_one_violation_of_each_kind_at_its_line(scan):
         ("IDP-ACCT-014", V1, 120, "sandbox-no-expiry"),
         ("IDP-ACCT-015", V1, 137, "preview-too-long"),
         ("IDP-ACCT-016", V1, 145, "prod-two-workloads"),
-        # Suppressed by the comment above the entry once the gate honours comment suppressions.
-        ("IDP-ACCT-011", V1, 153, "suppressed-environment"),
-    } - _suppressed_by_gate(report)
-
-
-def _suppressed_by_gate(report: dict) -> set[tuple[str, str, int, str]]:
-    return {("IDP-ACCT-011", V1, 153, "suppressed-environment")} if any(
-        f["status"] != "open" and f["rule_id"] == "IDP-ACCT-011" for f in report["findings"]) else set()
+        # IDP-ACCT-011 on `suppressed-environment` (line 153) is suppressed by the comment above the entry.
+    }
 
 
 def test_messages_name_the_field_and_what_is_expected(scan):
@@ -120,6 +114,8 @@ def test_comment_on_the_entry_suppresses_that_account_only(scan):
     ("accounts:\n  - name: a\n    email: [\n", 4, "could not be parsed"),
     ("accounts:\n  - name: !!python/object/apply:os.system [echo hi]\n    email: x@y.example\n", 2, "unsupported YAML tag"),
     ("accounts:\n  - name: a\n    name: b\n    email: x@y.example\n", 3, "duplicate key 'name'"),
+    ("x: &x [*x]\naccounts:\n  - email: x@y.example\n", 1, "refers to itself"),
+    ("accounts:\n  - <<: 3\n    email: x@y.example\n", 2, "expected a mapping"),
 ])
 def test_unreadable_account_file_is_a_blocking_failure(tmp_path, scan, text, line, fragment):
     path = tmp_path / "acct.yaml"
@@ -207,3 +203,16 @@ def test_real_lza_and_adf_examples_give_no_false_errors(scan):
         ("IDP-ACCT-006", "bf13a1-accounts-config.yaml", 33),
     }
     assert len(report["scanned"]) == 15
+
+
+def test_shared_defaults_by_anchor_and_merge_key(tmp_path, scan):
+    (tmp_path / ".idp-scan.yaml").write_text("engines: [schema]\n")
+    (tmp_path / "team.yaml").write_text(
+        "x-defaults: &defaults\n  organizational_unit: Workloads/Dev\n  environment: dev\n  owner: team-a\n"
+        "  cost_center: CC-0001\n  regions: [eu-west-1]\n  budget_usd: 100\n"
+        "accounts:\n"
+        "  - <<: *defaults\n    name: team-dev\n    email: aws+team-dev@corp.example\n"
+        "  - <<: *defaults\n    name: team-prod\n    email: aws+team-prod@corp.example\n    environment: prod\n")
+    code, report = scan(tmp_path, *AS_OF)
+    # The entry's own `environment: prod` overrides the default; prod needs a workload.
+    assert (code, finding_set(report)) == (1, {("IDP-ACCT-016", "team.yaml", 12, "team-prod")})

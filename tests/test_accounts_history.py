@@ -80,3 +80,26 @@ def test_new_duplicate_of_an_account_in_an_unchanged_file_is_still_found(repo):
     findings = SchemaEngine(settings).scan([artifact])
     assert {(f.rule_id, f.location.uri, f.location.start_line, f.resource.name if f.resource else "") for f in findings} == {
         ("IDP-ACCT-005", "accounts/new.yaml", 3, "new-one")}
+
+
+def test_base_version_that_does_not_parse_is_noted_not_blocking(repo, scan):
+    broken = repo / "accounts" / "broken.yaml"
+    broken.write_text("accounts:\n  - name: [\n")
+    (repo / "notes.yaml").write_text("just: [broken\n")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "broken files")
+    broken.write_text("accounts:\n" + _account("fixed", "aws+fixed@corp.example"))
+    (repo / "notes.yaml").unlink()
+    code, report = scan(repo, "--changed-since", "main")
+    assert code == 0
+    assert [(f["rule_id"], f["location"]["uri"], f["severity"]) for f in report["findings"]] == [
+        ("IDP076", "accounts/broken.yaml", "note")]
+
+
+def test_engine_fails_closed_when_the_base_cannot_be_read(repo):
+    """Discovery refuses an unknown ref first (exit 2); the engine still never passes silently."""
+    settings = build_settings([repo], cli={"changed_since": "no-such-branch"})
+    path = repo / "accounts" / "team.yaml"
+    artifact, _ = accounts.load(path, "accounts/team.yaml", path.read_text())
+    assert artifact is not None
+    assert [(f.rule_id, f.location.uri) for f in SchemaEngine(settings).scan([artifact])] == [("IDP072", "accounts/team.yaml")]

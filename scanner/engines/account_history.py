@@ -26,6 +26,11 @@ class HistoryError(Exception):
     """The base versions could not be read; the gate must fail closed."""
 
 
+class UnreadableBase(Exception):
+    """One file's base version does not parse: nothing in it could have been vended from it, so
+    the file is noted and the comparison goes on with the others."""
+
+
 def _git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
     try:
         return subprocess.run(["git", "-C", str(root), *args], capture_output=True, timeout=GIT_TIMEOUT, check=False)
@@ -36,6 +41,8 @@ def _git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
 def verify_ref(root: Path, ref: str) -> None:
     if ref.startswith("-"):
         raise HistoryError(f"'{ref}' is not a git ref")
+    if _git(root, "rev-parse", "--git-dir").returncode != 0:
+        raise HistoryError(f"{root} is not in a git repository")
     done = _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
     if done.returncode != 0:
         raise HistoryError(f"git ref '{ref}' does not exist in {root} (fetch it first, e.g. fetch-depth: 0)")
@@ -50,14 +57,17 @@ def base_artifact(root: Path, ref: str, uri: str) -> Artifact | None:
     shown = _git(root, "show", f"{ref}:{uri}")
     if shown.returncode != 0:
         raise HistoryError(f"git show {ref}:{uri} failed: {shown.stderr.decode(errors='replace').strip()}")
-    artifact, problems = accounts.load(root / uri, uri, shown.stdout.decode("utf-8-sig", errors="replace"))
+    text = shown.stdout.decode("utf-8-sig", errors="replace")
+    if not accounts.claims_file(Path(uri), text):
+        return None
+    artifact, problems = accounts.load(root / uri, uri, text)
     if artifact is None and problems:
-        raise HistoryError(f"{uri} at {ref} could not be parsed: {problems[0].message}")
+        raise UnreadableBase(f"{uri} at {ref} could not be parsed ({problems[0].message}); its accounts were not compared")
     return artifact
 
 
-def deleted_account_files(root: Path, ref: str, scanned_paths: Sequence[Path]) -> list[Artifact]:
-    """Account files that existed at `ref` under the scanned paths and are gone now."""
+def deleted_yaml_files(root: Path, ref: str, scanned_paths: Sequence[Path]) -> list[str]:
+    """YAML files that existed at `ref` under the scanned paths and are gone now (repo-relative)."""
     specs = []
     for path in scanned_paths:
         try:
@@ -69,13 +79,8 @@ def deleted_account_files(root: Path, ref: str, scanned_paths: Sequence[Path]) -
     done = _git(root, "diff", "--no-renames", "--name-only", "--diff-filter=D", "-z", ref, "--", *specs)
     if done.returncode != 0:
         raise HistoryError(f"git diff against '{ref}' failed: {done.stderr.decode(errors='replace').strip()}")
-    found = []
-    for uri in filter(None, done.stdout.decode(errors="replace").split("\0")):
-        if Path(uri).suffix.lower() in accounts.SUFFIXES:
-            artifact = base_artifact(root, ref, uri)
-            if artifact is not None:
-                found.append(artifact)
-    return found
+    return [uri for uri in filter(None, done.stdout.decode(errors="replace").split("\0"))
+            if Path(uri).suffix.lower() in accounts.SUFFIXES]
 
 
 def _index(items: Sequence[AccountEntry], role: str) -> dict[tuple[str, str], AccountEntry]:

@@ -7,6 +7,7 @@ rewritten into a sentence and routed to a rule id (missing field, unknown field,
 from __future__ import annotations
 
 import difflib
+import re
 import json
 from functools import lru_cache
 from importlib import resources as package_files
@@ -28,10 +29,15 @@ def schema_for(kind: str) -> dict[str, Any]:
     return schema
 
 
-def schema_violations(artifact: Artifact) -> Iterator[Violation]:
+@lru_cache(maxsize=None)
+def validator_for(kind: str) -> Any:
     import jsonschema  # lazy: only account scans pay for it
 
-    validator = jsonschema.Draft202012Validator(schema_for(artifact.kind))
+    return jsonschema.Draft202012Validator(schema_for(kind))
+
+
+def schema_violations(artifact: Artifact) -> Iterator[Violation]:
+    validator = validator_for(artifact.kind)
     owners = {entry.path: entry.name for entry in entries(artifact)}
     errors = sorted(validator.iter_errors(artifact.data), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
     for error in errors:
@@ -42,11 +48,11 @@ def schema_violations(artifact: Artifact) -> Iterator[Violation]:
 
 def _field(path: PropertyPath) -> str:
     """`accounts[2].regions[0]` -> the part inside the entry, for messages: `regions[0]`."""
-    inner = path[2:] if len(path) >= 2 and isinstance(path[1], int) else path
+    inner = path[2:] if len(path) > 2 and isinstance(path[1], int) else path
     text = ""
     for part in inner:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "/".join(map(str, path)) or "the document"
+    return text or "the document"
 
 
 def _shown(value: Any) -> str:
@@ -64,8 +70,9 @@ def _explain(artifact: Artifact, error: Any, path: PropertyPath, owner: str | No
         return
     if keyword == "additionalProperties" and isinstance(instance, Mapping):
         known = list(schema.get("properties", {}))
+        patterns = [re.compile(p) for p in schema.get("patternProperties", {})]
         for name in instance:
-            if name in known:
+            if name in known or any(p.search(str(name)) for p in patterns):
                 continue
             guess = difflib.get_close_matches(str(name), known, n=1)
             hint = f"did you mean `{guess[0]}`?" if guess else f"known fields: {', '.join(known)}."

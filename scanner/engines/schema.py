@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 class SchemaEngine:
     name = ENGINE
+    cross_file = True  # names, emails and aliases must be unique across every account file
 
     def __init__(self, settings: Settings, today: datetime.date | None = None) -> None:
         self._settings = settings
@@ -72,18 +73,28 @@ class SchemaEngine:
         return [a for a in loaded if a.kind in KINDS]
 
     def _history(self, scanned: Sequence[Artifact], reference: Sequence[Artifact]) -> tuple[list[Violation], list[Finding]]:
-        from scanner.engines.account_history import HistoryError, base_artifact, deleted_account_files, history_violations, verify_ref
+        from scanner.engines.account_history import (HistoryError, UnreadableBase, base_artifact, deleted_yaml_files,
+                                                      history_violations, verify_ref)
 
         ref, root = self._settings.changed_since, self._settings.root
         if not ref:
             return [], []
+        base: list[Artifact] = []
+        notes: list[Finding] = []
         try:
             verify_ref(root, ref)
-            base = [b for b in (base_artifact(root, ref, a.uri) for a in scanned) if b is not None]
-            base.extend(deleted_account_files(root, ref, self._settings.paths))
+            uris = [a.uri for a in scanned] + deleted_yaml_files(root, ref, self._settings.paths)
+            for uri in uris:
+                try:
+                    found = base_artifact(root, ref, uri)
+                except UnreadableBase as exc:
+                    notes.append(failure("IDP076", str(exc), Location(uri)))
+                    continue
+                if found is not None:
+                    base.append(found)
         except HistoryError as exc:
             return [], [failure("IDP072", f"Accounts not compared with {ref}: {exc}", Location(a.uri)) for a in scanned]
-        return list(history_violations(ref, base, [*scanned, *reference])), []
+        return list(history_violations(ref, base, [*scanned, *reference])), notes
 
     def _findings(self, violations: Sequence[Violation]) -> Iterator[Finding]:
         """One finding per (rule, file, account): its fingerprint ignores lines, so several would

@@ -49,6 +49,9 @@ class InputKind:
     artifact_kinds: tuple[str, ...] = ()  # kinds of the artifacts it makes, when not just `name`
     per_directory: bool = False
     prune: Callable[[list[Unit]], list[Unit]] | None = None
+    # Imports the loader's heavy parser; called once before worker processes are forked,
+    # so that they all start warm instead of each paying the import.
+    prepare: Callable[[], None] | None = None
 
 
 def read_text(path: Path) -> str:
@@ -103,7 +106,7 @@ def input_kinds() -> tuple[InputKind, ...]:
     """The bundled input kinds, most specific first."""
     return (
         InputKind(name=tfplan.KIND, load=_load_tfplan, claims_file=tfplan.claims_file, resources=tfplan.resources),
-        InputKind(name=cfn.KIND, load=_load_cfn, claims_file=_claims_cfn, resources=cfn.resources),
+        InputKind(name=cfn.KIND, load=_load_cfn, claims_file=_claims_cfn, resources=cfn.resources, prepare=cfn.prepare),
         # Produced by the CloudFormation loader beside a template with duplicate keys; claims nothing.
         InputKind(name=cfn.SHADOW_KIND, load=_load_nothing, resources=cfn.resources),
         InputKind(

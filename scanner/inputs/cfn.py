@@ -49,6 +49,10 @@ def is_template(data: object) -> bool:
     )
 
 
+def prepare() -> None:
+    import cfnlint.decode  # noqa: F401 - warm the decoder before workers fork
+
+
 def load_text(
     text: str, path: Path, uri: str, context: Mapping[str, Any] | None = None, limits: Limits | None = None
 ) -> tuple[Artifact | None, list[Finding]]:

@@ -60,3 +60,32 @@ def summary(result: ScanResult, options: ReportOptions) -> str:
     extra = f", {hidden} suppressed or baselined" if hidden else ""
     files = f"{len(result.scanned)} file{'s' if len(result.scanned) != 1 else ''} scanned"
     return f"{_paint(verdict, options, fg=colour, bold=True)}: {', '.join(parts)}{extra} ({files})"
+
+
+def render_stats(result: ScanResult) -> str:
+    """`--stats` in text mode (on stderr): where the time went, per stage and engine, and cache use.
+
+    Worker seconds add up the time of every unit, so with several workers they exceed the wall time.
+    """
+    timings = result.timings
+    stages = sorted({key.split(".cpu")[0] for key in timings if key == "load" or key.startswith("engine.")})
+    out = [f"stats: {timings.get('total', 0.0):.2f} s total, budget {timings.get('budget', 0.0):g} s, "
+           f"{int(timings.get('jobs', 0))} worker process(es)"]
+    out.append(f"  {'stage':<22}{'wall s':>9}{'cpu s':>9}{'cache hits':>12}{'misses':>8}")
+    for name, label in (("discover", "discover"), ("cache.lookup", "cache lookup"), ("execute", "load + engines (wall)")):
+        if name in timings:
+            out.append(f"  {label:<22}{timings[name]:>9.2f}")
+    for stage in stages:
+        cache_kind = stage  # "load" or "engine.NAME", as the cache counts them
+        hits = int(timings.get(f"cache.{cache_kind}.hits", 0))
+        misses = int(timings.get(f"cache.{cache_kind}.misses", 0))
+        label = stage.replace("engine.", "engine ") + " (workers)"
+        cpu = timings.get(f"{stage}.cpu")
+        cpu_text = f"{cpu:>9.2f}" if cpu is not None else f"{'':>9}"
+        out.append(f"  {label:<22}{timings.get(stage, 0.0):>9.2f}{cpu_text}{hits:>12}{misses:>8}")
+    cached_only = sorted({k[len("cache."):-len(".hits")] for k in timings if k.endswith(".hits")} - set(stages))
+    for stage in cached_only:
+        label = stage.replace("engine.", "engine ") + " (cached)"
+        out.append(f"  {label:<22}{0.0:>9.2f}{'':>9}{int(timings[f'cache.{stage}.hits']):>12}"
+                   f"{int(timings.get(f'cache.{stage}.misses', 0)):>8}")
+    return "\n".join(out) + "\n"

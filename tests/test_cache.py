@@ -1,0 +1,198 @@
+"""The content cache: warm runs reuse results, and nothing stale can hide a finding.
+
+Each staleness test runs twice to fill the cache, changes one input to the result (a rule,
+a configuration value, an engine version, the file), and expects the new finding at once.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from scanner import engines as engine_registry
+from scanner.cache import FORMAT
+from scanner.inputs import cfn
+from scanner.model import ScanResult
+from scanner.pipeline import run
+from scanner.settings import build_settings
+from tests import fake_engines
+
+BUCKET = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  LogsBucket:
+    Type: AWS::S3::Bucket
+    Properties:
+      Tags: [{Key: owner, Value: team-a}]
+      VersioningConfiguration: {Status: Suspended}
+"""
+
+VERSIONING_RULE = """\
+id: ACME-S3-001
+title: Buckets must keep object versions
+severity: warning
+help: Versions protect against deletes.
+resource_types: [AWS::S3::Bucket]
+message: "{resource} does not version its objects."
+condition:
+  path: VersioningConfiguration/Status
+  in: [Enabled, Suspended]
+"""
+
+TAG_RULE = '''\
+from scanner.model import Severity
+from scanner.rule import Rule, Violation
+
+
+class RequiredTags(Rule):
+    """Resources carry the required tags.
+
+    Configured by tags.required.
+    """
+
+    id = "ACME-TAG-001"
+    severity = Severity.WARNING
+    resource_types = ("AWS::S3::Bucket",)
+
+    def check(self, resource, ctx):
+        required = ctx.options.get("tags", {}).get("required", [])
+        present = {t.get("Key") for t in resource.properties.get("Tags", [])}
+        for key in required:
+            if key not in present:
+                yield Violation(("Tags",), f"{resource.id.name} has no {key} tag.")
+'''
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    cfn.prepare()
+    monkeypatch.setenv("IDP_SCAN_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setitem(engine_registry.BUILTIN_ENGINES, "sleepy", "tests.fake_engines:create")
+    root = tmp_path / "repo"
+    (root / ".git").mkdir(parents=True)
+    (root / "policy").mkdir()
+    (root / "policy" / "versioning.yaml").write_text(VERSIONING_RULE)
+    (root / "policy" / "tags.py").write_text(TAG_RULE)
+    (root / "bucket.yaml").write_text(BUCKET)
+    configure(root, "owner")
+    return root
+
+
+def configure(root: Path, *required_tags: str) -> None:
+    tags = ", ".join(required_tags)
+    (root / ".idp-scan.yaml").write_text(f"engines: [native, sleepy]\nrules: [policy]\ntags: {{required: [{tags}]}}\n")
+
+
+def scan(root: Path) -> ScanResult:
+    return run(build_settings([root], cli={"jobs": 2}))
+
+
+def ids(result: ScanResult) -> set[tuple[str, str]]:
+    return {(f.rule_id, f.message) for f in result.findings}
+
+
+def warm(root: Path) -> ScanResult:
+    """Fill the cache, and prove that the second run took everything from it."""
+    first = scan(root)
+    second = scan(root)
+    assert ids(first) == ids(second)
+    assert second.timings["cache.load.hits"] == 1 and "load" not in second.timings
+    assert second.timings["cache.engine.native.hits"] == 1 and "engine.native" not in second.timings
+    return second
+
+
+def test_a_warm_run_gives_the_cold_results(repo):
+    assert ids(warm(repo)) == {("T-SLOW-001", "seen by version 1")}
+
+
+def test_a_changed_rule_is_not_hidden(repo):
+    warm(repo)
+    rule = repo / "policy" / "versioning.yaml"
+    rule.write_text(rule.read_text().replace("in: [Enabled, Suspended]", "equals: Enabled"))
+    assert ("ACME-S3-001", "LogsBucket does not version its objects.") in ids(scan(repo))
+
+
+def test_a_changed_configuration_value_is_not_hidden(repo):
+    warm(repo)
+    configure(repo, "owner", "cost-center")
+    assert ("ACME-TAG-001", "LogsBucket has no cost-center tag.") in ids(scan(repo))
+
+
+def test_a_new_engine_version_is_not_served_old_results(repo, monkeypatch):
+    warm(repo)
+    monkeypatch.setattr(fake_engines, "VERSION", "2")
+    assert ids(scan(repo)) == {("T-SLOW-001", "seen by version 2")}
+
+
+def test_a_changed_file_is_not_hidden(repo):
+    warm(repo)
+    template = repo / "bucket.yaml"
+    template.write_text(template.read_text() + "  OpenBucket:\n    Type: AWS::S3::Bucket\n    Properties: {AccessControl: PublicRead}\n")
+    result = scan(repo)
+    assert ("IDP-DATA-001", "OpenBucket has the public ACL PublicRead.") in ids(result)
+    assert result.timings["cache.load.misses"] == 1
+
+
+def test_damaged_and_foreign_entries_are_ignored(repo, tmp_path):
+    cold = ids(warm(repo))
+    entries = sorted((tmp_path / "cache").rglob("*.json"))
+    assert len(entries) == 3  # load, native, sleepy
+    entries[0].write_text("{not json")
+    foreign = json.loads(entries[1].read_text())
+    entries[1].write_text(json.dumps({**foreign, "key": "0" * 64}))
+    payload = json.loads(entries[2].read_text())
+    entries[2].write_text(json.dumps({**payload, "format": "other-tool/1"}))
+    result = scan(repo)
+    assert ids(result) == cold
+    assert not any(k.endswith(".hits") for k in result.timings)
+
+
+def test_entries_are_json_and_repeat_their_key(repo, tmp_path):
+    warm(repo)
+    for entry in (tmp_path / "cache").rglob("*.json"):
+        document = json.loads(entry.read_text())
+        assert document["format"] == FORMAT and entry.stem == document["key"]
+    assert (tmp_path / "cache" / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28d172789f06886806bc55")
+
+
+def test_no_cache_reads_and_writes_nothing(repo, tmp_path):
+    (repo / ".idp-scan.yaml").write_text((repo / ".idp-scan.yaml").read_text() + "cache: false\n")
+    scan(repo)
+    assert not (tmp_path / "cache").exists()
+
+
+def test_the_cache_directory_is_not_scanned(tmp_path, monkeypatch):
+    monkeypatch.delenv("IDP_SCAN_CACHE_DIR", raising=False)
+    root = tmp_path / "repo"
+    (root / ".git").mkdir(parents=True)
+    (root / "bucket.yaml").write_text(BUCKET)
+    settings = build_settings([root], cli={"engines": ["native"], "jobs": 1})
+    first = run(settings)
+    assert (root / ".idp-scan-cache" / "CACHEDIR.TAG").is_file()
+    (root / "custom").mkdir()
+    (root / ".idp-scan.yaml").write_text("cache_dir: custom/cache\n")
+    second = run(build_settings([root], cli={"engines": ["native"], "jobs": 1}))
+    third = run(build_settings([root], cli={"engines": ["native"], "jobs": 1}))
+    assert (root / "custom" / "cache" / "CACHEDIR.TAG").is_file()
+    assert first.scanned == second.scanned == third.scanned == ("bucket.yaml",)
+
+
+def test_stats_on_stderr_name_stages_engines_and_cache_hits(repo, tmp_path, capsys):
+    from scanner.cli import main
+
+    assert main(["scan", str(repo), "--stats", "--jobs", "1"]) == 0
+    main(["scan", str(repo), "--stats", "--jobs", "1"])
+    err = capsys.readouterr().err.splitlines()
+    warm = err[err.index(next(line for line in err[1:] if line.startswith("stats:"))):]
+    assert warm[0].startswith("stats:") and "budget 180 s, 1 worker process(es)" in warm[0]
+    assert [line.split()[:2] for line in warm if "(cached)" in line] == [["engine", "native"], ["engine", "sleepy"], ["load", "(cached)"]]
+    assert all(line.split()[-2:] == ["1", "0"] for line in warm if "(cached)" in line)
+
+
+def test_no_cache_flag(repo, tmp_path):
+    from scanner.cli import main
+
+    assert main(["scan", str(repo), "--no-cache", "--format", f"json={tmp_path / 'r.json'}"]) == 0
+    assert not (tmp_path / "cache").exists()
