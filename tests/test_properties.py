@@ -119,3 +119,24 @@ def test_rules_never_crash_on_generated_templates(template, as_json):
     loaded = load(render(template, as_json).encode())
     findings = list(ENGINE.scan(loaded.artifacts))
     assert [f.message for f in findings if f.rule_id == "IDP005"] == []
+
+
+# --- Terraform and account files: mutated real fixtures, through the fuzzer's own checks ------
+
+from benchmarks.fuzz import Case, check, mutate, seeds  # noqa: E402
+from tests.conftest import FIXTURES  # noqa: E402
+
+SEEDS = [s for s in seeds([FIXTURES]) if s[0] in ("terraform", "accounts", "terraform-plan")]
+KINDS = {k.name: k for k in input_kinds()}
+
+
+@EXAMPLES
+@given(st.sampled_from(SEEDS), st.randoms(use_true_random=False))
+def test_mutated_terraform_plans_and_account_files_never_crash_or_pass_unparsed(seed, rng):
+    kind, name, raw = seed
+    case = Case(kind, name, mutate(raw, rng))
+    assert check(case, KINDS, case_seconds=30) is None
+
+
+def test_the_seed_pool_covers_every_kind():
+    assert {kind for kind, _, _ in SEEDS} == {"terraform", "accounts", "terraform-plan"}
