@@ -33,7 +33,9 @@ class PublicBucket(Rule):
     });
     ```
 
-    **Terraform:**
+    **Terraform:** a public `acl` (on `aws_s3_bucket_acl`, or inline on `aws_s3_bucket` with
+    provider v3) and an `aws_s3_bucket_public_access_block` with a flag off are reported where
+    they are written, naming the bucket they refer to. Block everything:
     ```hcl
     resource "aws_s3_bucket_public_access_block" "assets" {
       bucket                  = aws_s3_bucket.assets.id

@@ -78,6 +78,18 @@ def repo_relative_link(link: Path, root: Path) -> str:
         return Path(os.path.relpath(absolute, root)).as_posix()
 
 
+def claiming_ancestor(path: Path, root: Path, kinds: Sequence[InputKind]) -> Path | None:
+    """The outermost directory above a given file, inside the repository, that a kind claims."""
+    found = None
+    resolved = path.resolve()
+    for directory in resolved.parents:
+        if not directory.is_relative_to(root) or directory == root:
+            break
+        if any(k.claims_dir is not None and k.claims_dir(directory) for k in kinds):
+            found = directory
+    return found
+
+
 def discover(paths: Sequence[Path], root: Path, kinds: Sequence[InputKind]) -> tuple[list[Unit], list[Finding]]:
     """Units to load, in a stable order; each file and directory is claimed at most once."""
     units: dict[Path, Unit] = {}
@@ -85,9 +97,13 @@ def discover(paths: Sequence[Path], root: Path, kinds: Sequence[InputKind]) -> t
     claimed_dirs: list[Path] = []
     roots = [r for r in (_real(p) for p in paths) if r is not None]
 
-    def offer_file(path: Path) -> None:
+    def offer_file(path: Path, given: bool = False) -> None:
         resolved = path.resolve()
         if resolved in units or any(resolved.is_relative_to(d) for d in claimed_dirs):
+            return
+        owner = claiming_ancestor(path, root, kinds) if given else None
+        if owner is not None:  # a template inside a cdk.out: scanned once, as part of its assembly
+            offer_dir(owner)
             return
         uri = repo_relative(path, root)
         if not path.is_file():  # a FIFO would block the read forever; git cannot hold one anyway
@@ -112,7 +128,10 @@ def discover(paths: Sequence[Path], root: Path, kinds: Sequence[InputKind]) -> t
         for kind in kinds:
             if kind.claims_dir is not None and kind.claims_dir(directory):
                 resolved = directory.resolve()
-                if resolved not in units:
+                if resolved not in units and not any(resolved.is_relative_to(d) for d in claimed_dirs):
+                    for inner in [p for p in units if p.is_relative_to(resolved)]:
+                        del units[inner]  # given earlier on its own (a template, a nested assembly)
+                    claimed_dirs[:] = [d for d in claimed_dirs if not d.is_relative_to(resolved)]
                     units[resolved] = Unit(kind.name, directory, repo_relative(directory, root))
                     claimed_dirs.append(resolved)
                 return True
@@ -120,7 +139,7 @@ def discover(paths: Sequence[Path], root: Path, kinds: Sequence[InputKind]) -> t
 
     for given in paths:
         if given.is_file():
-            offer_file(given)
+            offer_file(given, given=True)
             continue
         for directory, files, links in _walk(given):
             if any(directory.resolve().is_relative_to(d) for d in claimed_dirs):

@@ -163,6 +163,36 @@ _FAILURES: dict[str, tuple[Severity, str, str]] = {
         "known at apply time, so its instances were not checked from HCL (none was passed or "
         "failed).\n\n**Fix:** scan the plan JSON, where every instance is known.",
     ),
+    "IDP060": (
+        Severity.ERROR,
+        "CDK cloud assembly could not be read",
+        "A `cdk.out` directory (or a nested assembly of a Stage) has a `manifest.json` that is "
+        "not valid JSON, is not a cloud assembly manifest, or lists an artifact that is not a "
+        "mapping, so the stacks it describes were not checked.\n\n**Fix:** run `cdk synth` again; "
+        "do not edit `cdk.out` by hand.",
+    ),
+    "IDP061": (
+        Severity.ERROR,
+        "CDK cloud assembly entry missing",
+        "The cloud assembly manifest names a stack template, a nested stack template or a "
+        "nested assembly that is not in the `cdk.out` directory, so it was not checked.\n\n"
+        "**Fix:** run `cdk synth` again and scan the complete `cdk.out` (a partial copy, a "
+        "`.gitignore` or an artifact upload filter can drop files).",
+    ),
+    "IDP062": (
+        Severity.WARNING,
+        "CDK stack metadata could not be read",
+        "The stack's metadata file (`<Stack>.metadata.json`) is missing or unreadable. Its "
+        "templates were scanned, but findings name template logical ids instead of construct "
+        "paths and carry no source lines.\n\n**Fix:** run `cdk synth` again.",
+    ),
+    "IDP063": (
+        Severity.ERROR,
+        "CDK validation report could not be read",
+        "`validation-report.json` (written by aws-cdk-lib's policy validation and cdk-nag) "
+        "could not be read, so its violations could not gate the merge.\n\n**Fix:** run "
+        "`cdk synth` again.",
+    ),
     "IDP070": (
         Severity.ERROR,
         "Account file could not be read",

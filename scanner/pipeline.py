@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from scanner.discovery import discover
@@ -15,7 +16,7 @@ from scanner.executor import LOAD, Executor, Unfinished, UnitResult, WorkUnit, d
 from scanner.failures import failure, failure_rules
 from scanner.findings import merge
 from scanner.gate import is_selected, mark
-from scanner.inputs import InputKind, Loaded, Unit, input_kinds
+from scanner.inputs import InputKind, Loaded, Unit, cdk, input_kinds, unit_reads
 from scanner.inputs.guard import Limits
 from scanner.model import Artifact, Finding, Location, Notification, RuleMeta, ScanResult, Severity
 from scanner.scope import narrow
@@ -90,6 +91,7 @@ def run(settings: Settings, progress: Progress = _quiet, in_process: bool = Fals
     deadline = started + settings.budget - min(DEADLINE_MARGIN, settings.budget / 10)
     timings: dict[str, float] = {}
     units, findings = discover(list(settings.paths), settings.root, input_kinds())
+    units = [replace(unit, options=settings.options) for unit in units]  # loaders read their own settings
     if settings.changed_since or settings.shard:
         units, findings = narrow(units, findings, settings.root, settings.changed_since, settings.shard)
     limits = Limits.from_options(settings.options)
@@ -100,6 +102,7 @@ def run(settings: Settings, progress: Progress = _quiet, in_process: bool = Fals
     stage_start = time.monotonic()
     execution = _execute(settings, units, engines, deadline, progress, in_process)
     findings.extend(execution.findings)
+    findings = cdk.attach_sources(findings, execution.artifacts)
     timings["execute"] = time.monotonic() - stage_start
     timings.update(execution.timings)
     timings["budget"] = settings.budget
@@ -141,6 +144,13 @@ class Execution:
 def unit_timeout(settings: Settings) -> float:
     """A chunk may take half the budget (at least 30 s) unless configured otherwise."""
     return settings.unit_timeout if settings.unit_timeout is not None else max(30.0, settings.budget / 2)
+
+
+def _digest_or_mark(path: Path) -> str:
+    try:
+        return file_digest(path)
+    except OSError:
+        return "unreadable"
 
 
 def _execute(settings: Settings, units: Sequence[Unit], engines: Sequence[Engine], deadline: float,
@@ -225,8 +235,10 @@ class _Plan:
         return loaded
 
     def _load_key(self, unit: Unit) -> str:
-        # The limits decide whether a file is parsed at all (IDP011, IDP012).
-        return digest("load", unit.kind, unit.uri, self.file_hash[unit.uri], repr(unit.limits), code_digest())
+        # What the loader reads outside the unit's path (Terraform's ../modules, var files) too,
+        # and the limits, which decide whether a file is parsed at all (IDP011, IDP012).
+        reads = [_digest_or_mark(path) for path in unit_reads(unit)]
+        return digest("load", unit.kind, unit.uri, self.file_hash[unit.uri], *reads, repr(unit.limits), code_digest())
 
     def _loaded(self, unit: Unit, loaded: Loaded) -> None:
         """A unit's artifacts are known: take cached engine results, queue the rest."""

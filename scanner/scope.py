@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 from typing import Sequence
 
-from scanner.inputs import Unit
+from scanner.inputs import Unit, unit_reads
 from scanner.model import Finding
 from scanner.settings import ConfigError
 
@@ -52,7 +52,9 @@ def select_changed(units: Sequence[Unit], root: Path, changed: set[Path]) -> lis
     for unit in units:
         path = unit.path.resolve()
         if path.is_dir():
-            keep = any(p.is_relative_to(path) for p in changed) or not _tracked(root, path)
+            # What the loader reads outside the directory (a Terraform root's ../modules/x) counts too.
+            reads = (path, *(r.resolve() for r in unit_reads(unit)))
+            keep = any(p.is_relative_to(r) for p in changed for r in reads) or not _tracked(root, path)
         else:
             keep = path in changed or (_is_terraform(path) and path.parent in changed_modules)
         if keep:

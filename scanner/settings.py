@@ -22,7 +22,7 @@ import yaml
 from scanner.model import Severity
 
 CONFIG_NAMES = (".idp-scan.yaml", ".idp-scan.yml")
-DEFAULT_ENGINES = ("native", "checkov", "cfn-lint", "schema")
+DEFAULT_ENGINES = ("native", "checkov", "cfn-lint", "schema", "cdk-validation")
 DEFAULT_BUDGET = 180.0
 
 
@@ -142,6 +142,15 @@ def _fail_on(text: str) -> Severity | None:
     return None if text == "never" else Severity.parse(text)
 
 
+def _terraform_options(config: Mapping[str, Any], cli_var_files: Sequence[str], base: Path) -> dict[str, Any]:
+    """Var files from the configuration (relative to its file), then from the command line."""
+    var_files = [str((base / f).resolve()) for f in config.get("var_files", ())] + list(cli_var_files)
+    for var_file in var_files:
+        if not Path(var_file).is_file():
+            raise ConfigError(f"{var_file}: Terraform variables file not found")
+    return {**config, "var_files": var_files}
+
+
 def build_settings(
     paths: Sequence[Path],
     config_path: Path | None = None,
@@ -161,6 +170,7 @@ def build_settings(
         validate_config(config, str(config_file))
     merged: dict[str, Any] = {**config, **{k: v for k, v in (cli or {}).items() if v is not None}}
     base = config_file.parent if config_file else Path.cwd()
+    merged["terraform"] = _terraform_options(config.get("terraform", {}), merged.pop("var_files", None) or [], base)
     engines = merged.get("engines")
     return Settings(
         paths=scan_paths,

@@ -83,7 +83,7 @@ def policy_from_data_source(properties: Mapping[str, Any]) -> dict[str, Any]:
         statement: dict[str, Any] = {"Effect": block.get("effect", "Allow")}
         for argument, key in (("sid", "Sid"), ("actions", "Action"), ("not_actions", "NotAction"),
                               ("resources", "Resource"), ("not_resources", "NotResource")):
-            if block.get(argument) is not None:
+            if block.get(argument) not in (None, [], ""):  # a plan lists unset arguments empty
                 statement[key] = block[argument] if argument == "sid" else _as_list(block[argument])
         for argument, key in (("principals", "Principal"), ("not_principals", "NotPrincipal")):
             principals: dict[str, Any] = {}

@@ -23,7 +23,7 @@ def test_templates_found_by_content_and_skipped_dirs_ignored(scan, tmp_path):
         ".venv/t.yaml": TEMPLATE,
         "venv2/pyvenv.cfg": "home = /usr\n",
         "venv2/t.yaml": TEMPLATE,
-        "cdk.out/manifest.json": "{}",
+        "cdk.out/manifest.json": json.dumps({"version": "55.0.0", "artifacts": {}}),
         "cdk.out/asset.1234/t.yaml": TEMPLATE,
         "k8s/deployment.yaml": "apiVersion: apps/v1\nkind: Deployment\n",
         "docs/readme.md": TEMPLATE,

@@ -52,6 +52,10 @@ EXPECTED = {
     ("IDP011", "accounts/alias-bomb.yaml", 6, ""),
     ("IDP011", "accounts/deep.yaml", 3, ""),
     ("IDP070", "accounts/duplicate-keys.yaml", 4, ""),
+    # CDK cloud assemblies
+    ("IDP060", "cdk/broken-manifest/cdk.out/manifest.json", 1, ""),
+    ("IDP061", "cdk/missing-template/cdk.out/manifest.json", 4, ""),
+    ("IDP011", "cdk/deep-template/cdk.out/Deep.template.json", 1, ""),
 }
 PARSED = [
     "duplicate-keys.yaml", "macro.yaml", "sam.yaml", "scalar-resources.yaml", "terraform/binary", "terraform/network",

@@ -94,7 +94,7 @@ def test_microsoft_validator_with_github_rules_reports_zero_errors(tmp_path):
     broken = tmp_path / "broken" / "bad.yaml"
     broken.parent.mkdir()
     broken.write_text("AWSTemplateFormatVersion: '2010-09-09'\nResources: {A: [\n")
-    out, _ = sarif_of(tmp_path, FIXTURES / "examples", FIXTURES / "rules", broken, "--engines", "native")
+    out, _ = sarif_of(tmp_path, FIXTURES / "examples", FIXTURES / "rules", FIXTURES / "terraform", broken, "--engines", "native")
     tool = multitool()
     assert tool is not None
     assert multitool_errors(out, tool) == []

@@ -274,3 +274,77 @@ def test_sarif_with_gate_findings_is_valid_and_leaves_suppressed_out_by_default(
     tool = multitool()
     if tool is not None:
         assert multitool_errors(out, tool) == []
+
+
+def test_comment_above_a_terraform_resource_covers_it_and_not_its_neighbour(scan, tmp_path):
+    (tmp_path / ".git").mkdir()
+    module = tmp_path / "network"
+    module.mkdir()
+    (module / "main.tf").write_text(textwrap.dedent("""\
+        # idp-scan:ignore IDP-NET-001 reason="bastion reachable only through the VPN"
+        resource "aws_security_group" "bastion" {
+          ingress {
+            from_port   = 22
+            to_port     = 22
+            protocol    = "tcp"
+            cidr_blocks = ["0.0.0.0/0"]
+          }
+        }
+
+        resource "aws_security_group" "other" {
+          ingress {
+            from_port   = 22
+            to_port     = 22
+            protocol    = "tcp"
+            cidr_blocks = ["0.0.0.0/0"]
+          }
+        }
+        """))
+    code, report = scan(tmp_path, "--engines", "native")
+    assert code == 1
+    assert statuses(report) == {
+        ("IDP-NET-001", 7, "aws_security_group.bastion", "suppressed"),
+        ("IDP-NET-001", 16, "aws_security_group.other", "open"),
+    }
+
+
+def test_comment_above_an_account_request_covers_it(scan, tmp_path):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".idp-scan.yaml").write_text("accounts:\n  organizational_units: [Workloads/Dev]\n  email_domains: [corp.example]\n")
+    account = textwrap.dedent("""\
+          - name: {name}
+            email: aws+{name}@corp.example
+            organizational_unit: Workloads/Dev
+            environment: dev
+            cost_center: CC-0001
+            workload: {name}
+            regions: [eu-west-1]
+            budget_usd: 100
+        """)
+    comment = '  # idp-scan:ignore IDP-ACCT-001 expires=2099-12-31 reason="owner is assigned in the next reorg"\n'
+    (tmp_path / "accounts.yaml").write_text("accounts:\n" + comment + account.format(name="waived-one") + account.format(name="open-one"))
+    code, report = scan(tmp_path, "--engines", "schema")
+    assert code == 1
+    assert {(rule, resource, status) for rule, _, resource, status in statuses(report) if rule == "IDP-ACCT-001"} == {
+        ("IDP-ACCT-001", "waived-one", "suppressed"), ("IDP-ACCT-001", "open-one", "open"),
+    }
+
+
+def test_comment_parser_never_raises_and_every_waiver_names_a_rule():
+    from hypothesis import given, settings, strategies as st
+
+    from scanner.gate import comments
+
+    pieces = st.sampled_from(["# idp-scan:ignore ", "// idp-scan:ignore", " IDP-NET-001", ",", " reason=", '"', "'", "expires=", "2027-03-31",
+                              "\n", " ", "x=y", "resource", "#", "é", "\t"])
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(pieces, max_size=25).map("".join))
+    def check(text: str) -> None:
+        found, problems = comments.parse(text, "f.tf")
+        assert all(w.suppression.rule_id and "," not in w.suppression.rule_id for w in found)
+        assert all(p.rule_id == "IDP030" for p in problems)
+        lines = text.splitlines()
+        assert all(w.target_line is None or 1 <= w.target_line <= len(lines) for w in found)
+
+    check()

@@ -19,6 +19,7 @@ ENTRY_POINT_GROUP = "idp_scan.engines"
 BUILTIN_ENGINES: dict[str, str] = {
     "native": "scanner.engines.native:create",
     "schema": "scanner.engines.schema:create",
+    "cdk-validation": "scanner.engines.cdk_validation:create",
 }
 
 

@@ -4,6 +4,11 @@ The gate marks findings (OPEN, SUPPRESSED, BASELINED); it never drops them. Sele
 tiny decision table over id prefixes: the longest matching prefix of `select` and `ignore`
 wins; the scanner's own failure findings (IDP0xx) cannot be deselected, because what was not
 scanned was not proven compliant.
+
+Marking, in order: inline waivers (template Metadata, `idp-scan:ignore` comments, suppressions
+inputs pass on), the central waivers file, then the baseline, each over the findings still
+OPEN. Every refusal (no reason, expired, mandatory rule, unreadable) and every unused waiver
+or stale baseline entry is itself a finding (IDP030-IDP036), which nothing can suppress.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Callable, Mapping, Sequence
 from scanner.failures import failure, is_failure_rule, is_gate_rule
 from scanner.gate import baseline, waivers_file
 from scanner.gate.inline import inline_waivers, iter_unique
-from scanner.gate.waiver import Waiver, is_mandatory, mandatory_refusal, names_rule, refusals, suppresses
+from scanner.gate.waiver import Waiver, is_mandatory, mandatory_refusal, refusals, suppresses
 from scanner.model import Artifact, Finding, RuleMeta, ScanResult, Status
 from scanner.settings import Settings
 
@@ -91,6 +96,24 @@ def apply_policy(
     return list(iter_unique(marked))
 
 
+def _by_rule_name(waivers: Sequence[Waiver], rules: Mapping[str, RuleMeta]) -> Callable[[Finding], list[int]]:
+    """Waivers that name a finding's rule or one of its aliases, by index; an index, not a scan
+    of every waiver, so that thousands of findings and waivers stay cheap."""
+    named: dict[str, list[int]] = {}
+    for index, waiver in enumerate(waivers):
+        named.setdefault(waiver.suppression.rule_id, []).append(index)
+    owners: dict[str, set[str]] = {}
+    for meta in rules.values():
+        for alias in meta.aliases:
+            owners.setdefault(alias, set()).add(meta.id)
+
+    def candidates(finding: Finding) -> list[int]:
+        meta = rules.get(finding.rule_id)
+        names = {finding.rule_id, *finding.also_reported_as, *(meta.aliases if meta else ()), *owners.get(finding.rule_id, ())}
+        return sorted({index for name in names for index in named.get(name, ())})
+    return candidates
+
+
 def suppress(
     findings: Sequence[Finding],
     waivers: Sequence[Waiver],
@@ -102,6 +125,7 @@ def suppress(
     refused = [refusals(w, mandatory, today) for w in waivers]
     usable = [suppresses(r) for r in refused]
     about_waivers = [f for r in refused for f in r]
+    candidates = _by_rule_name(waivers, rules)
     used: set[int] = set()
     out: list[Finding] = []
     for finding in findings:
@@ -109,8 +133,9 @@ def suppress(
             out.append(finding)
             continue
         chosen = None
-        for index, waiver in enumerate(waivers):
-            if not names_rule(waiver.suppression.rule_id, finding, rules) or not waiver.covers(finding):
+        for index in candidates(finding):
+            waiver = waivers[index]
+            if not waiver.covers(finding):
                 continue
             used.add(index)
             if waiver.inline and is_mandatory(finding.rule_id, mandatory):

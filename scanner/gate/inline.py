@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
-from scanner.failures import failure
+from scanner.failures import failure, is_gate_rule
 from scanner.gate import comments
 from scanner.gate.waiver import Scope, Waiver, parse_date
 from scanner.inputs import read_text, resources_of
@@ -94,30 +94,38 @@ def context_waivers(artifact: Artifact) -> list[Waiver]:
     ]
 
 
-def resource_lines(artifacts: Sequence[Artifact]) -> dict[tuple[str, str], set[int]]:
-    """(file, resource) -> the first lines of the blocks that belong to that resource alone.
+Heads = Mapping[str, list[tuple[str, set[int]]]]
+
+
+def resource_lines(artifacts: Sequence[Artifact]) -> dict[str, list[tuple[str, set[int]]]]:
+    """Resource name -> [(artifact URI, first lines of the blocks that belong to it alone)].
 
     A prefix of the resource's path that another resource shares (`Resources`, or a Terraform
     resource type) is left out, so a comment above one resource never covers its neighbour.
+    The artifact may be a file or a directory (a Terraform module), hence its URI.
     """
-    lines: dict[tuple[str, str], set[int]] = {}
+    heads: dict[str, list[tuple[str, set[int]]]] = {}
     for artifact in artifacts:
         resources = list(resources_of(artifact))
         prefixes = [[r.path[:depth] for depth in range(2, len(r.path) + 1)] for r in resources]
         shared = Counter(p for own in prefixes for p in set(own))
         for resource, own in zip(resources, prefixes):
-            heads = {artifact.lines[p][0] for p in own if shared[p] == 1 and p in artifact.lines}
-            lines.setdefault((artifact.uri, resource.id.name), set()).update(heads)
-    return lines
+            lines = {artifact.lines[p][0] for p in own if shared[p] == 1 and p in artifact.lines}
+            heads.setdefault(resource.id.name, []).append((artifact.uri, lines))
+    return heads
 
 
-def _comment_scope(uri: str, target: int | None, heads: Mapping[tuple[str, str], set[int]]) -> Scope:
+def _head_lines(heads: Heads, uri: str, name: str) -> set[int]:
+    return {line for where, lines in heads.get(name, []) if uri == where or uri.startswith(where.rstrip("/") + "/") for line in lines}
+
+
+def _comment_scope(uri: str, target: int | None, heads: Heads) -> Scope:
     def covers(finding: Finding) -> bool:
         if target is None or finding.location.uri != uri:
             return False
         if finding.location.start_line == target:
             return True
-        return finding.resource is not None and target in heads.get((uri, finding.resource.name), set())
+        return finding.resource is not None and target in _head_lines(heads, uri, finding.resource.name)
     return covers
 
 
@@ -139,7 +147,7 @@ def commented_files(artifacts: Sequence[Artifact], findings: Sequence[Finding], 
     return {uri: path for uri, path in files.items() if path.suffix.lower() in COMMENT_SUFFIXES}
 
 
-def comment_waivers(files: Mapping[str, Path], heads: Mapping[tuple[str, str], set[int]]) -> tuple[list[Waiver], list[Finding]]:
+def comment_waivers(files: Mapping[str, Path], heads: Heads) -> tuple[list[Waiver], list[Finding]]:
     waivers: list[Waiver] = []
     problems: list[Finding] = []
     for uri, path in sorted(files.items()):
@@ -166,9 +174,12 @@ def inline_waivers(findings: Sequence[Finding], artifacts: Sequence[Artifact], r
 
 
 def iter_unique(items: Iterable[Finding]) -> Iterator[Finding]:
+    """The gate's own findings once each (a waiver refused for several findings is reported once)."""
     seen: set[tuple[str, str, int, str]] = set()
     for item in items:
         key = (item.rule_id, item.location.uri, item.location.start_line, item.message)
-        if key not in seen:
+        if not is_gate_rule(item.rule_id):
+            yield item
+        elif key not in seen:
             seen.add(key)
             yield item

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Sequence
 
 from scanner.failures import failure
-from scanner.model import Finding, RuleMeta, Suppression
+from scanner.model import Finding, Suppression
 
 MIN_REASON = 10
 EXPIRY_WARNING_DAYS = 14
@@ -39,17 +39,6 @@ class Waiver:
         owner = f", owner {s.owner}" if s.owner else ""
         expires = f", expires {s.expires.isoformat()}" if s.expires else ""
         return f"{self.form} at {self.where}{owner}{expires}: {s.reason.strip()}"
-
-
-def names_rule(written: str, finding: Finding, rules: Mapping[str, RuleMeta]) -> bool:
-    """A suppression may name the rule, or any of its aliases (a checkov or cdk-nag id)."""
-    if written in (finding.rule_id, *finding.also_reported_as):
-        return True
-    meta = rules.get(finding.rule_id)
-    if meta is not None and written in meta.aliases:
-        return True
-    named = rules.get(written)
-    return named is not None and finding.rule_id in named.aliases
 
 
 def is_mandatory(rule_id: str, mandatory: Sequence[str]) -> bool:

@@ -16,7 +16,8 @@ At least one of `files` and `resources` is required: a waiver for a rule everywh
 
 from __future__ import annotations
 
-from fnmatch import fnmatchcase
+import fnmatch
+import re
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -28,6 +29,7 @@ from scanner.gate.waiver import Scope, Waiver, parse_date
 from scanner.inputs import read_text
 from scanner.model import Finding, Location, Suppression
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser when PyYAML has it
 KEYS = {"rule", "files", "resources", "reason", "owner", "expires"}
 FORM = "waiver"
 
@@ -42,12 +44,19 @@ def _globs(value: Any) -> tuple[str, ...] | None:
     return None
 
 
+def _matcher(globs: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One compiled pattern per scope: `*` matches across `/`, as fnmatch does."""
+    return re.compile("|".join(f"(?:{fnmatch.translate(g)})" for g in globs)) if globs else None
+
+
 def _scope(files: tuple[str, ...], resources: tuple[str, ...]) -> Scope:
+    file_pattern, resource_pattern = _matcher(files), _matcher(resources)
+
     def covers(finding: Finding) -> bool:
-        if files and not any(fnmatchcase(finding.location.uri, g) for g in files):
+        if file_pattern is not None and not file_pattern.match(finding.location.uri):
             return False
-        if resources:
-            return finding.resource is not None and any(fnmatchcase(finding.resource.name, g) for g in resources)
+        if resource_pattern is not None:
+            return finding.resource is not None and bool(resource_pattern.match(finding.resource.name))
         return True
     return covers
 
@@ -78,8 +87,9 @@ def _entry(entry: Any, location: Location) -> tuple[Waiver | None, str]:
 def load(path: Path, root: Path) -> tuple[list[Waiver], list[Finding]]:
     uri = repo_relative(path, root)
     try:
-        node = yaml.compose(read_text(path))
-        document = yaml.safe_load(read_text(path))
+        text = read_text(path)
+        node = yaml.compose(text, Loader=_LOADER)
+        document = yaml.load(text, Loader=_LOADER)
     except FileNotFoundError:
         return [], [failure("IDP030", f"The waivers file named in the configuration does not exist: {uri}.", Location(uri))]
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator, Mapping
 
 from scanner.failures import failure
-from scanner.inputs import accounts, cfn, terraform, tfplan
+from scanner.inputs import accounts, cdk, cfn, terraform, tfplan
 from scanner.inputs.guard import Limits, Rejected, json_depth, over_size, read_checked, yaml_shape
 from scanner.model import Artifact, Finding, Location, Resource
 
@@ -26,6 +26,7 @@ class Unit:
     kind: str
     path: Path
     uri: str
+    options: Mapping[str, Any] = field(default_factory=dict)  # the run's settings.options
     limits: Limits = Limits()  # set by the pipeline from the configuration
 
 
@@ -39,7 +40,9 @@ class Loaded:
 class InputKind:
     """`per_directory`: a claimed file stands for its whole directory (one unit per directory).
     `prune`: once discovery is done, the kind may drop some of its own units (a Terraform
-    module that another scanned module calls is checked through its caller)."""
+    module that another scanned module calls is checked through its caller).
+    `reads`: files and directories outside the unit's own path that its loader reads (a
+    Terraform root's `../modules/x`, its var files): a change there changes the unit."""
 
     name: str
     load: Callable[[Unit], Loaded]
@@ -49,6 +52,7 @@ class InputKind:
     artifact_kinds: tuple[str, ...] = ()  # kinds of the artifacts it makes, when not just `name`
     per_directory: bool = False
     prune: Callable[[list[Unit]], list[Unit]] | None = None
+    reads: Callable[[Unit], tuple[Path, ...]] | None = None
     # Imports the loader's heavy parser; called once before worker processes are forked,
     # so that they all start warm instead of each paying the import.
     prepare: Callable[[], None] | None = None
@@ -90,6 +94,11 @@ def _load_nothing(unit: Unit) -> Loaded:
     return Loaded()
 
 
+def _load_cdk(unit: Unit) -> Loaded:
+    artifacts, findings = cdk.load_assembly(unit.path, unit.uri)
+    return Loaded(artifacts=tuple(artifacts), findings=tuple(findings))
+
+
 def _load_accounts(unit: Unit) -> Loaded:
     try:
         text = read_checked(unit.path, unit.uri, unit.limits)
@@ -105,6 +114,7 @@ def _load_accounts(unit: Unit) -> Loaded:
 def input_kinds() -> tuple[InputKind, ...]:
     """The bundled input kinds, most specific first."""
     return (
+        InputKind(name=cdk.KIND, load=_load_cdk, claims_dir=cdk.claims_dir),
         InputKind(name=tfplan.KIND, load=_load_tfplan, claims_file=tfplan.claims_file, resources=tfplan.resources),
         InputKind(name=cfn.KIND, load=_load_cfn, claims_file=_claims_cfn, resources=cfn.resources, prepare=cfn.prepare),
         # Produced by the CloudFormation loader beside a template with duplicate keys; claims nothing.
@@ -116,6 +126,7 @@ def input_kinds() -> tuple[InputKind, ...]:
             resources=terraform.resources,
             per_directory=True,
             prune=_prune_terraform,
+            reads=_terraform_reads,
         ),
         InputKind(
             name=accounts.INPUT_KIND,
@@ -156,8 +167,22 @@ def _load_terraform(unit: Unit) -> Loaded:
     too_big = [f for f in (over_size(p, uri_of(p), unit.limits.max_file_bytes) for p in sorted(unit.path.glob(f"*{terraform.SUFFIX}"))) if f]
     if too_big:  # the module is not evaluated without all of its files
         return Loaded(findings=tuple(too_big))
-    artifact, findings = terraform.load_directory(unit.path, unit.uri)
+    var_files = [Path(f) for f in unit.options.get("terraform", {}).get("var_files", ())]
+    artifact, findings = terraform.load_directory(unit.path, unit.uri, var_files)
     return Loaded(artifacts=(artifact,) if artifact else (), findings=tuple(findings))
+
+
+def _terraform_reads(unit: Unit) -> tuple[Path, ...]:
+    var_files = [Path(f) for f in unit.options.get("terraform", {}).get("var_files", ())]
+    return (*sorted(terraform.local_module_dirs(unit.path)), *var_files)
+
+
+def unit_reads(unit: Unit) -> tuple[Path, ...]:
+    """What a unit's loader reads outside the unit's path (for --changed-since and the cache)."""
+    for kind in input_kinds():
+        if kind.name == unit.kind and kind.reads is not None:
+            return kind.reads(unit)
+    return ()
 
 
 def _prune_terraform(units: list[Unit]) -> list[Unit]:

@@ -13,15 +13,17 @@ A directory that another scanned module calls is evaluated only through its call
 
 from __future__ import annotations
 
+import json
 import os
 import posixpath
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from scanner.failures import failure
-from scanner.inputs.hcl_expr import Scope, Tree, evaluate, is_known, jsonencode, name_of, parse_hcl, step_into
+from scanner.inputs.hcl_expr import Scope, Tree, evaluate, is_known, jsonencode, name_of, parse_hcl, span, step_into
 from scanner.model import Artifact, Finding, Location, PropertyPath, Resource, ResourceId
 from scanner.rule import UNKNOWN
 from scanner.terraform_helpers import policy_from_data_source
@@ -31,6 +33,7 @@ SUFFIX = ".tf"
 META_ARGUMENTS = frozenset({"count", "for_each", "provider", "depends_on", "lifecycle", "provisioner", "connection"})
 MODULE_META = frozenset({"source", "version", "count", "for_each", "providers", "depends_on"})
 MAX_MODULE_DEPTH = 16
+MAX_INSTANCES = 1000  # more instances than this are not expanded (a note says so)
 _LOCAL_SOURCE = re.compile(r"""^\s*source\s*=\s*"(\.\.?/[^"]*)"\s*$""", re.MULTILINE)
 
 
@@ -56,11 +59,6 @@ class ModuleFiles:
         return [b for b in self.blocks if b.type == kind]
 
 
-def _span(node: Tree) -> tuple[int, int]:
-    meta = node.meta
-    return (getattr(meta, "line", 1), getattr(meta, "end_line", getattr(meta, "line", 1)))
-
-
 def body_items(body: Tree) -> Iterator[Tree]:
     return (child for child in body.children if hasattr(child, "data"))
 
@@ -82,7 +80,7 @@ def parse_module(directory: Path, uri_of: Callable[[Path], str]) -> ModuleFiles:
     for path in sorted(directory.glob(f"*{SUFFIX}")):
         uri = uri_of(path)
         try:
-            tree = parse_hcl(read_text(path))
+            tree = _parsed(path.resolve(), *_stamp(path))
         except (OSError, UnicodeDecodeError) as exc:
             module.findings.append(failure("IDP001", f"Terraform file could not be read: {exc}", Location(uri)))
             continue
@@ -96,8 +94,20 @@ def parse_module(directory: Path, uri_of: Callable[[Path], str]) -> ModuleFiles:
                 continue
             parts = [c for c in block.children if not (hasattr(c, "data") and c.data == "body")]
             body = next(c for c in block.children if hasattr(c, "data") and c.data == "body")
-            module.blocks.append(Block(name_of(parts[0]), tuple(name_of(p) for p in parts[1:]), body, uri, _span(block)))
+            module.blocks.append(Block(name_of(parts[0]), tuple(name_of(p) for p in parts[1:]), body, uri, span(block)))
     return module
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    status = path.stat()
+    return status.st_mtime_ns, status.st_size
+
+
+@lru_cache(maxsize=256)
+def _parsed(path: Path, _mtime: int, _size: int) -> Tree:
+    """Parsing is the slow part (pure-Python Lark); a module called from many roots, or
+    scanned again in the same process, is parsed once. Trees are never modified."""
+    return parse_hcl(read_text(path))
 
 
 def uri_maker(root_dir: Path, root_uri: str) -> Callable[[Path], str]:
@@ -112,12 +122,20 @@ def uri_maker(root_dir: Path, root_uri: str) -> Callable[[Path], str]:
 
 def read_tfvars(directory: Path, uri_of: Callable[[Path], str], module: ModuleFiles, extra: Sequence[Path] = ()) -> dict[str, Any]:
     """`terraform.tfvars`, then `*.auto.tfvars` in name order, then var files: later wins."""
-    files = [directory / "terraform.tfvars", *sorted(directory.glob("*.auto.tfvars")), *extra]
+    files = [
+        directory / "terraform.tfvars",
+        directory / "terraform.tfvars.json",
+        *sorted([*directory.glob("*.auto.tfvars"), *directory.glob("*.auto.tfvars.json")]),
+        *extra,
+    ]
     values: dict[str, Any] = {}
     for path in files:
         if not path.is_file():
             continue
         try:
+            if path.suffix == ".json":  # terraform.tfvars.json style
+                values.update(json.loads(read_text(path)))
+                continue
             tree = parse_hcl(read_text(path))
         except Exception as exc:
             line = int(getattr(exc, "line", 1) or 1)
@@ -132,8 +150,10 @@ def read_tfvars(directory: Path, uri_of: Callable[[Path], str], module: ModuleFi
 class ModuleInstance:
     """One evaluated instance of a module: `prefix` is its address (`module.net.` or "")."""
 
-    def __init__(self, tree: TreeLoader, files: ModuleFiles, prefix: str, inputs: Mapping[str, Any], depth: int) -> None:
-        self.tree, self.files, self.prefix, self.depth = tree, files, prefix, depth
+    def __init__(self, tree: TreeLoader, files: ModuleFiles, prefix: str, inputs: Mapping[str, Any],
+                 ancestors: tuple[Path, ...] = ()) -> None:
+        self.tree, self.files, self.prefix = tree, files, prefix
+        self.ancestors = (*ancestors, files.directory)  # module directories from the root down
         self.variables = self._variables(inputs)
         self._locals = {name: attr for b in files.of("locals") for name, attr in attributes(b.body).items()}
         self._local_values: dict[str, Any] = {}
@@ -257,8 +277,8 @@ def _key_text(key: Any) -> str:
 class TreeLoader:
     """Evaluates one root module and its local modules into resources, lines and notes."""
 
-    def __init__(self, root_dir: Path, root_uri: str) -> None:
-        self.root_dir = root_dir
+    def __init__(self, root_dir: Path, root_uri: str, var_files: Sequence[Path] = ()) -> None:
+        self.root_dir, self.var_files = root_dir, var_files
         self.uri_of = uri_maker(root_dir, root_uri)
         self.findings: list[Finding] = []
         self.resources: dict[str, dict[str, Any]] = {}
@@ -291,8 +311,8 @@ class TreeLoader:
     # ---- evaluation ----------------------------------------------------------------------
     def load(self) -> ModuleInstance:
         files = self.module_files(self.root_dir)
-        tfvars = read_tfvars(self.root_dir, self.uri_of, files)
-        root = ModuleInstance(self, files, "", tfvars, 0)
+        tfvars = read_tfvars(self.root_dir, self.uri_of, files, self.var_files)
+        root = ModuleInstance(self, files, "", tfvars)
         self.collect(root)
         return root
 
@@ -344,7 +364,7 @@ class TreeLoader:
         declared = attributes(block.body)
         if "count" in declared:
             count = evaluate(declared["count"].children[1], scope)
-            if isinstance(count, bool) or not isinstance(count, (int, float)):
+            if isinstance(count, bool) or not isinstance(count, (int, float)) or count > MAX_INSTANCES:
                 self._unknown_expansion(block, "count", declared["count"], base)
                 return None
             return [(f"{base}[{i}]", {"count": {"index": i}}) for i in range(int(count))]
@@ -352,14 +372,14 @@ class TreeLoader:
             collection = evaluate(declared["for_each"].children[1], scope)
             if isinstance(collection, list) and all(isinstance(i, str) for i in collection):
                 collection = {item: item for item in collection}
-            if not isinstance(collection, Mapping) or not all(is_known(k) for k in collection):
+            if not isinstance(collection, Mapping) or len(collection) > MAX_INSTANCES or not all(is_known(k) for k in collection):
                 self._unknown_expansion(block, "for_each", declared["for_each"], base)
                 return None
             return [(f'{base}["{key}"]', {"each": {"key": key, "value": value}}) for key, value in collection.items()]
         return [(base, {})]
 
     def _unknown_expansion(self, block: Block, argument: str, node: Tree, address: str) -> None:
-        line = _span(node)[0]
+        line = span(node)[0]
         self.note("IDP053", f"`{argument}` of {address} could not be evaluated statically, so its instances were not checked.", block, line)
 
     def evaluate_body(self, block: Block, scope: Scope, address: str) -> dict[str, Any]:
@@ -382,7 +402,7 @@ class TreeLoader:
                 value = evaluate(item.children[1], attribute_scope)
                 if value is not None:  # null means "not set"
                     result[name] = value
-                lines[(*path, name)] = (_span(item)[0], _span(item.children[1])[1])
+                lines[(*path, name)] = (span(item)[0], span(item.children[1])[1])
                 key = top_name or name
                 references[key] = sorted(set(references.get(key, [])) | attribute_scope.refs)
                 continue
@@ -395,8 +415,8 @@ class TreeLoader:
             if not isinstance(items, list):
                 continue
             index = len(items)
-            lines[(*path, name, index)] = _span(item)
-            lines.setdefault((*path, name), _span(item))
+            lines[(*path, name, index)] = span(item)
+            lines.setdefault((*path, name), span(item))
             items.append(self._body(nested, scope, (*path, name, index), lines, references, block, address, top_name or name))
         return result
 
@@ -414,15 +434,15 @@ class TreeLoader:
         if isinstance(collection, list):
             collection = dict(enumerate(collection))
         if not isinstance(collection, Mapping):
-            self.note("IDP053", f"`for_each` of the dynamic `{name}` blocks of {address} could not be evaluated statically, so those blocks were not checked.", block, _span(declared["for_each"])[0] if "for_each" in declared else block.lines[0])
-            lines.setdefault((*path, name), _span(body))
+            self.note("IDP053", f"`for_each` of the dynamic `{name}` blocks of {address} could not be evaluated statically, so those blocks were not checked.", block, span(declared["for_each"])[0] if "for_each" in declared else block.lines[0])
+            lines.setdefault((*path, name), span(body))
             items.append(UNKNOWN)
             return
         content_body = [c for c in content.children if hasattr(c, "data") and c.data == "body"][0]
         for key, value in collection.items():
             index = len(items)
-            lines[(*path, name, index)] = _span(content)
-            lines.setdefault((*path, name), _span(content))
+            lines[(*path, name, index)] = span(content)
+            lines.setdefault((*path, name), span(content))
             bound = scope.child(**{iterator: {"key": key, "value": value}})
             items.append(self._body(content_body, bound, (*path, name, index), lines, references, block, address, top_name))
 
@@ -434,8 +454,9 @@ class TreeLoader:
             self.note("IDP052", f"Module {base} (source {source if isinstance(source, str) else 'unknown'}) is not a local directory; it was not downloaded or checked.", block)
             return [(base, None)]
         directory = (parent.files.directory / source).resolve()
-        if not directory.is_dir() or parent.depth >= MAX_MODULE_DEPTH:
-            reason = "does not exist" if not directory.is_dir() else "nests too deeply"
+        problem = _module_problem(directory, parent.ancestors)
+        if problem:
+            reason = problem
             self.findings.append(failure("IDP050", f"Local module {base} (source {source}) {reason}, so it was not checked.", Location(block.uri, *block.lines)))
             return [(base, None)]
         expansion = self.expansion(block, parent.scope(), base)
@@ -446,12 +467,22 @@ class TreeLoader:
         for address, bindings in expansion:
             scope = parent.scope().child(**bindings)
             inputs = {name: evaluate(attr.children[1], scope) for name, attr in declared.items() if name not in MODULE_META}
-            instances.append((address, ModuleInstance(self, files, f"{address}.", inputs, parent.depth + 1)))
+            instances.append((address, ModuleInstance(self, files, f"{address}.", inputs, parent.ancestors)))
         return instances
 
 
-def load_directory(directory: Path, uri: str) -> tuple[Artifact | None, list[Finding]]:
-    loader = TreeLoader(directory.resolve(), uri)
+def _module_problem(directory: Path, ancestors: tuple[Path, ...]) -> str:
+    if not directory.is_dir():
+        return "does not exist"
+    if directory in ancestors:
+        return "calls itself through its callers"
+    if len(ancestors) >= MAX_MODULE_DEPTH:
+        return f"nests more than {MAX_MODULE_DEPTH} modules deep"
+    return ""
+
+
+def load_directory(directory: Path, uri: str, var_files: Sequence[Path] = ()) -> tuple[Artifact | None, list[Finding]]:
+    loader = TreeLoader(directory.resolve(), uri, var_files)
     loader.load()
     artifact = Artifact(
         kind=KIND,
@@ -475,6 +506,19 @@ def resources(artifact: Artifact) -> Iterator[Resource]:
             path=("resources", address, "properties"),
             metadata={"references": resource.get("references", {}), "mode": resource["mode"], "module": resource["module"]},
         )
+
+
+def local_module_dirs(directory: Path) -> set[Path]:
+    """Every local module directory a root reaches, transitively (the root itself excluded)."""
+    root = directory.resolve()
+    seen: set[Path] = set()
+    todo = [root]
+    while todo and len(seen) < 10 * MAX_INSTANCES:
+        for called in local_module_calls(todo.pop()):
+            if called not in seen and called != root and called.is_dir():
+                seen.add(called)
+                todo.append(called)
+    return seen
 
 
 def local_module_calls(directory: Path) -> set[Path]:

@@ -86,7 +86,7 @@ def build_artifact(plan: Mapping[str, Any], text: str, path: Path, uri: str) -> 
         else:
             line = address_lines.get(address, 1)
             lines[("resources", address)] = (line, line)
-    providers = _providers(plan.get("configuration"))
+    providers = _providers(plan.get("configuration"), plan.get("variables"))
     return Artifact(
         kind=KIND,
         path=str(path),
@@ -238,7 +238,7 @@ def _tf_block(plan_path: Path, plan_uri: str, address: str, mode: str, type_: st
         return None
     directory = (plan_path.parent / sources[prefix]).resolve()
     keyword = "data" if mode == "data" else "resource"
-    pattern = re.compile(rf'^\s*{keyword}\s+"{re.escape(type_)}"\s+"{re.escape(name)}"\s*\{{', re.MULTILINE)
+    pattern = re.compile(rf'^[ \t]*{keyword}\s+"{re.escape(type_)}"\s+"{re.escape(name)}"\s*\{{', re.MULTILINE)
     for tf in sorted(directory.glob("*.tf")) if directory.is_dir() else []:
         try:
             text = tf.read_text(encoding="utf-8-sig")
@@ -274,17 +274,24 @@ def _address_lines(text: str) -> dict[str, int]:
     return lines
 
 
-def _providers(configuration: Any) -> list[dict[str, Any]]:
+def _providers(configuration: Any, variables: Any) -> list[dict[str, Any]]:
+    """Provider configurations; a root provider's `region = var.x` takes the plan's value of x."""
+    values = {k: v.get("value") for k, v in (variables or {}).items() if isinstance(v, Mapping)}
     providers = []
     config = configuration.get("provider_config") if isinstance(configuration, Mapping) else None
     for key, provider in (config or {}).items():
         if not isinstance(provider, Mapping):
             continue
         region = (provider.get("expressions") or {}).get("region", {})
+        region = region if isinstance(region, Mapping) else {}
+        refs = region.get("references") or []
+        value = region.get("constant_value", UNKNOWN)
+        if value is UNKNOWN and len(refs) == 1 and refs[0].startswith("var.") and not provider.get("module_address"):
+            value = values.get(refs[0][4:], UNKNOWN)
         providers.append({
             "name": provider.get("name", key),
             "alias": provider.get("alias"),
-            "region": region.get("constant_value", UNKNOWN) if isinstance(region, Mapping) else UNKNOWN,
+            "region": UNKNOWN if value is None else value,
             "module": provider.get("module_address", ""),
         })
     return providers

@@ -79,6 +79,11 @@ def _physical(location: Location) -> om.PhysicalLocation:
     )
 
 
+def _related_text(related: Location) -> str:
+    # A CDK finding sits on the user's source line; its related location is the template.
+    return "Synthesized CloudFormation template" if related.uri.endswith(".template.json") else "Source of this resource"
+
+
 def _result(finding: Finding, rule_index: int) -> om.Result:
     location = om.Location(physical_location=_physical(finding.location))
     if finding.resource is not None:
@@ -107,7 +112,7 @@ def _result(finding: Finding, rule_index: int) -> om.Result:
         message=om.Message(text=message),
         locations=[location],
         related_locations=[
-            om.Location(id=index, physical_location=_physical(related), message=om.Message(text="Source of this resource"))
+            om.Location(id=index, physical_location=_physical(related), message=om.Message(text=_related_text(related)))
             for index, related in enumerate(finding.related, start=1)
         ]
         or None,

@@ -25,7 +25,8 @@ def _finding_lines(finding: Finding, result: ScanResult, options: ReportOptions)
     if finding.resource is not None:
         lines.append(f"{'':16}resource: {finding.resource.display}")
     for related in finding.related:
-        lines.append(f"{'':16}source:   {related.uri}:{related.start_line}")
+        label = "template:" if related.uri.endswith(".template.json") else "source:  "  # CDK: the finding is on the source line
+        lines.append(f"{'':16}{label} {related.uri}:{related.start_line}")
     meta = result.rules.get(finding.rule_id)
     if not options.quiet and meta is not None and meta.title:
         lines.append(f"{'':16}why:      {meta.title}")

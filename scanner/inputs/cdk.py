@@ -1,0 +1,694 @@
+"""CDK cloud assemblies (`cdk.out`): stacks, Stages and nested stacks, named the CDK way.
+
+A directory is a cloud assembly when it holds a `manifest.json` with `version` and
+`artifacts`. Every `aws:cloudformation:stack` artifact, every nested assembly (a Stage,
+`cdk:cloud-assembly`) and every nested stack template becomes a `cloudformation` artifact, so
+every CloudFormation engine and rule applies unchanged; its `context` adds what CDK knows:
+
+- `stack`: the CloudFormation stack name; `construct_paths`: logical id -> construct path
+  (resource `Metadata.aws:cdk:path`, else the `aws:cdk:logicalId` entries of the stack metadata);
+- `cdk.sources`: logical id -> the first frame of the user's own code that created the
+  resource (`""`) or assigned one of its properties (by property name), from
+  `aws:cdk:creationStack`, `aws:cdk:propertyAssignment` (`cdk synth --debug`) or an old-style
+  `trace`; `cdk.plumbing`: the template paths CDK itself adds (CDKMetadata, bootstrap checks,
+  asset parameters);
+- `suppressions`: cdk-nag `rules_to_suppress` and `aws:cdk:acknowledged-rules` waivers that
+  name an idp-scan rule or an alias of one.
+
+`validation-report.json` (aws-cdk-lib's policy validation and cdk-nag v3) becomes an artifact
+of kind `cdk-validation-report` for the `cdk-validation` engine.
+
+After the engines ran, `attach_sources` gives every finding in a CDK template its construct
+path, moves it to the user's source line (keeping the template line as a related location),
+and drops findings about CDK plumbing. Stack traces hold absolute paths of the machine that
+synthesized; a frame is found again in the repository by its path relative to the app
+directory (the parent of the top `cdk.out`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any, Iterable, Iterator, Mapping, Sequence
+
+from scanner.failures import failure
+from scanner.inputs import cfn
+from scanner.model import Artifact, Finding, Location, PropertyPath, ResourceId, Suppression
+
+KIND = "cdk"
+REPORT_KIND = "cdk-validation-report"
+MANIFEST = "manifest.json"
+REPORT = "validation-report.json"
+MAX_DEPTH = 16  # Stages nest; a deeper chain is a cycle or hostile input
+MAX_JSON_BYTES = 64 * 1024 * 1024
+
+STACK = "aws:cloudformation:stack"
+NESTED_ASSEMBLY = "cdk:cloud-assembly"
+LOGICAL_ID = "aws:cdk:logicalId"
+CREATION_STACK = "aws:cdk:creationStack"
+PROPERTY_ASSIGNMENT = "aws:cdk:propertyAssignment"
+TEMPLATE_FILE = "aws:cdk:templateFile"
+ACKNOWLEDGED = "aws:cdk:acknowledged-rules"
+
+PLUMBING_RESOURCE_TYPES = frozenset({"AWS::CDK::Metadata"})
+PLUMBING_PARAMETERS = re.compile(r"^(BootstrapVersion|AssetParameters\w*)$")
+PLUMBING_RULES = frozenset({"CheckBootstrapVersion"})
+PLUMBING_CONDITIONS = frozenset({"CDKMetadataAvailable"})
+
+SOURCE_SUFFIXES = (".ts", ".tsx", ".mts", ".cts", ".js", ".mjs", ".cjs", ".py", ".java", ".cs", ".go")
+LIBRARY_MARKERS = (
+    "/node_modules/", "\\node_modules\\", "site-packages", "dist-packages", "/jsii/", "jsii-runtime",
+    "jsii-kernel", "/lib/program.js", "node:internal", "<frozen",
+)
+_JS_FRAME = re.compile(r"\(?(?P<file>[^()\s][^()]*?):(?P<line>\d+):(?P<col>\d+)\)?\s*$")
+_PY_FRAME = re.compile(r"""File "(?P<file>[^"]+)", line (?P<line>\d+)""")
+
+
+# ---------------------------------------------------------------------------------------------
+# Claiming and reading
+
+
+def claims_dir(directory: Path) -> bool:
+    """A `cdk.out` (whatever its manifest holds), or a directory whose manifest looks like one."""
+    manifest = directory / MANIFEST
+    if not manifest.is_file():
+        return False
+    if directory.name == "cdk.out":
+        return True
+    try:
+        with manifest.open("rb") as handle:
+            head = handle.read(64 * 1024).decode("utf-8", errors="replace")
+    except OSError:
+        return False
+    return '"artifacts"' in head and '"version"' in head
+
+
+def _read_json(path: Path) -> tuple[Any, str | None]:
+    try:
+        if path.stat().st_size > MAX_JSON_BYTES:
+            return None, f"{path.name} is larger than {MAX_JSON_BYTES // (1024 * 1024)} MB"
+        return json.loads(path.read_bytes().decode("utf-8-sig")), None
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        return None, f"{path.name} could not be read: {exc}"
+
+
+def _line_of_key(path: Path, key: str) -> int:
+    """The line where `"key":` first appears (manifests are pretty-printed JSON)."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return 1
+    position = text.find(json.dumps(key) + ":")
+    return text.count("\n", 0, position) + 1 if position >= 0 else 1
+
+
+def _uri(base_uri: str, *parts: str) -> str:
+    return "/".join(p for p in (base_uri.rstrip("/"), *parts) if p and p != ".")
+
+
+# ---------------------------------------------------------------------------------------------
+# Stack metadata: construct paths, source frames, acknowledgements
+
+
+@dataclass(frozen=True)
+class _Frame:
+    uri: str  # repo-relative when found in the repository, else the path as written
+    line: int
+    in_repo: bool
+
+
+def user_frames(frames: Iterable[Any]) -> list[tuple[str, int]]:
+    """Frames of the user's own code, outermost call last: not the CDK library, node_modules,
+    ts-node, node internals or the jsii runtime of a Python/Java/.NET app."""
+    found: list[tuple[str, int]] = []
+    for raw in frames:
+        text = str(raw).strip()
+        if not text or text.startswith("..."):  # "...new Vpc2 in aws-cdk-lib..." summarises library frames
+            continue
+        match = _PY_FRAME.search(text) or _JS_FRAME.search(text.removeprefix("at ").strip())
+        if match is None:
+            continue
+        file = match.group("file").strip().removeprefix("file://")
+        if any(marker in file for marker in LIBRARY_MARKERS) or not file.lower().endswith(SOURCE_SUFFIXES):
+            continue
+        found.append((file, int(match.group("line"))))
+    return found
+
+
+def user_frame(frames: Iterable[Any]) -> tuple[str, int] | None:
+    """The innermost frame of the user's own code."""
+    found = user_frames(frames)
+    return found[0] if found else None
+
+
+class _SourceFinder:
+    """Finds a frame's file in the repository: as written, else by its path below the app dir."""
+
+    def __init__(self, app_dir: Path, root: Path | None) -> None:
+        self._bases = [app_dir] + ([root] if root is not None else [])
+        self._root = root
+        self._cache: dict[tuple[str, int], _Frame] = {}
+
+    def best(self, frames: Sequence[tuple[str, int]]) -> _Frame | None:
+        """The innermost frame found in the repository, else the innermost one."""
+        located = [self.locate(file, line) for file, line in frames]
+        return next((f for f in located if f.in_repo), located[0] if located else None)
+
+    def locate(self, file: str, line: int) -> _Frame:
+        key = (file, line)
+        if key not in self._cache:
+            self._cache[key] = self._find(file, line)
+        return self._cache[key]
+
+    def _find(self, file: str, line: int) -> _Frame:
+        pure = PureWindowsPath(file) if re.match(r"^[A-Za-z]:\\", file) else PurePosixPath(file)
+        parts = [p for p in pure.parts if p not in (pure.anchor, "/", "\\")]
+        candidates = [Path(file)] if pure.is_absolute() else []
+        for start in range(len(parts)):
+            candidates.extend(base.joinpath(*parts[start:]) for base in self._bases)
+        for candidate in candidates:
+            uri = self._repo_uri(candidate)
+            if uri is not None:
+                return _Frame(uri, max(line, 1), True)
+        return _Frame(file, max(line, 1), False)
+
+    def _repo_uri(self, candidate: Path) -> str | None:
+        if self._root is None or ".." in candidate.parts:
+            return None
+        try:
+            resolved = candidate.resolve()
+            if not resolved.is_file():
+                return None
+            return resolved.relative_to(self._root).as_posix()
+        except (OSError, ValueError):
+            return None
+
+
+class _Metadata:
+    """A stack's metadata (manifest `metadata` and `additionalMetadataFile`), by construct path."""
+
+    def __init__(self, entries: Mapping[str, Any]) -> None:
+        self.entries: dict[str, list[Mapping[str, Any]]] = {
+            str(path): [e for e in value if isinstance(e, Mapping)]
+            for path, value in entries.items()
+            if isinstance(value, list)
+        }
+
+    def of_type(self, type_: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
+        for path, entries in self.entries.items():
+            for entry in entries:
+                if entry.get("type") == type_:
+                    yield path, entry
+
+    def template_scopes(self) -> dict[str, str]:
+        """Template file -> construct path of its stack (root and nested stacks alike)."""
+        return {str(e["data"]): path for path, e in self.of_type(TEMPLATE_FILE) if isinstance(e.get("data"), str)}
+
+
+def _owner(path: str, scopes: Sequence[str]) -> str | None:
+    """The innermost template scope a construct path belongs to."""
+    owners = [s for s in scopes if path == s or path.startswith(s.rstrip("/") + "/")]
+    return max(owners, key=len) if owners else None
+
+
+@dataclass
+class _TemplateFacts:
+    scope: str
+    construct_paths: dict[str, str] = field(default_factory=dict)
+    sources: dict[str, dict[str, _Frame]] = field(default_factory=dict)
+    acknowledged: list[tuple[str, str, str]] = field(default_factory=list)  # (construct path, rule id, reason)
+
+
+def _facts(metadata: _Metadata, scopes: Sequence[str], finder: _SourceFinder) -> dict[str, _TemplateFacts]:
+    """Construct paths, source frames and acknowledgements of each template scope."""
+    facts = {scope: _TemplateFacts(scope) for scope in scopes}
+    for path, entries in metadata.entries.items():
+        owner = _owner(path, scopes)
+        if owner is None:
+            continue
+        here = facts[owner]
+        logical_ids = [str(e["data"]) for e in entries if e.get("type") == LOGICAL_ID and isinstance(e.get("data"), str)]
+        for entry in entries:
+            if entry.get("type") == ACKNOWLEDGED and isinstance(entry.get("data"), Mapping):
+                here.acknowledged.extend((path.lstrip("/"), str(k), str(v)) for k, v in entry["data"].items())
+        for logical_id in logical_ids:
+            here.construct_paths.setdefault(logical_id, path.lstrip("/"))
+            frames = _frames_of(entries, finder)
+            if frames:
+                here.sources.setdefault(logical_id, frames)
+    return facts
+
+
+def _frames_of(entries: Sequence[Mapping[str, Any]], finder: _SourceFinder) -> dict[str, _Frame]:
+    """"" -> the creating frame; property name -> the assigning frame."""
+    frames: dict[str, _Frame] = {}
+    for entry in entries:
+        kind, data = entry.get("type"), entry.get("data")
+        if kind == CREATION_STACK and isinstance(data, list):
+            key, found = "", finder.best(user_frames(data))
+        elif kind == LOGICAL_ID and isinstance(entry.get("trace"), list):  # before creationStack existed
+            key, found = "", finder.best(user_frames(entry["trace"]))
+        elif kind == PROPERTY_ASSIGNMENT and isinstance(data, Mapping) and isinstance(data.get("stackTrace"), list):
+            key, found = str(data.get("propertyName", "")), finder.best(user_frames(data["stackTrace"]))
+        else:
+            continue
+        if found is not None and key not in frames:
+            frames[key] = found
+    return frames
+
+
+# ---------------------------------------------------------------------------------------------
+# Suppressions written in CDK code
+
+
+@lru_cache(maxsize=1)
+def _known_rule_names() -> frozenset[str]:
+    """Ids and aliases of the bundled rules and installed rule packs: what a CDK waiver may name
+    for idp-scan (a broken pack is reported by the catalogue itself, not here)."""
+    from scanner.catalogue import CatalogueError, build_catalogue  # lazy: loads the rule pack
+
+    try:
+        catalogue = build_catalogue((), with_packs=True)
+    except CatalogueError:
+        catalogue = build_catalogue((), with_packs=False)
+    names: set[str] = set()
+    for entry in catalogue.values():
+        meta = entry.rule.meta()
+        names.add(meta.id)
+        names.update(meta.aliases)
+    return frozenset(names)
+
+
+def names_idp_rule(rule_id: str) -> bool:
+    return rule_id.startswith("IDP-") or rule_id in _known_rule_names()
+
+
+def _acknowledged_rule(ack_id: str) -> str:
+    """`CloudFormation-Validate::W3010` names W3010; a plain id names itself."""
+    return ack_id.rsplit("::", 1)[-1]
+
+
+def cdk_suppressions(artifact: Artifact, acknowledged: Sequence[tuple[str, str, str]]) -> list[Suppression]:
+    """cdk-nag `rules_to_suppress` Metadata and `aws:cdk:acknowledged-rules` as Suppressions."""
+    found: list[Suppression] = []
+    resources = artifact.data.get("Resources") if isinstance(artifact.data, Mapping) else None
+    if not isinstance(resources, Mapping):
+        return found
+    names: dict[str, str] = {}
+    for logical_id, body in resources.items():
+        if not isinstance(body, Mapping):
+            continue
+        identity = cfn.resource_identity(artifact, str(logical_id), str(body.get("Type", "")))
+        names[str(logical_id)] = identity.name
+        nag = body.get("Metadata", {}).get("cdk_nag") if isinstance(body.get("Metadata"), Mapping) else None
+        rules = nag.get("rules_to_suppress") if isinstance(nag, Mapping) else None
+        for index, rule in enumerate(rules if isinstance(rules, list) else []):
+            if isinstance(rule, Mapping) and names_idp_rule(str(rule.get("id", ""))):
+                where = artifact.locate(("Resources", logical_id, "Metadata", "cdk_nag", "rules_to_suppress", index))
+                found.append(Suppression(str(rule["id"]), str(rule.get("reason", "")), where, identity.name, origin="cdk-nag"))
+    for path, ack_id, reason in acknowledged:
+        rule_id = _acknowledged_rule(ack_id)
+        covered = [lid for lid, n in names.items() if n == path or n.startswith(path + "/")]
+        if names_idp_rule(rule_id) and covered:
+            # One waiver for the construct and everything below it (also in nested stacks).
+            found.append(Suppression(rule_id, reason, artifact.locate(("Resources", covered[0])), path, origin="cdk-nag"))
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Walking the assembly
+
+
+@dataclass
+class _Walk:
+    top: Path  # the cdk.out the user pointed at; nothing outside it is read
+    root: Path | None
+    finder: _SourceFinder
+    artifacts: list[Artifact] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    seen: set[Path] = field(default_factory=set)
+    tree: dict[str, str] = field(default_factory=dict)  # construct path -> logical id, from tree.json
+
+    def inside(self, path: Path) -> bool:
+        try:
+            return path.resolve().is_relative_to(self.top.resolve())
+        except OSError:
+            return False
+
+    def assembly(self, directory: Path, uri: str, depth: int) -> None:
+        manifest, manifest_uri = directory / MANIFEST, _uri(uri, MANIFEST)
+        if directory.resolve() in self.seen:
+            return
+        self.seen.add(directory.resolve())
+        data, error = _read_json(manifest)
+        if error is None and not (isinstance(data, Mapping) and "version" in data and isinstance(data.get("artifacts", {}), Mapping)):
+            error = "manifest.json is not a cloud assembly manifest (it needs `version` and an `artifacts` mapping)"
+        if error is not None or not isinstance(data, Mapping):
+            self.findings.append(failure("IDP060", f"CDK cloud assembly could not be read: {error}", Location(manifest_uri)))
+            return
+        self.tree = tree_logical_ids(directory, data.get("artifacts", {}))
+        for name, entry in sorted(data.get("artifacts", {}).items()):
+            where = Location(manifest_uri, _line_of_key(manifest, str(name)))
+            if not isinstance(entry, Mapping):
+                self.findings.append(failure("IDP060", f"Artifact `{name}` of the cloud assembly is not a mapping.", where))
+            elif entry.get("type") == STACK:
+                self.stack(directory, uri, str(name), entry, where)
+            elif entry.get("type") == NESTED_ASSEMBLY:
+                self.nested_assembly(directory, uri, str(name), entry, where, depth)
+        report = directory / REPORT
+        if report.is_file():
+            self.validation_report(report, _uri(uri, REPORT))
+
+    def nested_assembly(self, directory: Path, uri: str, name: str, entry: Mapping[str, Any], where: Location, depth: int) -> None:
+        properties = entry.get("properties", {})
+        sub = properties.get("directoryName") if isinstance(properties, Mapping) else None
+        if not isinstance(sub, str) or not sub:
+            self.findings.append(failure("IDP061", f"Nested cloud assembly `{name}` names no `directoryName`.", where))
+            return
+        target = directory / sub
+        if not self.inside(target) or not (target / MANIFEST).is_file():
+            self.findings.append(failure("IDP061", f"Nested cloud assembly `{name}` is missing: `{sub}/{MANIFEST}` not found in the cloud assembly.", where))
+            return
+        if depth >= MAX_DEPTH:
+            self.findings.append(failure("IDP060", f"Nested cloud assembly `{name}` is nested more than {MAX_DEPTH} levels deep.", where))
+            return
+        self.assembly(target, _uri(uri, sub), depth + 1)
+
+    def stack(self, directory: Path, uri: str, name: str, entry: Mapping[str, Any], where: Location) -> None:
+        properties = entry.get("properties", {})
+        properties = properties if isinstance(properties, Mapping) else {}
+        template_file = properties.get("templateFile")
+        if not isinstance(template_file, str) or not template_file:
+            self.findings.append(failure("IDP061", f"Stack artifact `{name}` names no `templateFile`.", where))
+            return
+        display = str(entry.get("displayName") or name)
+        metadata = self.metadata(directory, uri, name, entry, where, "/" + display)
+        scopes = metadata.template_scopes()
+        scopes.setdefault(template_file, "/" + display)
+        facts = _facts(metadata, list(scopes.values()), self.finder)
+        stack_name = str(properties.get("stackName") or name)
+        parent = self.template(directory, uri, template_file, stack_name, facts[scopes[template_file]], where)
+        if parent is None:
+            return
+        for nested_file, nested_scope in self.nested_templates(parent, scopes).items():
+            if nested_file == template_file:
+                continue
+            nested_where = self.nested_reference(parent, nested_file) or where
+            facts.setdefault(nested_scope, _TemplateFacts(nested_scope))
+            self.template(directory, uri, nested_file, stack_name, facts[nested_scope], nested_where)
+
+    def metadata(self, directory: Path, uri: str, name: str, entry: Mapping[str, Any], where: Location, scope: str) -> _Metadata:
+        merged: dict[str, Any] = dict(entry.get("metadata", {})) if isinstance(entry.get("metadata"), Mapping) else {}
+        extra = entry.get("additionalMetadataFile")
+        if isinstance(extra, str) and extra:
+            path = directory / extra
+            data, error = _read_json(path) if self.inside(path) and path.is_file() else (None, f"{extra} not found")
+            if error is not None or not isinstance(data, Mapping):
+                message = f"Metadata of stack `{name}` could not be read ({error or 'not a mapping'}): findings keep template logical ids and no source lines."
+                self.findings.append(failure("IDP062", message, Location(_uri(uri, extra)) if error is None or "not found" not in error else where))
+            else:
+                for path_key, entries in data.items():
+                    if isinstance(entries, list):
+                        merged[path_key] = [*merged.get(path_key, []), *entries]
+        for path_key, logical_id in self.tree.items():  # construct paths when the metadata lacks them
+            if not path_key.startswith(scope + "/"):
+                continue
+            entries = merged.setdefault(path_key, [])
+            if isinstance(entries, list) and not any(isinstance(e, Mapping) and e.get("type") == LOGICAL_ID for e in entries):
+                merged[path_key] = [*entries, {"type": LOGICAL_ID, "data": logical_id}]
+        return _Metadata(merged)
+
+    def nested_templates(self, parent: Artifact, scopes: Mapping[str, str]) -> dict[str, str]:
+        """Nested stack templates: from the metadata, and from the parent's nested stack resources."""
+        found = {f: s for f, s in scopes.items() if f.endswith(".nested.template.json")}
+        resources = parent.data.get("Resources") if isinstance(parent.data, Mapping) else None
+        for body in resources.values() if isinstance(resources, Mapping) else ():
+            meta = body.get("Metadata") if isinstance(body, Mapping) else None
+            if not isinstance(meta, Mapping) or body.get("Type") != "AWS::CloudFormation::Stack":
+                continue
+            asset = meta.get("aws:asset:path")
+            if isinstance(asset, str) and asset.endswith(".template.json") and asset not in found:
+                path = str(meta.get("aws:cdk:path", ""))
+                found[asset] = "/" + path.split(".NestedStack/")[0] if ".NestedStack/" in path else "/" + path
+        return found
+
+    def nested_reference(self, parent: Artifact, nested_file: str) -> Location | None:
+        resources = parent.data.get("Resources") if isinstance(parent.data, Mapping) else None
+        for logical_id, body in resources.items() if isinstance(resources, Mapping) else ():
+            meta = body.get("Metadata") if isinstance(body, Mapping) else None
+            if isinstance(meta, Mapping) and meta.get("aws:asset:path") == nested_file:
+                return parent.locate(("Resources", logical_id))
+        return None
+
+    def template(self, directory: Path, uri: str, file: str, stack: str, facts: _TemplateFacts, where: Location) -> Artifact | None:
+        path = directory / file
+        if not self.inside(path) or not path.is_file():
+            self.findings.append(failure("IDP061", f"Template `{file}` of stack `{stack}` is missing from the cloud assembly.", where))
+            return None
+        if path.resolve() in self.seen:
+            return None
+        self.seen.add(path.resolve())
+        template_uri = _uri(uri, file)
+        try:
+            text = path.read_bytes().decode("utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            self.findings.append(failure("IDP001", f"Template could not be read: {exc}", Location(template_uri)))
+            return None
+        artifact, findings = load_template(text, path, template_uri)
+        self.findings.extend(findings)
+        if artifact is None:
+            return None
+        construct_paths = dict(facts.construct_paths)
+        construct_paths.update(_paths_in_template(artifact))
+        context: dict[str, Any] = {
+            "stack": stack,
+            "construct_paths": construct_paths,
+            "cdk": {"scope": facts.scope.lstrip("/"), "sources": facts.sources, "plumbing": plumbing_paths(artifact)},
+        }
+        artifact = replace(artifact, context=context)
+        context["suppressions"] = cdk_suppressions(artifact, facts.acknowledged)
+        self.artifacts.append(artifact)
+        return artifact
+
+    def validation_report(self, path: Path, uri: str) -> None:
+        data, error = _read_json(path)
+        if error is None and not (isinstance(data, Mapping) and isinstance(data.get("pluginReports", []), list)):
+            error = "it has no `pluginReports` list"
+        if error is not None:
+            self.findings.append(failure("IDP063", f"CDK validation report could not be read: {error}", Location(uri)))
+            return
+        self.artifacts.append(Artifact(kind=REPORT_KIND, path=str(path), uri=uri, data=data, context={"assembly_dir": str(path.parent)}))
+
+
+MAX_TREE_NODES = 200_000
+
+
+def tree_logical_ids(directory: Path, artifacts: Mapping[str, Any]) -> dict[str, str]:
+    """`/construct/path` -> logical id from the assembly's `tree.json` (best effort: it only
+    fills in what the stack metadata lacks, so an unreadable tree is no finding)."""
+    files = [
+        a["properties"]["file"]
+        for a in artifacts.values()
+        if isinstance(a, Mapping) and a.get("type") == "cdk:tree"
+        and isinstance(a.get("properties"), Mapping) and isinstance(a["properties"].get("file"), str)
+    ]
+    found: dict[str, str] = {}
+    for file in files:
+        data, error = _read_json(directory / file)
+        if error is not None or not isinstance(data, Mapping) or not (directory / file).resolve().is_relative_to(directory.resolve()):
+            continue
+        stack: list[Any] = [data.get("tree")]
+        visited = 0
+        while stack and visited < MAX_TREE_NODES:
+            node = stack.pop()
+            visited += 1
+            if not isinstance(node, Mapping):
+                continue
+            attributes = node.get("attributes")
+            logical_id = attributes.get("aws:cdk:cloudformation:logicalId") if isinstance(attributes, Mapping) else None
+            if isinstance(logical_id, str) and isinstance(node.get("path"), str):
+                found["/" + node["path"]] = logical_id
+            children = node.get("children")
+            if isinstance(children, Mapping):
+                stack.extend(children.values())
+    return found
+
+
+def _paths_in_template(artifact: Artifact) -> dict[str, str]:
+    resources = artifact.data.get("Resources") if isinstance(artifact.data, Mapping) else None
+    out: dict[str, str] = {}
+    for logical_id, body in resources.items() if isinstance(resources, Mapping) else ():
+        meta = body.get("Metadata") if isinstance(body, Mapping) else None
+        if isinstance(meta, Mapping) and isinstance(meta.get("aws:cdk:path"), str):
+            out[str(logical_id)] = meta["aws:cdk:path"]
+    return out
+
+
+def _is_plumbing(section: str, name: str, body: Any) -> bool:
+    if section == "Parameters":
+        return bool(PLUMBING_PARAMETERS.match(name))
+    if section == "Rules":
+        return name in PLUMBING_RULES
+    if section == "Conditions":
+        return name in PLUMBING_CONDITIONS
+    return name == "CDKMetadata" or (isinstance(body, Mapping) and body.get("Type") in PLUMBING_RESOURCE_TYPES)
+
+
+def plumbing_paths(artifact: Artifact) -> list[PropertyPath]:
+    """Template paths CDK adds for itself, which get no findings."""
+    data = artifact.data if isinstance(artifact.data, Mapping) else {}
+    found: list[PropertyPath] = []
+    for section in ("Parameters", "Rules", "Conditions", "Resources"):
+        body = data.get(section)
+        for name, value in body.items() if isinstance(body, Mapping) else ():
+            if _is_plumbing(section, str(name), value):
+                found.append((section, str(name)))
+    return found
+
+
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\],:]|[^\s{}\[\],:"]+')
+
+
+def json_with_lines(text: str) -> tuple[Any, dict[PropertyPath, tuple[int, int]]]:
+    """Synthesized templates are JSON: decode them with `json` and map each path to its lines
+    in one pass over the tokens, ten times faster than the line-aware YAML decoder on the
+    megabytes of JSON a large app synthesizes. Raises ValueError on invalid JSON."""
+    data = json.loads(text)
+    tokens: list[tuple[str, int]] = []
+    line, position = 1, 0
+    for match in _TOKEN.finditer(text):
+        line += text.count("\n", position, match.start())
+        position = match.start()
+        tokens.append((match.group(), line))
+    lines: dict[PropertyPath, tuple[int, int]] = {}
+
+    def value(i: int, path: PropertyPath) -> int:
+        token, first = tokens[i]
+        if token not in ("{", "["):
+            lines[path] = (first, first)
+            return i + 1
+        closing, i = ("}" if token == "{" else "]"), i + 1
+        index = 0
+        while tokens[i][0] != closing:
+            if token == "{":
+                raw, key_line = tokens[i]
+                key = raw[1:-1] if "\\" not in raw else str(json.loads(raw))
+                i = value(i + 2, (*path, key))  # skip the key and its colon
+                lines[(*path, key)] = (key_line, lines[(*path, key)][1])
+            else:
+                i = value(i, (*path, index))
+                index += 1
+            if tokens[i][0] == ",":
+                i += 1
+        lines[path] = (first, tokens[i][1])
+        return i + 1
+
+    value(0, ())
+    return data, lines
+
+
+def load_template(text: str, path: Path, uri: str) -> tuple[Artifact | None, list[Finding]]:
+    """A synthesized template: the fast JSON path; anything else (or broken) as any template."""
+    try:
+        data, lines = json_with_lines(text)
+    except (ValueError, IndexError, RecursionError):
+        return cfn.load_text(text, path, uri)
+    artifact = Artifact(kind=cfn.KIND, path=str(path), uri=uri, data=data, lines=lines)
+    return artifact, cfn.structure_findings(artifact)
+
+
+def repo_root_of(path: Path, uri: str) -> Path | None:
+    """The repository root, from a path and its repo-relative URI (None when outside the repo)."""
+    parts = PurePosixPath(uri).parts
+    if not parts or ".." in parts or PurePosixPath(uri).is_absolute():
+        return None
+    root = path.resolve()
+    for _ in parts:
+        root = root.parent
+    return root
+
+
+def load_assembly(path: Path, uri: str) -> tuple[list[Artifact], list[Finding]]:
+    root = repo_root_of(path, uri)
+    walk = _Walk(top=path, root=root, finder=_SourceFinder(path.resolve().parent, root))
+    walk.assembly(path, uri, 0)
+    return walk.artifacts, walk.findings
+
+
+# ---------------------------------------------------------------------------------------------
+# After the engines: construct paths, source lines, no plumbing
+
+
+def _resource_at(artifact: Artifact, line: int) -> str | None:
+    resources = artifact.data.get("Resources") if isinstance(artifact.data, Mapping) else None
+    for logical_id in resources if isinstance(resources, Mapping) else ():
+        span = artifact.lines.get(("Resources", logical_id))
+        if span is not None and span[0] <= line <= span[1]:
+            return str(logical_id)
+    return None
+
+
+def _property_at(artifact: Artifact, logical_id: str, line: int) -> str:
+    body = artifact.data.get("Resources", {}).get(logical_id) if isinstance(artifact.data, Mapping) else None
+    properties = body.get("Properties") if isinstance(body, Mapping) else None
+    for name in properties if isinstance(properties, Mapping) else ():
+        span = artifact.lines.get(("Resources", logical_id, "Properties", name))
+        if span is not None and span[0] <= line <= span[1]:
+            return str(name)
+    return ""
+
+
+def _in_plumbing(artifact: Artifact, line: int) -> bool:
+    for path in artifact.context.get("cdk", {}).get("plumbing", ()):
+        span = artifact.lines.get(tuple(path))
+        if span is not None and span[0] <= line <= span[1]:
+            return True
+    return False
+
+
+def _resource_type(artifact: Artifact, logical_id: str) -> str:
+    body = artifact.data.get("Resources", {}).get(logical_id) if isinstance(artifact.data, Mapping) else None
+    return str(body.get("Type", "")) if isinstance(body, Mapping) else ""
+
+
+def attach_sources(findings: Sequence[Finding], artifacts: Sequence[Artifact]) -> list[Finding]:
+    """Name findings in CDK templates by construct path, point them at the user's source line,
+    and drop the ones about CDK plumbing (the scanner's own failures are never dropped)."""
+    templates = {a.uri: a for a in artifacts if a.kind == cfn.KIND and "cdk" in a.context}
+    if not templates:
+        return list(findings)
+    out: list[Finding] = []
+    for finding in findings:
+        artifact = templates.get(finding.location.uri)
+        if artifact is None:
+            out.append(finding)
+            continue
+        if finding.engine != "idp-scan" and _in_plumbing(artifact, finding.location.start_line):
+            continue
+        out.append(_with_source(finding, artifact))
+    return out
+
+
+def _with_source(finding: Finding, artifact: Artifact) -> Finding:
+    line = finding.location.start_line
+    logical_id = (finding.resource.logical_id if finding.resource else "") or _resource_at(artifact, line)
+    if not logical_id:
+        return finding
+    resource = finding.resource
+    if resource is None or resource.kind == cfn.KIND:
+        resource = cfn.resource_identity(artifact, logical_id, (resource.type if resource else "") or _resource_type(artifact, logical_id))
+    finding = replace(finding, resource=resource)
+    sources: Mapping[str, _Frame] = artifact.context["cdk"]["sources"].get(logical_id, {})
+    frame = sources.get(_property_at(artifact, logical_id, line)) or sources.get("")
+    if frame is None:
+        return finding
+    if not frame.in_repo:
+        return replace(finding, message=f"{finding.message} (defined at {frame.uri}:{frame.line})")
+    return replace(finding, location=Location(frame.uri, frame.line, frame.line), related=(finding.location, *finding.related))
+
+
+def stack_resource(artifact: Artifact, logical_id: str) -> ResourceId:
+    return cfn.resource_identity(artifact, logical_id, _resource_type(artifact, logical_id))
