@@ -25,7 +25,7 @@ def parses(path: Path) -> bool:
 
 
 # corpus -> files discovery must claim at least (guards against the corpus moving silently)
-CORPORA = {"cfn": 180, "cfn-lint-fixtures": 220, "checkov-cfn-fixtures": 420}
+CORPORA = {"cfn": 180, "cfn-lint-fixtures": 220, "checkov-cfn-fixtures": 420, "tfplan": 45, "accounts": 10}
 
 
 @needs_shared

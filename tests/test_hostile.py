@@ -46,6 +46,7 @@ EXPECTED = {
     ("IDP018", "charts/app/templates/stack.yaml", 1, ""),
     # Terraform, plans and account files
     ("IDP001", "terraform/network/truncated.tf", 2, ""),
+    ("IDP010", "terraform/network/duplicate.tf", 3, ""),
     ("IDP001", "terraform/binary/main.tf", 1, ""),
     ("IDP001", "plans/truncated-tfplan.json", 2, ""),
     ("IDP011", "plans/deep-tfplan.json", 1, ""),
@@ -298,3 +299,11 @@ def test_plans_and_terraform_files_have_their_own_size_limits(scan, tmp_path):
     assert (code, finding_set(report)) == (1, {("IDP012", "infra/main.tf", 1, "")})
     (tmp_path / ".idp-scan.yaml").write_text("limits: {max_file_bytes: 2000, max_plan_bytes: 3000}\n")
     assert finding_set(scan(tmp_path, "--engines", "native")[1]) == {("IDP012", "infra/main.tf", 1, ""), ("IDP012", "plan.json", 1, "")}
+
+
+def test_a_terraform_expression_the_evaluator_cannot_parse_blocks(scan, tmp_path):
+    """Found by the property test: an interpolation that parses as a string but not as an expression."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "main.tf").write_text('locals {\n  prefix = "shop-${:var.environment}"\n}\nresource "aws_s3_bucket" "b" {\n  bucket = local.prefix\n}\n')
+    code, report = scan(tmp_path, "--engines", "native")
+    assert (code, {r for r, *_ in finding_set(report)}) == (1, {"IDP001"})

@@ -13,6 +13,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 from scanner.failures import failure
 from scanner.inputs import accounts, cdk, cfn, terraform, tfplan
+from scanner.inputs.hcl_duplicates import duplicate_attributes
 from scanner.inputs.guard import Limits, Rejected, json_depth, over_size, read_checked, yaml_shape
 from scanner.model import Artifact, Finding, Location, Resource
 
@@ -168,7 +169,12 @@ def _load_terraform(unit: Unit) -> Loaded:
     if too_big:  # the module is not evaluated without all of its files
         return Loaded(findings=tuple(too_big))
     var_files = [Path(f) for f in unit.options.get("terraform", {}).get("var_files", ())]
-    artifact, findings = terraform.load_directory(unit.path, unit.uri, var_files)
+    try:
+        artifact, findings = terraform.load_directory(unit.path, unit.uri, var_files)
+    except Exception as exc:  # an expression the evaluator cannot parse (`"${:x}"`): the module was not checked
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return Loaded(findings=(failure("IDP001", f"Terraform module could not be evaluated: {type(exc).__name__}: {first}", Location(unit.uri)),))
+    findings = [*findings, *duplicate_attributes(unit.path, uri_of, terraform.SUFFIX)]
     return Loaded(artifacts=(artifact,) if artifact else (), findings=tuple(findings))
 
 
