@@ -42,11 +42,40 @@ def _head(path: Path) -> str:
     return raw.decode("utf-8", errors="replace")
 
 
-def _walk(root: Path) -> Iterable[tuple[Path, list[str]]]:
+def _walk(root: Path) -> Iterable[tuple[Path, list[str], list[str]]]:
+    """(directory, files, symlinked directories); links are never descended into, so loops cannot hang."""
     for current, dirs, files in os.walk(root, followlinks=False):
         here = Path(current)
-        dirs[:] = sorted(d for d in dirs if not _skip_dir(here / d))
-        yield here, sorted(files)
+        links = sorted(d for d in dirs if (here / d).is_symlink())
+        dirs[:] = sorted(d for d in dirs if d not in links and not _skip_dir(here / d))
+        yield here, sorted(files), links
+
+
+def _real(path: Path) -> Path | None:
+    """Where a path really is; None for a dangling link or a loop."""
+    try:
+        resolved = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return None
+    return resolved
+
+
+def _link_finding(link: Path, roots: Sequence[Path], root: Path) -> Finding | None:
+    """A note for a link that points outside the scanned roots or to nothing (not followed)."""
+    target = _real(link)
+    if target is not None and any(target.is_relative_to(r) for r in roots):
+        return None
+    where = "to nothing (dangling or a loop)" if target is None else "outside the scanned paths"
+    return failure("IDP017", f"Symbolic link points {where}; not followed.", Location(repo_relative_link(link, root)))
+
+
+def repo_relative_link(link: Path, root: Path) -> str:
+    """The link's own repo-relative path (not its target's)."""
+    absolute = Path(os.path.abspath(link))
+    try:
+        return absolute.relative_to(root).as_posix()
+    except ValueError:
+        return Path(os.path.relpath(absolute, root)).as_posix()
 
 
 def claiming_ancestor(path: Path, root: Path, kinds: Sequence[InputKind]) -> Path | None:
@@ -66,6 +95,7 @@ def discover(paths: Sequence[Path], root: Path, kinds: Sequence[InputKind]) -> t
     units: dict[Path, Unit] = {}
     findings: list[Finding] = []
     claimed_dirs: list[Path] = []
+    roots = [r for r in (_real(p) for p in paths) if r is not None]
 
     def offer_file(path: Path, given: bool = False) -> None:
         resolved = path.resolve()
@@ -75,10 +105,15 @@ def discover(paths: Sequence[Path], root: Path, kinds: Sequence[InputKind]) -> t
         if owner is not None:  # a template inside a cdk.out: scanned once, as part of its assembly
             offer_dir(owner)
             return
+        uri = repo_relative(path, root)
+        if not path.is_file():  # a FIFO would block the read forever; git cannot hold one anyway
+            if any(kind.claims_file is not None and kind.claims_file(path, "") for kind in kinds):
+                findings.append(failure("IDP016", "Not a regular file (a pipe, socket or device); not read.", Location(uri)))
+            return
         try:
             head = _head(path)
         except OSError as exc:
-            findings.append(failure("IDP001", f"File could not be read: {exc.strerror}", Location(repo_relative(path, root))))
+            findings.append(failure("IDP016", f"File could not be read: {exc.strerror or exc}", Location(uri)))
             return
         for kind in kinds:
             if kind.claims_file is not None and kind.claims_file(path, head):
@@ -86,7 +121,7 @@ def discover(paths: Sequence[Path], root: Path, kinds: Sequence[InputKind]) -> t
                     if resolved.parent not in units:
                         units[resolved.parent] = Unit(kind.name, path.parent, repo_relative(path.parent, root))
                     return
-                units[resolved] = Unit(kind.name, path, repo_relative(path, root))
+                units[resolved] = Unit(kind.name, path, uri)
                 return
 
     def offer_dir(directory: Path) -> bool:
@@ -106,16 +141,23 @@ def discover(paths: Sequence[Path], root: Path, kinds: Sequence[InputKind]) -> t
         if given.is_file():
             offer_file(given, given=True)
             continue
-        for directory, files in _walk(given):
+        for directory, files, links in _walk(given):
             if any(directory.resolve().is_relative_to(d) for d in claimed_dirs):
                 continue
+            findings.extend(f for f in (_link_finding(directory / d, roots, root) for d in links) if f)
             if offer_dir(directory):
                 continue
             for name in files:
-                offer_file(directory / name)
+                path = directory / name
+                if path.is_symlink():
+                    note = _link_finding(path, roots, root)
+                    if note is not None:
+                        findings.append(note)
+                        continue
+                offer_file(path)
     kept = list(units.values())
     for kind in kinds:
         if kind.prune is not None:
             own = [u for u in kept if u.kind == kind.name]
             kept = [u for u in kept if u.kind != kind.name] + kind.prune(own)
-    return sorted(kept, key=lambda u: u.uri), findings
+    return sorted(kept, key=lambda u: u.uri), sorted(set(findings), key=lambda f: f.sort_key)

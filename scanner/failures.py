@@ -91,6 +91,79 @@ _FAILURES: dict[str, tuple[Severity, str, str]] = {
         "checks did not run on it.\n\n**Fix:** rerun with `--debug`; simplify the construct "
         "checkov's parser rejects.",
     ),
+    "IDP010": (
+        Severity.ERROR,
+        "Duplicate key",
+        "A mapping names the same key twice. CloudFormation rejects such a template, and a parser "
+        "that keeps the last value (most tools do) silently hides the first one, violations "
+        "included. idp-scan checks both values.\n\n**Fix:** remove or rename one of the two keys.",
+    ),
+    "IDP011": (
+        Severity.ERROR,
+        "Document over a nesting or expansion limit",
+        "The document nests deeper, or expands (YAML aliases included) to more values, than the "
+        "configured limits (`limits.max_depth`, `limits.max_nodes`), so it was not parsed: such "
+        "files are how alias bombs and recursion exhaustion are built.\n\n**Fix:** flatten the "
+        "document, or raise the limit in the configuration if the file is genuine.",
+    ),
+    "IDP012": (
+        Severity.ERROR,
+        "File over the size limit",
+        "The file is larger than `limits.max_file_bytes` (default 1 MB, the size CloudFormation "
+        "itself accepts), so it was not parsed.\n\n**Fix:** split the template into nested stacks, "
+        "or raise the limit in the configuration.",
+    ),
+    "IDP013": (
+        Severity.ERROR,
+        "Binary or undecodable file",
+        "A file that looks like infrastructure code by its name is binary, or text in an encoding "
+        "other than UTF-8 (or UTF-16 with a byte-order mark), so it could not be read.\n\n"
+        "**Fix:** save the file as UTF-8, or rename it if it is not a template.",
+    ),
+    "IDP014": (
+        Severity.ERROR,
+        "Empty template",
+        "A file named like a template is empty. CloudFormation rejects an empty template.\n\n"
+        "**Fix:** add the resources, or delete the file.",
+    ),
+    "IDP015": (
+        Severity.WARNING,
+        "Transform not evaluable",
+        "The template declares a macro `Transform` that idp-scan cannot expand (only the SAM "
+        "transform `AWS::Serverless-2016-10-31` and `AWS::LanguageExtensions` are expanded, as "
+        "cfn-lint does). A macro may rewrite the template at deploy time, so the resources that "
+        "were checked may not be the ones deployed. This is a warning, not an error, because "
+        "macros are legitimate and the written resources were still checked; set "
+        "`fail_on: warning` to block on it.\n\n**Fix:** scan the processed template "
+        "(`aws cloudformation get-template --template-stage Processed`) as well.",
+    ),
+    "IDP016": (
+        Severity.ERROR,
+        "File could not be read",
+        "A file could not be opened or read (permissions, a special file, a race with another "
+        "process), so it was not checked.\n\n**Fix:** make the file readable, or remove it.",
+    ),
+    "IDP017": (
+        Severity.NOTE,
+        "Symbolic link not followed",
+        "A symbolic link points outside the scanned paths, or to nothing, so it was not followed: "
+        "a scan reads only the tree it was given.\n\n**Fix:** scan the link's target directly if it "
+        "holds infrastructure code.",
+    ),
+    "IDP018": (
+        Severity.NOTE,
+        "Not infrastructure code, skipped",
+        "A file looked like a template but belongs to a Helm chart (a `Chart.yaml` sits beside or "
+        "above it) and is not valid YAML before Helm renders it. It is not infrastructure code "
+        "for this scanner and was skipped.",
+    ),
+    "IDP019": (
+        Severity.ERROR,
+        "SAM transform failed",
+        "The template uses the SAM transform, but the SAM translator rejected it, so the resources "
+        "it would create were not checked (CloudFormation would reject it too).\n\n**Fix:** correct "
+        "the error the message names; `sam validate` shows the same error.",
+    ),
     "IDP050": (
         Severity.ERROR,
         "Terraform local module not found",

@@ -19,6 +19,7 @@ from scanner.failures import failure, failure_rules
 from scanner.findings import merge
 from scanner.gate import is_selected, mark
 from scanner.inputs import InputKind, Loaded, Unit, cdk, input_kinds, unit_reads
+from scanner.inputs.guard import Limits
 from scanner.model import Artifact, Finding, Location, Notification, RuleMeta, ScanResult, Severity
 from scanner.scope import narrow
 from scanner.settings import Settings
@@ -107,6 +108,8 @@ def run(settings: Settings, progress: Progress = _quiet, in_process: bool = Fals
     units = [replace(unit, options=settings.options) for unit in units]  # loaders read their own settings
     if settings.changed_since or settings.shard:
         units, findings = narrow(units, findings, settings.root, settings.changed_since, settings.shard)
+    limits = Limits.from_options(settings.options)
+    units = [replace(unit, limits=limits) for unit in units]
     timings["discover"] = time.monotonic() - started
 
     engines = create_engines(settings)
@@ -277,9 +280,10 @@ class _Plan:
         return loaded
 
     def _load_key(self, unit: Unit) -> str:
-        # What the loader reads outside the unit's path (Terraform's ../modules, var files) too.
+        # What the loader reads outside the unit's path (Terraform's ../modules, var files) too,
+        # and the limits, which decide whether a file is parsed at all (IDP011, IDP012).
         reads = [_digest_or_mark(path) for path in unit_reads(unit)]
-        return digest("load", unit.kind, unit.uri, self.file_hash[unit.uri], *reads, code_digest())
+        return digest("load", unit.kind, unit.uri, self.file_hash[unit.uri], *reads, repr(unit.limits), code_digest())
 
     def _loaded(self, unit: Unit, loaded: Loaded) -> None:
         """A unit's artifacts are known: take cached engine results, queue the rest."""

@@ -13,6 +13,8 @@ from typing import Any, Callable, Iterator, Mapping
 
 from scanner.failures import failure
 from scanner.inputs import accounts, cdk, cfn, terraform, tfplan
+from scanner.inputs.hcl_duplicates import duplicate_attributes
+from scanner.inputs.guard import Limits, Rejected, json_depth, over_size, read_checked, yaml_shape
 from scanner.model import Artifact, Finding, Location, Resource
 
 MAX_SNIFF_BYTES = 64 * 1024
@@ -26,6 +28,7 @@ class Unit:
     path: Path
     uri: str
     options: Mapping[str, Any] = field(default_factory=dict)  # the run's settings.options
+    limits: Limits = Limits()  # set by the pipeline from the configuration
 
 
 @dataclass(frozen=True)
@@ -65,16 +68,31 @@ def read_text(path: Path) -> str:
 
 
 def _claims_cfn(path: Path, head: str) -> bool:
-    return path.suffix.lower() in cfn.SUFFIXES and cfn.looks_like_template(head)
+    return path.suffix.lower() in cfn.SUFFIXES and (cfn.looks_like_template(head) or cfn.named_like_template(path))
 
 
 def _load_cfn(unit: Unit) -> Loaded:
     try:
-        text = read_text(unit.path)
-    except (OSError, UnicodeDecodeError) as exc:
-        return Loaded(findings=(failure("IDP001", f"Template could not be read: {exc}", Location(unit.uri)),))
-    artifact, findings = cfn.load_text(text, unit.path, unit.uri)
-    return Loaded(artifacts=(artifact,) if artifact else (), findings=tuple(findings))
+        text = read_checked(unit.path, unit.uri, unit.limits)
+    except Rejected as rejected:
+        return Loaded(findings=(rejected.finding,))
+    artifacts, findings = cfn.load_variants(text, unit.path, unit.uri, limits=unit.limits)
+    if artifacts and not cfn.looks_like_template(text) and not any(cfn.is_template(a.data) for a in artifacts):
+        return Loaded()  # claimed by its name (`issue_template.yml`), but valid YAML that is not a template
+    if not artifacts and _in_helm_chart(unit) and any(f.rule_id in ("IDP001", "IDP010") for f in findings):
+        why = "; ".join(f.message for f in findings)
+        return Loaded(findings=(failure("IDP018", f"Skipped: part of a Helm chart and not valid YAML before rendering ({why})", Location(unit.uri)),))
+    return Loaded(artifacts=tuple(artifacts), findings=tuple(findings))
+
+
+def _in_helm_chart(unit: Unit) -> bool:
+    """A `Chart.yaml` beside the file or above it, inside the scanned repository."""
+    folders = [unit.path.parent, *unit.path.parent.parents][: len(Path(unit.uri).parts)]
+    return any((folder / "Chart.yaml").is_file() for folder in folders)
+
+
+def _load_nothing(unit: Unit) -> Loaded:
+    return Loaded()
 
 
 def _load_cdk(unit: Unit) -> Loaded:
@@ -84,9 +102,12 @@ def _load_cdk(unit: Unit) -> Loaded:
 
 def _load_accounts(unit: Unit) -> Loaded:
     try:
-        text = read_text(unit.path)
-    except (OSError, UnicodeDecodeError) as exc:
-        return Loaded(findings=(failure("IDP070", f"Account file could not be read: {exc}", Location(unit.uri)),))
+        text = read_checked(unit.path, unit.uri, unit.limits)
+    except Rejected as rejected:
+        return Loaded(findings=(rejected.finding,))
+    over_limit = yaml_shape(text, unit.uri, unit.limits, check_tags=False)  # accounts only compose: no tag runs
+    if over_limit is not None:
+        return Loaded(findings=(over_limit,))
     artifact, findings = accounts.load(unit.path, unit.uri, text)
     return Loaded(artifacts=(artifact,) if artifact else (), findings=tuple(findings))
 
@@ -97,6 +118,8 @@ def input_kinds() -> tuple[InputKind, ...]:
         InputKind(name=cdk.KIND, load=_load_cdk, claims_dir=cdk.claims_dir),
         InputKind(name=tfplan.KIND, load=_load_tfplan, claims_file=tfplan.claims_file, resources=tfplan.resources),
         InputKind(name=cfn.KIND, load=_load_cfn, claims_file=_claims_cfn, resources=cfn.resources, prepare=cfn.prepare),
+        # Produced by the CloudFormation loader beside a template with duplicate keys; claims nothing.
+        InputKind(name=cfn.SHADOW_KIND, load=_load_nothing, resources=cfn.resources),
         InputKind(
             name=terraform.KIND,
             load=_load_terraform,
@@ -117,8 +140,23 @@ def input_kinds() -> tuple[InputKind, ...]:
 
 
 def _load_tfplan(unit: Unit) -> Loaded:
+    refused = _plan_refused(unit)
+    if refused is not None:
+        return Loaded(findings=(refused,))
     artifact, findings = tfplan.load_file(unit.path, unit.uri)
     return Loaded(artifacts=(artifact,) if artifact else (), findings=tuple(findings))
+
+
+def _plan_refused(unit: Unit) -> Finding | None:
+    """Over the plan size limit, or nested deeper than the limit (json.loads would recurse)."""
+    too_big = over_size(unit.path, unit.uri, unit.limits.max_plan_bytes, "max_plan_bytes")
+    if too_big is not None:
+        return too_big
+    try:
+        text = tfplan.decode(unit.path.read_bytes())
+    except (OSError, UnicodeDecodeError):
+        return None  # the plan loader reports it in its own words
+    return json_depth(text, unit.uri, unit.limits)
 
 
 def _claims_terraform(path: Path, _head: str) -> bool:
@@ -126,8 +164,17 @@ def _claims_terraform(path: Path, _head: str) -> bool:
 
 
 def _load_terraform(unit: Unit) -> Loaded:
+    uri_of = terraform.uri_maker(unit.path, unit.uri)
+    too_big = [f for f in (over_size(p, uri_of(p), unit.limits.max_file_bytes) for p in sorted(unit.path.glob(f"*{terraform.SUFFIX}"))) if f]
+    if too_big:  # the module is not evaluated without all of its files
+        return Loaded(findings=tuple(too_big))
     var_files = [Path(f) for f in unit.options.get("terraform", {}).get("var_files", ())]
-    artifact, findings = terraform.load_directory(unit.path, unit.uri, var_files)
+    try:
+        artifact, findings = terraform.load_directory(unit.path, unit.uri, var_files)
+    except Exception as exc:  # an expression the evaluator cannot parse (`"${:x}"`): the module was not checked
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return Loaded(findings=(failure("IDP001", f"Terraform module could not be evaluated: {type(exc).__name__}: {first}", Location(unit.uri)),))
+    findings = [*findings, *duplicate_attributes(unit.path, uri_of, terraform.SUFFIX)]
     return Loaded(artifacts=(artifact,) if artifact else (), findings=tuple(findings))
 
 

@@ -12,10 +12,14 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from scanner.failures import failure
-from scanner.inputs import cfn_fast
+from scanner.inputs import cfn_fast, duplicate_keys, guard, transforms
+from scanner.inputs.guard import Limits
 from scanner.model import Artifact, Finding, Location, PropertyPath, Resource, ResourceId
 
 KIND = "cloudformation"
+# The first values of duplicated keys, checked by the native rules only (other engines read
+# the file themselves and would report everything twice).
+SHADOW_KIND = "cloudformation-first-duplicates"
 SUFFIXES = (".yaml", ".yml", ".json", ".template", ".cfn")
 
 _VERSION = re.compile(r"""^\s*["']?AWSTemplateFormatVersion["']?\s*:""", re.MULTILINE)
@@ -49,30 +53,86 @@ def prepare() -> None:
     """Nothing heavy to warm: cfn-lint's decoder is imported only for templates the fast path leaves."""
 
 
-def decode(text: str, uri: str) -> tuple[Any, dict[PropertyPath, tuple[int, int]]] | Finding:
-    """(data, lines) by the fast path, else by cfn-lint's decoder; a failure is an IDP001 finding."""
+def load_text(
+    text: str, path: Path, uri: str, context: Mapping[str, Any] | None = None, limits: Limits | None = None
+) -> tuple[Artifact | None, list[Finding]]:
+    """Decode a template; every reason it cannot be checked becomes a finding at its line."""
+    artifacts, findings = load_variants(text, path, uri, context, limits)
+    return (artifacts[0] if artifacts else None), findings
+
+
+def load_variants(
+    text: str, path: Path, uri: str, context: Mapping[str, Any] | None = None, limits: Limits | None = None
+) -> tuple[list[Artifact], list[Finding]]:
+    """The template as an artifact, plus a SHADOW_KIND artifact when duplicate keys hide values.
+
+    With duplicate keys the main artifact keeps the last value (as cfn-lint and checkov read
+    the file) and the shadow keeps the first, so a violation in either value is reported.
+    """
+    over_limit = guard.yaml_shape(text, uri, limits or Limits())  # before any decoder builds a tree
+    if over_limit is not None:
+        return [], [over_limit]
     fast = cfn_fast.decode(text)
-    if fast is not None:
-        return fast
+    if fast is not None and not _has_transform(fast[0]):
+        data, lines = fast
+        plain = Artifact(kind=KIND, path=str(path), uri=uri, data=data, lines=lines, context=dict(context or {}))
+        return [plain], structure_findings(plain)
     from cfnlint.decode import decode_str  # lazy: cfn-lint costs ~1 s to import
 
     try:
         decoded, matches = decode_str(text)
     except Exception as exc:  # the decoder's own failure must not sink the run
-        return failure("IDP001", f"Template could not be decoded: {exc}", Location(uri))
+        return [], [failure("IDP001", f"Template could not be decoded: {type(exc).__name__}: {exc}", Location(uri))]
+    if matches and all(_is_duplicate(m) for m in matches):
+        return _load_duplicates(text, path, uri, context)
     if decoded is None or matches:
-        return _parse_failure(uri, matches)
-    return plain_with_lines(decoded)
+        return [], [_parse_failure(uri, matches)]
+    artifact, findings = _artifact(decoded, path, uri, context, KIND)
+    return ([artifact] if artifact else []), findings
 
 
-def load_text(text: str, path: Path, uri: str, context: Mapping[str, Any] | None = None) -> tuple[Artifact | None, list[Finding]]:
-    """Decode a template; a decoding failure becomes an IDP001 finding at its line."""
-    decoded = decode(text, uri)
-    if isinstance(decoded, Finding):
-        return None, [decoded]
-    data, lines = decoded
-    artifact = Artifact(kind=KIND, path=str(path), uri=uri, data=data, lines=lines, context=dict(context or {}))
-    return artifact, structure_findings(artifact)
+def _artifact(
+    decoded: Any, path: Path, uri: str, context: Mapping[str, Any] | None, kind: str
+) -> tuple[Artifact | None, list[Finding]]:
+    data, lines = plain_with_lines(decoded)  # before expansion: the translator edits in place
+    expanded, findings = transforms.expand(decoded, path, uri)
+    if expanded is not decoded:
+        data, expanded_lines = plain_with_lines(expanded)
+        lines = transforms.relocate_generated(expanded_lines, lines, data)
+    artifact = Artifact(kind=kind, path=str(path), uri=uri, data=data, lines=lines, context=dict(context or {}))
+    return artifact, findings + structure_findings(artifact)
+
+
+def _has_transform(data: Any) -> bool:
+    """Transforms are expanded with cfn-lint's own transform, which works on its decoder's tree."""
+    return isinstance(data, Mapping) and "Transform" in data
+
+
+def _is_duplicate(match: Any) -> bool:
+    return str(getattr(match, "message", "")).startswith("Duplicate found")
+
+
+def _load_duplicates(text: str, path: Path, uri: str, context: Mapping[str, Any] | None) -> tuple[list[Artifact], list[Finding]]:
+    try:
+        variants, duplicates = duplicate_keys.decode_variants(text)
+    except Exception as exc:
+        return [], [failure("IDP001", f"Template could not be decoded: {type(exc).__name__}: {exc}", Location(uri))]
+    findings = [
+        failure(
+            "IDP010",
+            f"Duplicate key `{d.key}` (first at line {d.first_line}): CloudFormation rejects the template, and a "
+            "parser that keeps the last value hides the first. Both values were checked.",
+            Location(uri, d.line, d.line),
+        )
+        for d in duplicates
+    ]
+    artifacts = []
+    for kind, decoded in ((KIND, variants.last), (SHADOW_KIND, variants.first)):
+        artifact, more = _artifact(decoded, path, uri, context, kind)
+        if artifact is not None:
+            artifacts.append(artifact)
+        findings.extend(more)
+    return artifacts, findings
 
 
 def _parse_failure(uri: str, matches: list[Any]) -> Finding:
@@ -80,7 +140,8 @@ def _parse_failure(uri: str, matches: list[Any]) -> Finding:
         return failure("IDP001", "Template could not be parsed.", Location(uri))
     first = matches[0]
     line = int(getattr(first, "linenumber", 1) or 1)
-    message = str(getattr(first, "message", first))
+    message = " ".join(str(getattr(first, "message", first)).split())  # one line, for every report
+    message = message.removeprefix("Template could not be parsed: ")
     return failure("IDP001", f"Template could not be parsed: {message}", Location(uri, line, line))
 
 
@@ -181,3 +242,11 @@ def resources(artifact: Artifact) -> Iterator[Resource]:
             path=("Resources", logical_id, "Properties"),
             metadata=metadata if isinstance(metadata, Mapping) else {},
         )
+
+
+_TEMPLATE_NAME = re.compile(r"(^|[._-])(template|cfn|cloudformation|sam)([._-]|$)", re.IGNORECASE)
+
+
+def named_like_template(path: Path) -> bool:
+    """`template.yaml`, `network.cfn.json`, `x.template`: fail closed on these even if the content is odd."""
+    return path.suffix.lower() in (".template", ".cfn") or bool(_TEMPLATE_NAME.search(path.stem))
