@@ -165,9 +165,14 @@ def _claims_terraform(path: Path, _head: str) -> bool:
 
 def _load_terraform(unit: Unit) -> Loaded:
     uri_of = terraform.uri_maker(unit.path, unit.uri)
-    too_big = [f for f in (over_size(p, uri_of(p), unit.limits.max_file_bytes) for p in sorted(unit.path.glob(f"*{terraform.SUFFIX}"))) if f]
+    files = sorted(unit.path.glob(f"*{terraform.SUFFIX}"))
+    too_big = [f for f in (over_size(p, uri_of(p), unit.limits.max_file_bytes) for p in files) if f]
     if too_big:  # the module is not evaluated without all of its files
         return Loaded(findings=tuple(too_big))
+    # Deep bracket nesting makes the HCL parser crawl for minutes (found by the property tests).
+    too_deep = [f for f in (_hcl_depth(p, uri_of(p), unit.limits) for p in files) if f]
+    if too_deep:
+        return Loaded(findings=tuple(too_deep))
     var_files = [Path(f) for f in unit.options.get("terraform", {}).get("var_files", ())]
     try:
         artifact, findings = terraform.load_directory(unit.path, unit.uri, var_files)
@@ -176,6 +181,14 @@ def _load_terraform(unit: Unit) -> Loaded:
         return Loaded(findings=(failure("IDP001", f"Terraform module could not be evaluated: {type(exc).__name__}: {first}", Location(unit.uri)),))
     findings = [*findings, *duplicate_attributes(unit.path, uri_of, terraform.SUFFIX)]
     return Loaded(artifacts=(artifact,) if artifact else (), findings=tuple(findings))
+
+
+def _hcl_depth(path: Path, uri: str, limits: Limits) -> Finding | None:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None  # unreadable files are the loader's to report
+    return json_depth(text, uri, limits)
 
 
 def _terraform_reads(unit: Unit) -> tuple[Path, ...]:
