@@ -332,18 +332,10 @@ def _for_tuple(node: Tree, scope: Scope) -> Any:
     parts = [c for c in node.children if hasattr(c, "data")]
     intro, body = parts[0], parts[1]
     condition = parts[2] if len(parts) > 2 else None
-    results = []
-    for bound in _iterations(intro, scope):
-        if bound is None:
-            return UNKNOWN
-        if condition is not None:
-            keep = _evaluate(condition.children[-1], bound)
-            if keep is UNKNOWN:
-                return UNKNOWN
-            if not keep:
-                continue
-        results.append(_evaluate(body, bound))
-    return results
+    bounds = _kept(intro, condition, scope)
+    if bounds is None:
+        return UNKNOWN
+    return [_evaluate(body, bound) for bound in bounds]
 
 
 def _for_object(node: Tree, scope: Scope) -> Any:
@@ -351,16 +343,11 @@ def _for_object(node: Tree, scope: Scope) -> Any:
     intro, key_node, value_node = parts[0], parts[1], parts[2]
     condition = parts[3] if len(parts) > 3 else None
     grouped = any(str(c) == "..." for c in node.children if not hasattr(c, "data"))
+    bounds = _kept(intro, condition, scope)
+    if bounds is None:
+        return UNKNOWN
     result: dict[str, Any] = {}
-    for bound in _iterations(intro, scope):
-        if bound is None:
-            return UNKNOWN
-        if condition is not None:
-            keep = _evaluate(condition.children[-1], bound)
-            if keep is UNKNOWN:
-                return UNKNOWN
-            if not keep:
-                continue
+    for bound in bounds:
         key = _evaluate(key_node, bound)
         if not is_known(key):
             return UNKNOWN
@@ -370,6 +357,22 @@ def _for_object(node: Tree, scope: Scope) -> Any:
         else:
             result[str(key)] = value
     return result
+
+
+def _kept(intro: Tree, condition: Tree | None, scope: Scope) -> list[Scope] | None:
+    """The iterations a `for` expression keeps after its `if`; None when any is unknown."""
+    kept: list[Scope] = []
+    for bound in _iterations(intro, scope):
+        if bound is None:
+            return None
+        if condition is not None:
+            keep = _evaluate(condition.children[-1], bound)
+            if keep is UNKNOWN:
+                return None
+            if not keep:
+                continue
+        kept.append(bound)
+    return kept
 
 
 def _iterations(intro: Tree, scope: Scope) -> list[Scope | None]:
