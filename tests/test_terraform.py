@@ -302,3 +302,25 @@ def test_changed_since_rescans_the_roots_of_a_changed_module(tmp_path):
     report = json.loads(out.read_text())
     assert report["scanned"] == ["envs/prod"]
     assert finding_set(report) == {("IDP-NET-001", "modules/sg/main.tf", 7, "module.sg.aws_security_group.this")}
+
+
+def test_for_expressions_keep_what_their_condition_keeps(scan, tmp_path):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "main.tf").write_text(
+        'locals {\n'
+        '  ports = [for p in [8080, 22, 443] : p if p < 1000]\n'
+        '  m     = {for k, v in {a = 3389, b = 22} : "port" => v if v == 3389}\n'
+        '}\n'
+        'resource "aws_security_group_rule" "listed_fail" {\n'
+        '  type = "ingress"\n  security_group_id = "sg-1"\n  protocol = "tcp"\n'
+        '  from_port = local.ports[0]\n  to_port = local.ports[0]\n  cidr_blocks = ["0.0.0.0/0"]\n}\n'
+        'resource "aws_security_group_rule" "mapped_fail" {\n'
+        '  type = "ingress"\n  security_group_id = "sg-1"\n  protocol = "tcp"\n'
+        '  from_port = local.m["port"]\n  to_port = local.m["port"]\n  cidr_blocks = ["0.0.0.0/0"]\n}\n'
+    )
+    code, report = scan(tmp_path, "--engines", "native", "--select", "IDP-NET-001")
+    messages = sorted(f["message"] for f in report["findings"])
+    assert code == 1 and messages == [
+        "aws_security_group_rule.listed_fail allows SSH (22) from 0.0.0.0/0.",
+        "aws_security_group_rule.mapped_fail allows RDP (3389) from 0.0.0.0/0.",
+    ]
