@@ -9,12 +9,15 @@ seed the way files break in real life (truncation, stray bytes, deleted spans, d
 lines, deep nesting, alias bombs, unsafe tags) and loads it through its input kind, as a scan
 would. A case fails when loading raises, takes longer than --case-seconds, or yields no
 artifact and no blocking finding for a file its parser rejects. Failing inputs are written to
---out (default: fuzz-failures/) with the reason, and the exit code is 1.
+--out (default: fuzz-failures/) with the reason, and the exit code is 1. A case stuck where no
+signal reaches (C code) ends the run after 3 x --case-seconds with a traceback; its input is
+--out/in-progress.
 """
 
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import random
 import signal
 import sys
@@ -135,8 +138,8 @@ def rejected_by_parser(case: Case) -> bool:
     return False
 
 
-class _Timeout(Exception):
-    pass
+class _Timeout(BaseException):
+    """Not an Exception: a loader's `except Exception` must not swallow the case's deadline."""
 
 
 def _alarm(_signum: int, _frame: object) -> None:
@@ -148,13 +151,18 @@ def check(case: Case, kinds: dict[str, InputKind], case_seconds: float) -> str |
     signal.signal(signal.SIGALRM, _alarm)
     signal.setitimer(signal.ITIMER_REAL, case_seconds)
     try:
-        loaded = load_case(kinds[case.kind], case)
+        return _verdict(case, kinds)
     except _Timeout:
         return f"took longer than {case_seconds} s"
-    except Exception as exc:
-        return f"raised {type(exc).__name__}: {exc}"
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def _verdict(case: Case, kinds: dict[str, InputKind]) -> str | None:
+    try:
+        loaded = load_case(kinds[case.kind], case)
+    except Exception as exc:
+        return f"raised {type(exc).__name__}: {exc}"
     blocking = [f for f in loaded.findings if f.severity is Severity.ERROR]
     if not blocking and case.raw.strip() and rejected_by_parser(case):
         if case.kind == "cloudformation" and not loaded.artifacts and not loaded.findings:
@@ -179,18 +187,27 @@ def run(paths: Sequence[Path], seconds: float, seed: int, case_seconds: float, o
     deadline = time.monotonic() + seconds
     cases = failures = 0
     per_kind: dict[str, int] = {}
+    out.mkdir(parents=True, exist_ok=True)
+    in_progress = out / "in-progress"
     while time.monotonic() < deadline:
         kind, name, raw = rng.choice(pool)
         case = Case(kind, name, mutate(raw, rng))
+        # SIGALRM cannot interrupt C code (a regex, a C parser): a watchdog thread ends the
+        # process instead, printing where it hung, and the case is already on disk.
+        in_progress.write_bytes(case.raw)
+        faulthandler.dump_traceback_later(case_seconds * 3, exit=True)
         reason = check(case, kinds, case_seconds)
+        faulthandler.cancel_dump_traceback_later()
         cases += 1
         per_kind[kind] = per_kind.get(kind, 0) + 1
         if reason:
             failures += 1
-            out.mkdir(parents=True, exist_ok=True)
             (out / f"{failures:03d}-{name}").write_bytes(case.raw)
             (out / f"{failures:03d}-{name}.reason.txt").write_text(f"{kind}: {reason}\n")
             log(f"FAIL {kind} {name}: {reason}")
+    in_progress.unlink()
+    if not any(out.iterdir()):
+        out.rmdir()
     log(f"{cases} cases in {seconds:.0f} s (seed {seed}, {len(pool)} seeds): {per_kind}; {failures} failure(s)")
     return 1 if failures else 0
 

@@ -172,6 +172,17 @@ def test_terraform_modules_run_checkov_with_addresses_files_and_dedup(tmp_path):
     assert code == 1
 
 
+def test_checkov_reports_an_unclosed_hcl_interpolation_as_unparsed(tmp_path):
+    """hcl2's own grammar backtracks on this file until checkov gives up (~20 s); with the linear
+    grammar both parsers refuse it at once, and both say so."""
+    unclosed = "fixtures/hostile/terraform/unclosed-string"
+    out = tmp_path / "r.json"
+    assert main(["scan", str(REPO / unclosed), "--engines", "checkov", "--format", f"json={out}"]) == 1
+    assert finding_set(json.loads(out.read_text())) == {
+        ("IDP023", unclosed, 1, ""), ("IDP001", f"{unclosed}/main.tf", 6, ""),
+    }
+
+
 @needs_shared
 def test_terraform_plans_run_checkov_plan_checks(tmp_path):
     plan = SHARED / "corpus" / "tfplan" / "checks__resource__aws__example_SecretManagerSecretEncrypted__tfplan.json"

@@ -48,6 +48,7 @@ EXPECTED = {
     ("IDP001", "terraform/network/truncated.tf", 2, ""),
     ("IDP010", "terraform/network/duplicate.tf", 3, ""),
     ("IDP001", "terraform/binary/main.tf", 1, ""),
+    ("IDP001", "terraform/unclosed-string/main.tf", 6, ""),  # hcl2 alone: hours
     ("IDP001", "plans/truncated-tfplan.json", 2, ""),
     ("IDP011", "plans/deep-tfplan.json", 1, ""),
     ("IDP011", "accounts/alias-bomb.yaml", 6, ""),
@@ -60,6 +61,7 @@ EXPECTED = {
 }
 PARSED = [
     "duplicate-keys.yaml", "macro.yaml", "sam.yaml", "scalar-resources.yaml", "terraform/binary", "terraform/network",
+    "terraform/unclosed-string",
     "unknown-types.yaml", "utf16-bom.yaml", "utf8-bom-crlf.yaml", "violation.yaml",
 ]
 

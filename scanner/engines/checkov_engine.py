@@ -98,8 +98,23 @@ def prepare_offline() -> None:
         os.environ.setdefault(key, value)
 
 
+@lru_cache(maxsize=1)
+def _harden_hcl_parser() -> None:
+    """checkov parses HCL with hcl2's shared Lark instance, whose string terminals backtrack
+    exponentially on an unclosed string; give it the linear grammar our own loader uses."""
+    from hcl2 import parser as hcl2_parser
+    from lark import Lark
+
+    from scanner.inputs.hcl_expr import linear_grammar
+
+    grammar = linear_grammar(hcl2_parser.LARK_GRAMMAR)
+    hcl2_parser.Hcl2.lark_parser = Lark(grammar=grammar, parser="lalr", propagate_positions=True, cache=True)
+
+
 def _runner_class(framework_kind: str) -> Any:
     prepare_offline()
+    if framework_kind == "terraform":
+        _harden_hcl_parser()
     module_name, _, attribute = FRAMEWORKS[framework_kind][1].partition(":")
     return getattr(importlib.import_module(module_name), attribute)
 
