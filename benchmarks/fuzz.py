@@ -3,6 +3,7 @@
     python -m benchmarks.fuzz                    # 120 s over the repo's fixtures
     python -m benchmarks.fuzz --seconds 600 ../shared/corpus/cfn ../shared/corpus/accounts
     python -m benchmarks.fuzz --seed 7           # reproduce a run
+    python -m benchmarks.fuzz --cases 4000 --seed 1   # exactly these cases on any machine (CI)
 
 Seeds are real files (templates, .tf files, plans, account files); each case mutates one
 seed the way files break in real life (truncation, stray bytes, deleted spans, duplicated
@@ -177,19 +178,20 @@ def _verdict(case: Case, kinds: dict[str, InputKind]) -> str | None:
 
 
 def run(paths: Sequence[Path], seconds: float, seed: int, case_seconds: float, out: Path,
-        log: Callable[[str], None] = print) -> int:
+        log: Callable[[str], None] = print, max_cases: int | None = None) -> int:
     rng = random.Random(seed)
     pool = seeds(paths)
     if not pool:
         log("no seed files found")
         return 2
     kinds = {k.name: k for k in input_kinds()}
-    deadline = time.monotonic() + seconds
+    started = time.monotonic()
+    deadline = started + seconds
     cases = failures = 0
     per_kind: dict[str, int] = {}
     out.mkdir(parents=True, exist_ok=True)
     in_progress = out / "in-progress"
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and (max_cases is None or cases < max_cases):
         kind, name, raw = rng.choice(pool)
         case = Case(kind, name, mutate(raw, rng))
         # SIGALRM cannot interrupt C code (a regex, a C parser): a watchdog thread ends the
@@ -208,19 +210,22 @@ def run(paths: Sequence[Path], seconds: float, seed: int, case_seconds: float, o
     in_progress.unlink()
     if not any(out.iterdir()):
         out.rmdir()
-    log(f"{cases} cases in {seconds:.0f} s (seed {seed}, {len(pool)} seeds): {per_kind}; {failures} failure(s)")
+    log(f"{cases} cases in {time.monotonic() - started:.0f} s (seed {seed}, {len(pool)} seeds): {per_kind}; {failures} failure(s)")
     return 1 if failures else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="*", type=Path, help="seed files or directories (default: fixtures/)")
-    parser.add_argument("--seconds", type=float, default=120.0)
+    parser.add_argument("--seconds", type=float, default=120.0, help="stop after this long")
+    parser.add_argument("--cases", type=int, default=None,
+                        help="stop after this many cases: with --seed, the same cases on every machine")
     parser.add_argument("--seed", type=int, default=int(time.time()))
     parser.add_argument("--case-seconds", type=float, default=20.0)
     parser.add_argument("--out", type=Path, default=Path("fuzz-failures"))
     args = parser.parse_args(argv)
-    return run(args.paths or list(DEFAULT_SEEDS), args.seconds, args.seed, args.case_seconds, args.out)
+    return run(args.paths or list(DEFAULT_SEEDS), args.seconds, args.seed, args.case_seconds, args.out,
+               max_cases=args.cases)
 
 
 if __name__ == "__main__":
