@@ -8,8 +8,9 @@ not trusted input):
   artifact's content and its file's bytes, scanner code) -> that engine's findings on it.
 
 Every key is a SHA-256 over all of these, and an entry repeats its key: a damaged, truncated
-or foreign entry fails to decode or to match, and counts as a miss. Results that include the
-scanner's own failure findings (a crash, a timeout) are never stored.
+or foreign entry fails to decode or to match, and counts as a miss. An engine's result on a
+file is stored only when it would recur: not when it includes a failure that may be passing (a
+timeout, a dead worker, the budget), and never for a loader that crashed.
 """
 
 from __future__ import annotations

@@ -390,14 +390,14 @@ class _Plan:
         self.cache.put_text(self._load_key(unit), payload)
 
     def _store_engine(self, result: UnitResult) -> None:
-        if result.unit.engine in self.whole_run or any(_is_failure(f) for f in result.findings):
-            return  # cross-file results are not per file; a failure may be transient: never cached
+        if result.unit.engine in self.whole_run:
+            return  # cross-file results are not per file
         per_artifact = split_by_artifact(result.findings, result.unit.items)
         if per_artifact is None:
             return
         for artifact, findings in zip(result.unit.items, per_artifact):
             key = self.artifact_key.get((result.unit.engine, artifact.uri))
-            if key:
+            if key and not any(_is_transient_failure(f) for f in findings):
                 self.cache.put(key, findings)
 
 
@@ -408,9 +408,16 @@ def is_cross_file(engine: Engine) -> bool:
     return bool(getattr(engine, "cross_file", False))
 
 
-def _is_failure(finding: Finding) -> bool:
-    """An engine or rule that failed (not a note such as "value could not be evaluated")."""
-    return finding.engine == "idp-scan" and finding.severity is Severity.ERROR
+# Failures that the same bytes, engine version and rules reproduce every time (a check that
+# raises on a resource, a file the engine's parser rejects): cached like any result, so a warm
+# run need not start the engine again only to fail the same way. Anything else the scanner
+# reports about itself (a timeout, a dead worker, the budget) may not recur: never cached.
+_REPRODUCIBLE_FAILURES = frozenset({"IDP005", "IDP020", "IDP022", "IDP023"})
+
+
+def _is_transient_failure(finding: Finding) -> bool:
+    return (finding.engine == "idp-scan" and finding.severity is Severity.ERROR
+            and finding.rule_id not in _REPRODUCIBLE_FAILURES)
 
 
 def chunk_size(count: int, jobs: int, max_size: int = 16) -> int:

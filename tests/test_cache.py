@@ -135,6 +135,45 @@ def test_a_changed_file_is_not_hidden(repo):
     assert result.timings["cache.load.misses"] == 1
 
 
+CRASHING_RULE = '''\
+from scanner.model import Severity
+from scanner.rule import Rule
+
+
+class Crashes(Rule):
+    """Raises on one bucket, as a rule with a bug does."""
+
+    id = "ACME-BUG-001"
+    severity = Severity.WARNING
+    resource_types = ("AWS::S3::Bucket",)
+
+    def check(self, resource, ctx):
+        if resource.id.name == "Crashy":
+            raise KeyError("Tags")
+        return ()
+'''
+
+
+def test_a_failure_that_recurs_is_served_from_the_cache_and_still_blocks(repo):
+    """A rule that raises on one file's resource raises again on the same bytes: its IDP005, and
+    the results of the other file in the same unit of work, come from the cache."""
+    (repo / "policy" / "crashes.py").write_text(CRASHING_RULE)
+    (repo / "crashy.yaml").write_text(BUCKET.replace("LogsBucket", "Crashy"))
+    first, second = scan(repo), scan(repo)
+    assert ids(first) == ids(second)
+    assert ("IDP005", "Rule ACME-BUG-001 failed on Crashy: KeyError: 'Tags'") in ids(second)
+    assert second.timings["cache.engine.native.hits"] == 2 and "engine.native" not in second.timings
+
+
+def test_a_timed_out_file_is_not_cached_but_its_neighbours_are(repo):
+    (repo / "hang.yaml").write_text(BUCKET)
+    settings = build_settings([repo], cli={"jobs": 1, "unit_timeout": 1.5})
+    run(settings)
+    second = run(build_settings([repo], cli={"jobs": 1, "unit_timeout": 1.5}))
+    assert {(f.rule_id, f.location.uri) for f in second.findings if f.rule_id.startswith("IDP04")} == {("IDP041", "hang.yaml")}
+    assert second.timings["cache.engine.sleepy.hits"] == 1 and second.timings["cache.engine.sleepy.misses"] == 1
+
+
 def test_damaged_and_foreign_entries_are_ignored(repo, tmp_path):
     cold = ids(warm(repo))
     entries = sorted((tmp_path / "cache").rglob("*.json"))
