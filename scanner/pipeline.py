@@ -179,7 +179,8 @@ def _execute(settings: Settings, units: Sequence[Unit], engines: Sequence[Engine
     plan = _Plan(settings, engines, cache, jobs)
     to_load = plan.from_cache(units)
     plan.execution.timings["cache.lookup"] = time.monotonic() - stage_start
-    _prepare(to_load, engines if plan.pending_engine_work() or to_load else [])
+    # With every file loaded from the cache, only the engines left with work pay their imports.
+    _prepare(to_load, engines if to_load else [e for e in engines if plan.pending.get(e.name)])
     executor = Executor(perform=_performer(engines), jobs=jobs, deadline=deadline, in_process=in_process)
     plan.submit_loads(executor, to_load)
     plan.submit_pending(executor)
