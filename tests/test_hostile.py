@@ -306,9 +306,18 @@ def test_plans_and_terraform_files_have_their_own_size_limits(scan, tmp_path):
     assert finding_set(scan(tmp_path, *NATIVE)[1]) == {("IDP012", "infra/main.tf", 1, ""), ("IDP012", "plan.json", 1, "")}
 
 
-def test_a_terraform_expression_the_evaluator_cannot_parse_blocks(scan, tmp_path):
-    """Found by the property test: an interpolation that parses as a string but not as an expression."""
+def test_a_terraform_interpolation_that_is_no_expression_blocks_at_its_line(scan, tmp_path):
+    """Found by the property test: an interpolation that parses as a string but not as an
+    expression. It is a syntax error at its line; the rest of the module is still checked."""
     (tmp_path / ".git").mkdir()
-    (tmp_path / "main.tf").write_text('locals {\n  prefix = "shop-${:var.environment}"\n}\nresource "aws_s3_bucket" "b" {\n  bucket = local.prefix\n}\n')
+    (tmp_path / "main.tf").write_text(
+        'locals {\n  prefix = "shop-${:var.environment}"\n  open = "${var.x == "" ? "a" : "${var.y}"}"\n}\n'
+        'resource "aws_s3_bucket" "b" {\n  bucket = local.prefix\n}\n'
+        'resource "aws_s3_bucket_acl" "b" {\n  bucket = "b"\n  acl = "public-read"\n}\n')
     code, report = scan(tmp_path, *NATIVE)
-    assert (code, {r for r, *_ in finding_set(report)}) == (1, {"IDP001"})
+    assert code == 1 and finding_set(report) == {
+        ("IDP001", "main.tf", 2, ""),
+        ("IDP-DATA-001", "main.tf", 10, "aws_s3_bucket_acl.b"),
+    }
+    [syntax] = [f for f in report["findings"] if f["rule_id"] == "IDP001"]
+    assert syntax["message"] == "Terraform file could not be parsed: `${:var.environment}` is not an expression"

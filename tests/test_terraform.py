@@ -324,3 +324,24 @@ def test_for_expressions_keep_what_their_condition_keeps(scan, tmp_path):
         "aws_security_group_rule.listed_fail allows SSH (22) from 0.0.0.0/0.",
         "aws_security_group_rule.mapped_fail allows RDP (3389) from 0.0.0.0/0.",
     ]
+
+
+def test_quoted_strings_inside_interpolations_are_evaluated_not_refused(scan, tmp_path):
+    """terraform-aws-eks writes `"[${join(", ", formatlist("\"%s\"", ...))}]"`: escapes belong to
+    the literal parts, the interpolation keeps its own strings."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "main.tf").write_text(
+        'locals {\n'
+        '  ips   = "[${join(", ", formatlist("\\"%s\\"", ["10.0.0.1"]))}]"\n'
+        '  port  = "${format("%d", 22)}"\n'
+        '}\n'
+        'resource "aws_security_group_rule" "ssh_fail" {\n'
+        '  type = "ingress"\n  security_group_id = "sg-1"\n  protocol = "tcp"\n'
+        '  description = "${local.ips} \\"${local.port}\\""\n'
+        '  from_port = local.port\n  to_port = local.port\n  cidr_blocks = ["0.0.0.0/0"]\n}\n'
+    )
+    code, report = scan(tmp_path, "--engines", "native", "--select", "IDP-NET-001", "--select", "IDP0")
+    assert code == 1 and finding_set(report) == {
+        ("IDP-NET-001", "main.tf", 12, "aws_security_group_rule.ssh_fail"),
+    }
+    assert [f["message"] for f in report["findings"]] == ["aws_security_group_rule.ssh_fail allows SSH (22) from 0.0.0.0/0."]

@@ -130,7 +130,7 @@ def _reuse_jsonpath_tables() -> None:
         return built[key]
 
     # Only jsonpath-ng's own module sees the memoized builder; PLY itself is untouched.
-    jsonpath_parser.ply = SimpleNamespace(yacc=SimpleNamespace(yacc=yacc))
+    setattr(jsonpath_parser, "ply", SimpleNamespace(yacc=SimpleNamespace(yacc=yacc)))
 
 
 def _runner_class(framework_kind: str) -> Any:

@@ -176,7 +176,7 @@ def _load_terraform(unit: Unit) -> Loaded:
     var_files = [Path(f) for f in unit.options.get("terraform", {}).get("var_files", ())]
     try:
         artifact, findings = terraform.load_directory(unit.path, unit.uri, var_files)
-    except Exception as exc:  # an expression the evaluator cannot parse (`"${:x}"`): the module was not checked
+    except Exception as exc:  # a defect in the evaluator: the module was not checked, and says so
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         return Loaded(findings=(failure("IDP001", f"Terraform module could not be evaluated: {type(exc).__name__}: {first}", Location(unit.uri)),))
     findings = [*findings, *duplicate_attributes(unit.path, uri_of, terraform.SUFFIX)]

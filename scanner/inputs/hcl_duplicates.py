@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Callable
 
 from scanner.failures import failure
-from scanner.inputs.hcl_expr import Tree, name_of, parse_hcl, span
+from scanner.inputs.hcl_expr import Tree, name_of, span
+from scanner.inputs.terraform import parse_file
 from scanner.model import Finding, Location
 
 
@@ -17,7 +18,7 @@ def duplicate_attributes(directory: Path, uri_of: Callable[[Path], str], suffix:
     findings = []
     for path in sorted(directory.glob(f"*{suffix}")):
         try:
-            tree = parse_hcl(path.read_bytes().decode("utf-8-sig"))
+            tree = parse_file(path)  # the loader's own parse, not a second one
         except Exception:
             continue
         findings.extend(_in_tree(tree, uri_of(path)))

@@ -14,7 +14,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from scanner.rule import UNKNOWN
 
@@ -108,8 +108,16 @@ def span(node: Tree) -> tuple[int, int]:
 
 
 @lru_cache(maxsize=4096)
+@lru_cache(maxsize=8192)
 def _parse_expression(text: str) -> Tree:
-    tree = parse_hcl(f"__expr__ = {text}\n")
+    """The tree of an interpolation's text (cached: the file check and the evaluator both ask;
+    trees are never modified)."""
+    from lark.exceptions import LarkError
+
+    try:
+        tree = parse_hcl(f"__expr__ = {text}\n")
+    except LarkError as exc:  # not an expression (`${:x}`): its value is unknown, like any other
+        raise ValueError(f"not an HCL expression: {text!r}") from exc
     return tree.children[0].children[0].children[1]
 
 
@@ -430,41 +438,85 @@ def _heredoc(node: Tree, scope: Scope) -> Any:
         lines = body.split("\n")
         indent = min((len(line) - len(line.lstrip()) for line in lines if line.strip()), default=0)
         body = "\n".join(line[indent:] for line in lines)
-    return _template(body + "\n", scope)
+    return _template(body + "\n", scope, _literal)  # heredocs take backslashes literally
 
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
+_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)")
+
+
+def _unescape(text: str) -> str:
+    return _ESCAPE.sub(lambda m: chr(int(m.group(1)[1:], 16)) if m.group(1).startswith("u") else _ESCAPES.get(m.group(1), m.group(0)), text)
+
+
+def _literal(text: str) -> str:
+    return text
 
 
 def _string(token: str, scope: Scope) -> Any:
     if not token.startswith('"'):
         return token
-    body = token[1:-1]
-    return _template(re.sub(r"\\(u[0-9a-fA-F]{4}|.)", lambda m: chr(int(m.group(1)[1:], 16)) if m.group(1).startswith("u") else _ESCAPES.get(m.group(1), m.group(0)), body), scope)
+    # Escapes are undone in the literal parts only: an interpolation keeps its own quoted
+    # strings (`"${join(", ", formatlist("\"%s\"", x))}"`) for its own parse.
+    return _template(token[1:-1], scope, _unescape)
 
 
-def _template(text: str, scope: Scope) -> Any:
+def _template(text: str, scope: Scope, literal: Callable[[str], str]) -> Any:
     """A string with `${...}` interpolations; `%{...}` directives are not modelled."""
     if "%{" in text.replace("%%{", ""):
         return UNKNOWN
-    parts: list[Any] = []
+    parts = [evaluate(_parse_expression(source), scope) if is_expression else literal(source).replace("$${", "${")
+             for is_expression, source in _segments(text)]
+    if len(parts) == 3 and parts[0] == "" and parts[2] == "":
+        return parts[1]  # "${x}" keeps the type of x
+    if not all(is_known(p) for p in parts):
+        return UNKNOWN
+    return "".join(_as_text(p) for p in parts)
+
+
+def _segments(text: str) -> Iterator[tuple[bool, str]]:
+    """(is an interpolation, its text) for the literal and `${...}` parts of a template."""
     position = 0
     while True:
         start = text.find("${", position)
         while start > 0 and text[start - 1] == "$":  # `$${` is a literal `${`
             start = text.find("${", start + 2)
         if start < 0:
-            parts.append(text[position:].replace("$${", "${"))
-            break
-        parts.append(text[position:start].replace("$${", "${"))
+            yield False, text[position:]
+            return
+        yield False, text[position:start]
         end = _closing_brace(text, start + 2)
-        parts.append(evaluate(_parse_expression(text[start + 2:end].strip().strip("~").strip()), scope))
+        yield True, text[start + 2:end].strip().strip("~").strip()
         position = end + 1
-    if len(parts) == 3 and parts[0] == "" and parts[2] == "":
-        return parts[1]  # "${x}" keeps the type of x
-    if not all(is_known(p) for p in parts):
-        return UNKNOWN
-    return "".join(_as_text(p) for p in parts)
+
+
+def malformed_interpolations(tree: Tree) -> Iterator[tuple[int, str]]:
+    """(line, text) of every `${...}` in the tree's strings and heredocs that is no expression:
+    the HCL grammar accepts any text there, `terraform validate` does not."""
+    stack = [tree]
+    while stack:  # iterative: nesting depth is bounded by the file, not by the interpreter
+        token = stack.pop()
+        if hasattr(token, "data"):
+            stack.extend(reversed(token.children))
+            continue
+        text = str(token)
+        if "${" not in text:
+            continue
+        if text.startswith('"'):
+            body = text[1:-1]
+        elif text.startswith("<<"):
+            body = text.split("\n", 1)[-1]
+        else:
+            continue
+        try:
+            for is_expression, source in _segments(body):
+                if is_expression:
+                    try:
+                        _parse_expression(source)
+                    except ValueError:
+                        yield getattr(token, "line", 1), source
+        except ValueError:  # an interpolation that never closes
+            yield getattr(token, "line", 1), body[body.rfind("${") + 2:]
 
 
 def _closing_brace(text: str, index: int) -> int:

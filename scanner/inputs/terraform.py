@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from scanner.failures import failure
-from scanner.inputs.hcl_expr import Scope, Tree, evaluate, is_known, jsonencode, name_of, parse_hcl, span, step_into
+from scanner.inputs.hcl_expr import (Scope, Tree, evaluate, is_known, jsonencode, malformed_interpolations, name_of, parse_hcl, span,
+                                     step_into)
 from scanner.model import Artifact, Finding, Location, PropertyPath, Resource, ResourceId
 from scanner.rule import UNKNOWN
 from scanner.terraform_helpers import policy_from_data_source
@@ -80,7 +81,7 @@ def parse_module(directory: Path, uri_of: Callable[[Path], str]) -> ModuleFiles:
     for path in sorted(directory.glob(f"*{SUFFIX}")):
         uri = uri_of(path)
         try:
-            tree = _parsed(path.resolve(), *_stamp(path))
+            tree = parse_file(path)
         except (OSError, UnicodeDecodeError) as exc:
             module.findings.append(failure("IDP001", f"Terraform file could not be read: {exc}", Location(uri)))
             continue
@@ -89,6 +90,9 @@ def parse_module(directory: Path, uri_of: Callable[[Path], str]) -> ModuleFiles:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             module.findings.append(failure("IDP001", f"Terraform file could not be parsed: {first}", Location(uri, max(line, 1), max(line, 1))))
             continue
+        for line, source in malformed_interpolations(tree):
+            module.findings.append(failure(
+                "IDP001", f"Terraform file could not be parsed: `${{{source}}}` is not an expression", Location(uri, line, line)))
         for block in body_items(tree.children[0]):
             if block.data != "block":
                 continue
@@ -98,9 +102,10 @@ def parse_module(directory: Path, uri_of: Callable[[Path], str]) -> ModuleFiles:
     return module
 
 
-def _stamp(path: Path) -> tuple[int, int]:
+def parse_file(path: Path) -> Tree:
+    """The tree of a `.tf` file, parsed once per process for a given size and mtime."""
     status = path.stat()
-    return status.st_mtime_ns, status.st_size
+    return _parsed(path.resolve(), status.st_mtime_ns, status.st_size)
 
 
 @lru_cache(maxsize=256)
