@@ -206,3 +206,18 @@ def test_rules_show_finds_a_checkov_id_without_naming_the_engine(capsys):
     out = capsys.readouterr().out
     assert out.startswith("CKV_AWS_24  [error, engine checkov]\nEnsure no security groups allow ingress from 0.0.0.0:0 to port 22")
     assert "SecurityGroupUnrestrictedIngress22.py" in out
+
+
+def test_checkovs_shared_expression_interpreter_starts_each_evaluation_afresh():
+    """One asteval interpreter per process (building one per expression was a fifth of checkov's
+    Terraform time); an error or a stray `break` must not leak into the next evaluation."""
+    from scanner.engines.checkov_engine import _runner_class
+
+    _runner_class("terraform")
+    from checkov.terraform.graph_builder.variable_rendering import safe_eval_functions
+
+    assert safe_eval_functions.get_asteval() is safe_eval_functions.get_asteval()
+    with pytest.raises(ValueError):
+        safe_eval_functions.evaluate("1 +")
+    safe_eval_functions.evaluate("break")  # sets the interpreter's loop interrupt
+    assert safe_eval_functions.evaluate("max(3, 7) + 1") == 8
