@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 from scanner.discovery import discover
 from scanner.cache import (Cache, Unencodable, artifact_digest, artifact_json, cache_directory, catalogue_digest,
@@ -326,14 +327,25 @@ class _Plan:
         for name, artifacts in self.pending.items():
             if not artifacts or name in self.whole_run and not loads_done:
                 continue
-            size = len(artifacts) if name in self.whole_run else chunk_size(len(artifacts), self.jobs)
-            for start in range(0, len(artifacts), size):
-                chunk = artifacts[start:start + size]
+            for chunk in self._chunks(name, artifacts):
                 executor.submit(WorkUnit(name, tuple(chunk), tuple(a.uri for a in chunk), self.timeout,
                                          splittable=name not in self.whole_run))
             artifacts.clear()
             queued = True
         return queued
+
+    def _chunks(self, engine: str, artifacts: list[Artifact]) -> Iterator[list[Artifact]]:
+        """Files in small chunks; a whole directory (a Terraform module, which an engine reads
+        on its own and which may share files with its callers) as a unit of its own: its time
+        limit, its deadline and its cache entry are per module."""
+        if engine in self.whole_run:
+            yield artifacts
+            return
+        files = [a for a in artifacts if not os.path.isdir(a.path)]
+        size = chunk_size(len(files), self.jobs)
+        for start in range(0, len(files), size):
+            yield files[start:start + size]
+        yield from ([a] for a in artifacts if os.path.isdir(a.path))
 
     # -- results -----------------------------------------------------------------------
     def take(self, result: UnitResult, executor: Executor) -> None:
@@ -393,7 +405,8 @@ class _Plan:
     def _store_engine(self, result: UnitResult) -> None:
         if result.unit.engine in self.whole_run:
             return  # cross-file results are not per file
-        per_artifact = split_by_artifact(result.findings, result.unit.items)
+        items = result.unit.items
+        per_artifact = [list(result.findings)] if len(items) == 1 else split_by_artifact(result.findings, items)
         if per_artifact is None:
             return
         for artifact, findings in zip(result.unit.items, per_artifact):

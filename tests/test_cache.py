@@ -288,3 +288,17 @@ def test_artifacts_survive_the_cache_exactly(tmp_path):
         assert decode(json.loads(text)) == artifact
         assert json.loads(text) == encode_artifact(artifact)
     assert encodable > 20
+
+
+def test_terraform_modules_that_share_files_are_cached_each_on_its_own(repo):
+    """Examples calling their module through `source = "../../"` all read its files; each module
+    directory is its own unit of work (never a chunk of several, whose findings could not be
+    told apart by file), so every result is stored and reused."""
+    (repo / "main.tf").write_text('resource "aws_sqs_queue" "q" {\n  name = "q"\n}\n')
+    examples = ("a", "b", "c", "d", "e")
+    for example in examples:
+        (repo / "examples" / example).mkdir(parents=True)
+        (repo / "examples" / example / "main.tf").write_text('module "queue" {\n  source = "../../"\n}\n')
+    first, second = (run(build_settings([repo], cli={"jobs": 1})) for _ in range(2))
+    assert ids(first) == ids(second)
+    assert second.timings["cache.engine.sleepy.hits"] == 1 + len(examples) and "engine.sleepy" not in second.timings
