@@ -61,6 +61,17 @@ def test_plan_beside_its_configuration_points_at_the_tf_blocks(tmp_path, scan):
     }
 
 
+def test_configuration_and_its_plan_scanned_together_report_each_concern_once(tmp_path, scan):
+    """The same resources read from `.tf` files and from a plan beside them: one finding per
+    concern, at the argument's line that the configuration gives (the plan gives the block's)."""
+    shutil.copytree(FIXTURES / "terraform" / "tree", tmp_path / "infra")
+    (tmp_path / ".git").mkdir()
+    shutil.copy(PLAN, tmp_path / "infra" / "plan.json")
+    _, report = scan(tmp_path, "--engines", "native", "--ignore", "IDP-TAG")
+    assert finding_set(report) == {(rule, uri.replace(TREE, "infra"), line, name) for rule, uri, line, name in TREE_FINDINGS}
+    assert len(report["findings"]) == len(TREE_FINDINGS)
+
+
 def test_address_is_the_sarif_logical_location_and_in_the_message(scan):
     _, report = scan(FIXTURES / "terraform" / "tree", "--engines", "native", "--ignore", "IDP-TAG")
     finding = next(f for f in report["findings"] if f["rule_id"] == "IDP-NET-001")

@@ -1,5 +1,10 @@
 """Merge findings across engines: one per (concern, resource), in a stable order.
 
+An engine that meets the same resource twice (a Terraform resource read from its `.tf` file
+and from a plan beside it; a module file called by two examples) reports it once: at the most
+precise location, with every distinct message. Two results with one fingerprint would collide
+in code scanning.
+
 A native rule names the ids of other engines' checks for the same concern (`aliases`); when
 both report the same resource in the same file, the native finding stays and records the
 other ids in `also_reported_as`.
@@ -8,7 +13,7 @@ other ids in `also_reported_as`.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, Sequence
 
 from scanner.model import Finding, RuleMeta
 
@@ -19,12 +24,7 @@ def merge(findings: Iterable[Finding], rules: Mapping[str, RuleMeta]) -> list[Fi
         for alias in meta.aliases:
             alias_owner.setdefault(alias, meta.id)
 
-    unique: dict[tuple[str, str, str, str, int, str], Finding] = {}
-    for finding in findings:
-        name = finding.resource.name if finding.resource else ""
-        key = (finding.rule_id, finding.location.uri, name, finding.message, finding.location.start_line, finding.engine)
-        unique.setdefault(key, finding)
-    candidates = list(unique.values())
+    candidates = _one_per_resource(findings)
 
     owners = {
         (f.rule_id, f.location.uri, f.resource.name)
@@ -46,3 +46,29 @@ def merge(findings: Iterable[Finding], rules: Mapping[str, RuleMeta]) -> list[Fi
         for f in kept
     ]
     return sorted(merged, key=lambda f: f.sort_key)
+
+
+def _one_per_resource(findings: Iterable[Finding]) -> list[Finding]:
+    """Exact repeats dropped; findings of one engine and rule on one resource in one file made
+    one. Findings without a resource (a parse error) stay apart by line and message."""
+    groups: dict[tuple[str, ...], list[Finding]] = {}
+    for finding in findings:
+        if finding.resource is None:
+            key: tuple[str, ...] = (finding.rule_id, finding.location.uri, "", finding.engine,
+                                    str(finding.location.start_line), finding.message)
+        else:
+            key = (finding.rule_id, finding.location.uri, finding.resource.name, finding.engine)
+        groups.setdefault(key, []).append(finding)
+    return [_combined(group) for group in groups.values()]
+
+
+def _combined(group: Sequence[Finding]) -> Finding:
+    if len(group) == 1:
+        return group[0]
+    # The most precise location: the narrowest region, and of one line, the later one (within
+    # one resource's block, the argument at fault comes after the block's first line).
+    best = min(group, key=lambda f: (f.location.end_line - f.location.start_line, -f.location.start_line))
+    messages = list(dict.fromkeys([best.message, *(f.message for f in group)]))
+    related = tuple(dict.fromkeys(r for f in group for r in f.related if r != best.location))
+    also = tuple(sorted({a for f in group for a in f.also_reported_as}))
+    return replace(best, message=" ".join(messages), related=related, also_reported_as=also)
