@@ -32,7 +32,7 @@ import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, NamedTuple, Sequence
 
 from scanner.failures import failure
 from scanner.inputs import cfn
@@ -113,8 +113,10 @@ def _uri(base_uri: str, *parts: str) -> str:
 # Stack metadata: construct paths, source frames, acknowledgements
 
 
-@dataclass(frozen=True)
-class _Frame:
+class _Frame(NamedTuple):
+    """A source line of a construct. A plain tuple underneath, so that an artifact's context
+    survives the content cache (which gives it back as a tuple: see `_with_source`)."""
+
     uri: str  # repo-relative when found in the repository, else the path as written
     line: int
     in_repo: bool
@@ -690,9 +692,10 @@ def _with_source(finding: Finding, artifact: Artifact) -> Finding:
         resource = cfn.resource_identity(artifact, logical_id, (resource.type if resource else "") or _resource_type(artifact, logical_id))
     finding = replace(finding, resource=resource)
     sources: Mapping[str, _Frame] = artifact.context["cdk"]["sources"].get(logical_id, {})
-    frame = sources.get(_property_at(artifact, logical_id, line)) or sources.get("")
-    if frame is None:
+    found = sources.get(_property_at(artifact, logical_id, line)) or sources.get("")
+    if found is None:
         return finding
+    frame = _Frame(*found)
     if not frame.in_repo:
         return replace(finding, message=f"{finding.message} (defined at {frame.uri}:{frame.line})")
     return replace(finding, location=Location(frame.uri, frame.line, frame.line), related=(finding.location, *finding.related))
