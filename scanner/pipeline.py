@@ -308,9 +308,6 @@ class _Plan:
                     self.artifact_key[slot] = None if slot in self.artifact_key else key
                 self.pending[engine.name].append(artifact)
 
-    def pending_engine_work(self) -> bool:
-        return any(self.pending.values())
-
     # -- submitting --------------------------------------------------------------------
     def submit_loads(self, executor: Executor, units: Sequence[Unit]) -> None:
         """Account files first (cheap, and they gate whole accounts), Terraform directories last."""

@@ -107,7 +107,6 @@ def span(node: Tree) -> tuple[int, int]:
     return start, max(start, end)
 
 
-@lru_cache(maxsize=4096)
 @lru_cache(maxsize=8192)
 def _parse_expression(text: str) -> Tree:
     """The tree of an interpolation's text (cached: the file check and the evaluator both ask;
