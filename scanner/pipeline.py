@@ -19,7 +19,7 @@ from scanner.executor import LOAD, Executor, Unfinished, UnitResult, WorkUnit, d
 from scanner.failures import failure, failure_rules
 from scanner.findings import merge
 from scanner.gate import is_selected, mark
-from scanner.inputs import InputKind, Loaded, Unit, cdk, input_kinds, unit_reads
+from scanner.inputs import InputKind, Loaded, Unit, cdk_sources, input_kinds, unit_reads
 from scanner.inputs.guard import Limits
 from scanner.model import Artifact, Finding, Location, Notification, RuleMeta, ScanResult, Severity
 from scanner.scope import narrow
@@ -117,7 +117,7 @@ def run(settings: Settings, progress: Progress = _quiet, in_process: bool = Fals
     stage_start = time.monotonic()
     execution = _execute(settings, units, engines, deadline, progress, in_process)
     findings.extend(execution.findings)
-    findings = cdk.attach_sources(findings, execution.artifacts)
+    findings = cdk_sources.attach_sources(findings, execution.artifacts)
     timings["execute"] = time.monotonic() - stage_start
     timings.update(execution.timings)
     timings["budget"] = settings.budget

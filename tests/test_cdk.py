@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scanner.engines.cdk_validation import property_path, severity_of
-from scanner.inputs import cdk, cfn
+from scanner.inputs import cdk, cdk_sources, cfn
 from scanner.model import Finding, Location, ResourceId, Severity, Suppression
 from tests.conftest import FIXTURES, REPO, finding_set
 from tests.sarif_validation import multitool, multitool_errors, schema_errors
@@ -181,14 +181,14 @@ def test_findings_on_cdk_plumbing_are_dropped_but_failures_stay(path):
     where = template.locate(path)
     engine_finding = Finding("W9999", "cfn-lint", Severity.ERROR, "about plumbing", where)
     failure = Finding("IDP005", "idp-scan", Severity.ERROR, "rule crashed", where)
-    assert [f.rule_id for f in cdk.attach_sources([engine_finding, failure], [template])] == ["IDP005"]
+    assert [f.rule_id for f in cdk_sources.attach_sources([engine_finding, failure], [template])] == ["IDP005"]
 
 
 def test_other_engines_findings_get_the_construct_path():
     template = _py_template()
     finding = Finding("CKV_AWS_24", "checkov", Severity.ERROR, "port 22 open", template.locate(("Resources", "BastionSg", "Properties")),
                       ResourceId("cloudformation", "BastionSg", "AWS::EC2::SecurityGroup", "BastionSg"))
-    (moved,) = cdk.attach_sources([finding], [template])
+    (moved,) = cdk_sources.attach_sources([finding], [template])
     assert moved.resource == ResourceId("cdk", "LegacyPy/BastionSg", "AWS::EC2::SecurityGroup", "BastionSg", "LegacyPy")
     assert moved.location == Location("fixtures/cdk/python-app/app.py", 11, 11)
 
@@ -245,7 +245,7 @@ def test_acknowledgement_is_one_waiver_for_its_construct_scope():
     ],
 )
 def test_first_user_frame(frames, expected):
-    assert cdk.user_frame(frames) == expected
+    assert cdk_sources.user_frame(frames) == expected
 
 
 # --- broken assemblies are findings ------------------------------------------------------------
@@ -407,7 +407,7 @@ def test_any_manifest_gives_findings_never_an_exception(tmp_path_factory, manife
     artifacts, findings = cdk.load_assembly(out, "cdk.out")
     assert {f.rule_id for f in findings} <= {"IDP001", "IDP004", "IDP060", "IDP061", "IDP062", "IDP063"}
     for artifact in artifacts:
-        cdk.attach_sources([Finding("X", "native", Severity.ERROR, "m", artifact.locate(("Resources", "B")))], [artifact])
+        cdk_sources.attach_sources([Finding("X", "native", Severity.ERROR, "m", artifact.locate(("Resources", "B")))], [artifact])
 
 
 @pytest.mark.parametrize("template", sorted((APP / "cdk.out").rglob("*.template.json")) + [PY_APP / "cdk.out" / "LegacyPy.template.json"], ids=lambda p: p.name)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
-from scanner.inputs import cdk, cfn
+from scanner.inputs import cdk, cdk_sources, cfn
 from scanner.model import Artifact, Finding, Location, PropertyPath, RuleMeta, Severity
 from scanner.settings import Settings
 
@@ -115,7 +115,7 @@ class CdkValidationEngine:
             severity=meta.severity,
             message=message,
             location=template.locate(("Resources", logical_id, *first)),
-            resource=cdk.stack_resource(template, logical_id),
+            resource=cdk_sources.stack_resource(template, logical_id),
         )
 
 

@@ -18,11 +18,7 @@ every CloudFormation engine and rule applies unchanged; its `context` adds what 
 `validation-report.json` (aws-cdk-lib's policy validation and cdk-nag v3) becomes an artifact
 of kind `cdk-validation-report` for the `cdk-validation` engine.
 
-After the engines ran, `attach_sources` gives every finding in a CDK template its construct
-path, moves it to the user's source line (keeping the template line as a related location),
-and drops findings about CDK plumbing. Stack traces hold absolute paths of the machine that
-synthesized; a frame is found again in the repository by its path relative to the app
-directory (the parent of the top `cdk.out`).
+Source frames, and moving findings to them after the engines ran, are `cdk_sources`.
 """
 
 from __future__ import annotations
@@ -31,12 +27,13 @@ import json
 import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import Any, Iterable, Iterator, Mapping, NamedTuple, Sequence
+from pathlib import Path, PurePosixPath
+from typing import Any, Iterator, Mapping, Sequence
 
 from scanner.failures import failure
 from scanner.inputs import cfn
-from scanner.model import Artifact, Finding, Location, PropertyPath, ResourceId, Suppression
+from scanner.inputs.cdk_sources import LOGICAL_ID, Frame, SourceFinder, frames_of
+from scanner.model import Artifact, Finding, Location, PropertyPath, Suppression
 
 KIND = "cdk"
 REPORT_KIND = "cdk-validation-report"
@@ -47,9 +44,6 @@ MAX_JSON_BYTES = 64 * 1024 * 1024
 
 STACK = "aws:cloudformation:stack"
 NESTED_ASSEMBLY = "cdk:cloud-assembly"
-LOGICAL_ID = "aws:cdk:logicalId"
-CREATION_STACK = "aws:cdk:creationStack"
-PROPERTY_ASSIGNMENT = "aws:cdk:propertyAssignment"
 TEMPLATE_FILE = "aws:cdk:templateFile"
 ACKNOWLEDGED = "aws:cdk:acknowledged-rules"
 
@@ -58,13 +52,6 @@ PLUMBING_PARAMETERS = re.compile(r"^(BootstrapVersion|AssetParameters\w*)$")
 PLUMBING_RULES = frozenset({"CheckBootstrapVersion"})
 PLUMBING_CONDITIONS = frozenset({"CDKMetadataAvailable"})
 
-SOURCE_SUFFIXES = (".ts", ".tsx", ".mts", ".cts", ".js", ".mjs", ".cjs", ".py", ".java", ".cs", ".go")
-LIBRARY_MARKERS = (
-    "/node_modules/", "\\node_modules\\", "site-packages", "dist-packages", "/jsii/", "jsii-runtime",
-    "jsii-kernel", "/lib/program.js", "node:internal", "<frozen",
-)
-_JS_FRAME = re.compile(r"\(?(?P<file>[^()\s][^()]*?):(?P<line>\d+):(?P<col>\d+)\)?\s*$")
-_PY_FRAME = re.compile(r"""File "(?P<file>[^"]+)", line (?P<line>\d+)""")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -113,82 +100,6 @@ def _uri(base_uri: str, *parts: str) -> str:
 # Stack metadata: construct paths, source frames, acknowledgements
 
 
-class _Frame(NamedTuple):
-    """A source line of a construct. A plain tuple underneath, so that an artifact's context
-    survives the content cache (which gives it back as a tuple: see `_with_source`)."""
-
-    uri: str  # repo-relative when found in the repository, else the path as written
-    line: int
-    in_repo: bool
-
-
-def user_frames(frames: Iterable[Any]) -> list[tuple[str, int]]:
-    """Frames of the user's own code, outermost call last: not the CDK library, node_modules,
-    ts-node, node internals or the jsii runtime of a Python/Java/.NET app."""
-    found: list[tuple[str, int]] = []
-    for raw in frames:
-        text = str(raw).strip()
-        if not text or text.startswith("..."):  # "...new Vpc2 in aws-cdk-lib..." summarises library frames
-            continue
-        match = _PY_FRAME.search(text) or _JS_FRAME.search(text.removeprefix("at ").strip())
-        if match is None:
-            continue
-        file = match.group("file").strip().removeprefix("file://")
-        if any(marker in file for marker in LIBRARY_MARKERS) or not file.lower().endswith(SOURCE_SUFFIXES):
-            continue
-        found.append((file, int(match.group("line"))))
-    return found
-
-
-def user_frame(frames: Iterable[Any]) -> tuple[str, int] | None:
-    """The innermost frame of the user's own code."""
-    found = user_frames(frames)
-    return found[0] if found else None
-
-
-class _SourceFinder:
-    """Finds a frame's file in the repository: as written, else by its path below the app dir."""
-
-    def __init__(self, app_dir: Path, root: Path | None) -> None:
-        self._bases = [app_dir] + ([root] if root is not None else [])
-        self._root = root
-        self._cache: dict[tuple[str, int], _Frame] = {}
-
-    def best(self, frames: Sequence[tuple[str, int]]) -> _Frame | None:
-        """The innermost frame found in the repository, else the innermost one."""
-        located = [self.locate(file, line) for file, line in frames]
-        return next((f for f in located if f.in_repo), located[0] if located else None)
-
-    def locate(self, file: str, line: int) -> _Frame:
-        key = (file, line)
-        if key not in self._cache:
-            self._cache[key] = self._find(file, line)
-        return self._cache[key]
-
-    def _find(self, file: str, line: int) -> _Frame:
-        pure = PureWindowsPath(file) if re.match(r"^[A-Za-z]:\\", file) else PurePosixPath(file)
-        parts = [p for p in pure.parts if p not in (pure.anchor, "/", "\\")]
-        candidates = [Path(file)] if pure.is_absolute() else []
-        for start in range(len(parts)):
-            candidates.extend(base.joinpath(*parts[start:]) for base in self._bases)
-        for candidate in candidates:
-            uri = self._repo_uri(candidate)
-            if uri is not None:
-                return _Frame(uri, max(line, 1), True)
-        return _Frame(file, max(line, 1), False)
-
-    def _repo_uri(self, candidate: Path) -> str | None:
-        if self._root is None or ".." in candidate.parts:
-            return None
-        try:
-            resolved = candidate.resolve()
-            if not resolved.is_file():
-                return None
-            return resolved.relative_to(self._root).as_posix()
-        except (OSError, ValueError):
-            return None
-
-
 class _Metadata:
     """A stack's metadata (manifest `metadata` and `additionalMetadataFile`), by construct path."""
 
@@ -220,11 +131,11 @@ def _owner(path: str, scopes: Sequence[str]) -> str | None:
 class _TemplateFacts:
     scope: str
     construct_paths: dict[str, str] = field(default_factory=dict)
-    sources: dict[str, dict[str, _Frame]] = field(default_factory=dict)
+    sources: dict[str, dict[str, Frame]] = field(default_factory=dict)
     acknowledged: list[tuple[str, str, str]] = field(default_factory=list)  # (construct path, rule id, reason)
 
 
-def _facts(metadata: _Metadata, scopes: Sequence[str], finder: _SourceFinder) -> dict[str, _TemplateFacts]:
+def _facts(metadata: _Metadata, scopes: Sequence[str], finder: SourceFinder) -> dict[str, _TemplateFacts]:
     """Construct paths, source frames and acknowledgements of each template scope."""
     facts = {scope: _TemplateFacts(scope) for scope in scopes}
     for path, entries in metadata.entries.items():
@@ -238,28 +149,10 @@ def _facts(metadata: _Metadata, scopes: Sequence[str], finder: _SourceFinder) ->
                 here.acknowledged.extend((path.lstrip("/"), str(k), str(v)) for k, v in entry["data"].items())
         for logical_id in logical_ids:
             here.construct_paths.setdefault(logical_id, path.lstrip("/"))
-            frames = _frames_of(entries, finder)
+            frames = frames_of(entries, finder)
             if frames:
                 here.sources.setdefault(logical_id, frames)
     return facts
-
-
-def _frames_of(entries: Sequence[Mapping[str, Any]], finder: _SourceFinder) -> dict[str, _Frame]:
-    """"" -> the creating frame; property name -> the assigning frame."""
-    frames: dict[str, _Frame] = {}
-    for entry in entries:
-        kind, data = entry.get("type"), entry.get("data")
-        if kind == CREATION_STACK and isinstance(data, list):
-            key, found = "", finder.best(user_frames(data))
-        elif kind == LOGICAL_ID and isinstance(entry.get("trace"), list):  # before creationStack existed
-            key, found = "", finder.best(user_frames(entry["trace"]))
-        elif kind == PROPERTY_ASSIGNMENT and isinstance(data, Mapping) and isinstance(data.get("stackTrace"), list):
-            key, found = str(data.get("propertyName", "")), finder.best(user_frames(data["stackTrace"]))
-        else:
-            continue
-        if found is not None and key not in frames:
-            frames[key] = found
-    return frames
 
 
 # ---------------------------------------------------------------------------------------------
@@ -328,7 +221,7 @@ def cdk_suppressions(artifact: Artifact, acknowledged: Sequence[tuple[str, str, 
 class _Walk:
     top: Path  # the cdk.out the user pointed at; nothing outside it is read
     root: Path | None
-    finder: _SourceFinder
+    finder: SourceFinder
     artifacts: list[Artifact] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     seen: set[Path] = field(default_factory=set)
@@ -623,83 +516,6 @@ def repo_root_of(path: Path, uri: str) -> Path | None:
 
 def load_assembly(path: Path, uri: str) -> tuple[list[Artifact], list[Finding]]:
     root = repo_root_of(path, uri)
-    walk = _Walk(top=path, root=root, finder=_SourceFinder(path.resolve().parent, root))
+    walk = _Walk(top=path, root=root, finder=SourceFinder(path.resolve().parent, root))
     walk.assembly(path, uri, 0)
     return walk.artifacts, walk.findings
-
-
-# ---------------------------------------------------------------------------------------------
-# After the engines: construct paths, source lines, no plumbing
-
-
-def _resource_at(artifact: Artifact, line: int) -> str | None:
-    resources = artifact.data.get("Resources") if isinstance(artifact.data, Mapping) else None
-    for logical_id in resources if isinstance(resources, Mapping) else ():
-        span = artifact.lines.get(("Resources", logical_id))
-        if span is not None and span[0] <= line <= span[1]:
-            return str(logical_id)
-    return None
-
-
-def _property_at(artifact: Artifact, logical_id: str, line: int) -> str:
-    body = artifact.data.get("Resources", {}).get(logical_id) if isinstance(artifact.data, Mapping) else None
-    properties = body.get("Properties") if isinstance(body, Mapping) else None
-    for name in properties if isinstance(properties, Mapping) else ():
-        span = artifact.lines.get(("Resources", logical_id, "Properties", name))
-        if span is not None and span[0] <= line <= span[1]:
-            return str(name)
-    return ""
-
-
-def _in_plumbing(artifact: Artifact, line: int) -> bool:
-    for path in artifact.context.get("cdk", {}).get("plumbing", ()):
-        span = artifact.lines.get(tuple(path))
-        if span is not None and span[0] <= line <= span[1]:
-            return True
-    return False
-
-
-def _resource_type(artifact: Artifact, logical_id: str) -> str:
-    body = artifact.data.get("Resources", {}).get(logical_id) if isinstance(artifact.data, Mapping) else None
-    return str(body.get("Type", "")) if isinstance(body, Mapping) else ""
-
-
-def attach_sources(findings: Sequence[Finding], artifacts: Sequence[Artifact]) -> list[Finding]:
-    """Name findings in CDK templates by construct path, point them at the user's source line,
-    and drop the ones about CDK plumbing (the scanner's own failures are never dropped)."""
-    templates = {a.uri: a for a in artifacts if a.kind == cfn.KIND and "cdk" in a.context}
-    if not templates:
-        return list(findings)
-    out: list[Finding] = []
-    for finding in findings:
-        artifact = templates.get(finding.location.uri)
-        if artifact is None:
-            out.append(finding)
-            continue
-        if finding.engine != "idp-scan" and _in_plumbing(artifact, finding.location.start_line):
-            continue
-        out.append(_with_source(finding, artifact))
-    return out
-
-
-def _with_source(finding: Finding, artifact: Artifact) -> Finding:
-    line = finding.location.start_line
-    logical_id = (finding.resource.logical_id if finding.resource else "") or _resource_at(artifact, line)
-    if not logical_id:
-        return finding
-    resource = finding.resource
-    if resource is None or resource.kind == cfn.KIND:
-        resource = cfn.resource_identity(artifact, logical_id, (resource.type if resource else "") or _resource_type(artifact, logical_id))
-    finding = replace(finding, resource=resource)
-    sources: Mapping[str, _Frame] = artifact.context["cdk"]["sources"].get(logical_id, {})
-    found = sources.get(_property_at(artifact, logical_id, line)) or sources.get("")
-    if found is None:
-        return finding
-    frame = _Frame(*found)
-    if not frame.in_repo:
-        return replace(finding, message=f"{finding.message} (defined at {frame.uri}:{frame.line})")
-    return replace(finding, location=Location(frame.uri, frame.line, frame.line), related=(finding.location, *finding.related))
-
-
-def stack_resource(artifact: Artifact, logical_id: str) -> ResourceId:
-    return cfn.resource_identity(artifact, logical_id, _resource_type(artifact, logical_id))
