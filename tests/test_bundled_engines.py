@@ -221,3 +221,21 @@ def test_checkovs_shared_expression_interpreter_starts_each_evaluation_afresh():
         safe_eval_functions.evaluate("1 +")
     safe_eval_functions.evaluate("break")  # sets the interpreter's loop interrupt
     assert safe_eval_functions.evaluate("max(3, 7) + 1") == 8
+
+
+def test_cfn_lint_template_wide_ignore_checks_show_as_suppressed(tmp_path):
+    """cfn-lint would not run a rule the template ignores; idp-scan runs it and marks what it
+    finds SUPPRESSED, so the waiver is visible (and `--include-suppressed` shows it)."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "t.yaml").write_text(
+        "AWSTemplateFormatVersion: '2010-09-09'\n"
+        "Metadata:\n  cfn-lint:\n    config:\n      ignore_checks: [W20]\n      regions: [eu-west-1]\n"
+        "Parameters:\n  Unused:\n    Type: String\n"
+        "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n"
+    )
+    out = tmp_path / "r.json"
+    assert main(["scan", str(tmp_path), "--engines", "cfn-lint", "--format", f"json={out}"]) == 0
+    report = json.loads(out.read_text())
+    assert [(f["rule_id"], f["location"]["start_line"], f["status"], f["status_reason"]) for f in report["findings"]] == [
+        ("W2001", 8, "suppressed", "cfn-lint: ignore_checks in the template's Metadata"),
+    ]

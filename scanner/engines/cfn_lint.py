@@ -8,8 +8,8 @@ finding while the others stand.
 
 Severity: E (will not deploy) error, W warning, I note. Date-dependent rules (W2531, E2531,
 E2533: deprecated Lambda runtimes) judge by `cfn_lint.as_of` when configured, so a gate is
-reproducible. `Metadata.cfn-lint.config.ignore_checks` on a resource marks cfn-lint's own
-findings there SUPPRESSED (cfn-lint would drop them). W3010 on the placeholder availability
+reproducible. `Metadata.cfn-lint.config.ignore_checks` on a resource, or on the whole template,
+marks cfn-lint's own findings there SUPPRESSED (cfn-lint would drop them, or not run the rule). W3010 on the placeholder availability
 zones of a synth without context lookups (`dummy1a`) is no finding for cdk.out stacks.
 """
 
@@ -131,13 +131,16 @@ class CfnLintEngine:
         template, matches = decode(artifact.path)
         if matches or template is None:
             return [(m, {}) for m in matches]
-        config.set_template_args(template)
+        # Template-wide ignores are ours to apply too: cfn-lint would not run those rules at
+        # all, and a check that did not run cannot show as suppressed.
+        ignored = template_ignores(template)
+        config.set_template_args(_without_ignores(template) if ignored else template)
         try:
             cfn_template = Template(artifact.path, template, config.regions, config.parameters)
             transform_errors = cfn_template.transform()
             if transform_errors:
                 return [(m, {}) for m in transform_errors]
-            directives = cfn_template.get_directives()
+            directives = {**cfn_template.get_directives(), **({TEMPLATE_WIDE: list(ignored)} if ignored else {})}
             found: list[Any] = []
             for match in rules.run(filename=artifact.path, cfn=cfn_template, config=config):
                 if match not in found:  # cfn-lint's own dedup: matches compare equal but do not hash
@@ -202,7 +205,30 @@ def to_finding(match: Any, directives: Mapping[str, list[str]], artifact: Artifa
     )
     if logical_id is not None and logical_id in directives.get(rule_id, []):
         return finding.with_status(Status.SUPPRESSED, f"cfn-lint: ignore_checks in the Metadata of {logical_id}")
+    if any(rule_id.startswith(prefix) for prefix in directives.get(TEMPLATE_WIDE, [])):
+        return finding.with_status(Status.SUPPRESSED, "cfn-lint: ignore_checks in the template's Metadata")
     return finding
+
+
+TEMPLATE_WIDE = ""  # the directives key of `Metadata.cfn-lint.config.ignore_checks` (rule id prefixes)
+
+
+def template_ignores(template: Any) -> tuple[str, ...]:
+    """The rule id prefixes in the template's `Metadata.cfn-lint.config.ignore_checks`."""
+    config: Any = template
+    for key in ("Metadata", "cfn-lint", "config"):
+        config = config.get(key) if isinstance(config, Mapping) else None
+    ignores = config.get("ignore_checks") if isinstance(config, Mapping) else None
+    return tuple(str(i) for i in ignores) if isinstance(ignores, list) else ()
+
+
+def _without_ignores(template: Mapping[str, Any]) -> dict[str, Any]:
+    """The template as cfn-lint's configuration reads it, without its ignore_checks."""
+    metadata = dict(template["Metadata"])
+    linter = dict(metadata["cfn-lint"])
+    linter["config"] = {k: v for k, v in linter["config"].items() if k != "ignore_checks"}
+    metadata["cfn-lint"] = linter
+    return {**template, "Metadata": metadata}
 
 
 def _resource_at(artifact: Artifact, path: Any, line: int) -> str | None:
