@@ -9,8 +9,9 @@ finding while the others stand.
 Severity: E (will not deploy) error, W warning, I note. Date-dependent rules (W2531, E2531,
 E2533: deprecated Lambda runtimes) judge by `cfn_lint.as_of` when configured, so a gate is
 reproducible. `Metadata.cfn-lint.config.ignore_checks` on a resource, or on the whole template,
-marks cfn-lint's own findings there SUPPRESSED (cfn-lint would drop them, or not run the rule). W3010 on the placeholder availability
-zones of a synth without context lookups (`dummy1a`) is no finding for cdk.out stacks.
+marks cfn-lint's own findings there SUPPRESSED (cfn-lint would drop them, or not run the rule).
+W3010 on the placeholder availability zones of a synth without context lookups (`dummy1a`) is
+no finding for cdk.out stacks.
 """
 
 from __future__ import annotations
