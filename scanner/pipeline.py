@@ -18,7 +18,7 @@ from scanner.engines import Engine, create_engines
 from scanner.executor import LOAD, Executor, Unfinished, UnitResult, WorkUnit, default_jobs
 from scanner.failures import failure, failure_rules
 from scanner.findings import merge
-from scanner.gate import is_selected, mark
+from scanner.gate import is_selected, judged_paths, mark
 from scanner.inputs import InputKind, Loaded, Unit, cdk_sources, input_kinds, unit_reads
 from scanner.inputs.guard import Limits
 from scanner.model import Artifact, Finding, Location, Notification, RuleMeta, ScanResult, Severity
@@ -137,7 +137,7 @@ def run(settings: Settings, progress: Progress = _quiet, in_process: bool = Fals
     return ScanResult(
         findings=tuple(merged),
         rules=rules,
-        scanned=tuple(sorted({a.uri for a in execution.artifacts})),
+        scanned=judged_paths(execution.artifacts),
         notifications=notifications_for(merged) + budget_notifications(execution.unfinished, settings.budget),
         timings=timings,
         complete=not any(u.reason == "budget" for u in execution.unfinished),

@@ -311,7 +311,7 @@ def test_changed_since_rescans_the_roots_of_a_changed_module(tmp_path):
     out = tmp_path / "r.json"
     assert main(["scan", str(root), "--engines", "native", "--ignore", "IDP-TAG", "--changed-since", "main", "--format", f"json={out}"]) == 1
     report = json.loads(out.read_text())
-    assert report["scanned"] == ["envs/prod"]
+    assert report["scanned"] == ["envs/prod", "modules/sg/main.tf"]  # the module it reads, judged too
     assert finding_set(report) == {("IDP-NET-001", "modules/sg/main.tf", 7, "module.sg.aws_security_group.this")}
 
 
@@ -356,3 +356,31 @@ def test_quoted_strings_inside_interpolations_are_evaluated_not_refused(scan, tm
         ("IDP-NET-001", "main.tf", 12, "aws_security_group_rule.ssh_fail"),
     }
     assert [f["message"] for f in report["findings"]] == ["aws_security_group_rule.ssh_fail allows SSH (22) from 0.0.0.0/0."]
+
+
+def test_a_fixed_finding_in_a_module_outside_the_root_leaves_the_baseline(tmp_path, scan):
+    """Scanning envs/prod judges modules/sg too: its baseline entry is stale once fixed, and a
+    rewrite drops it (before, only files under the root's own directory were in scope)."""
+    import json
+
+    from scanner.cli import main
+
+    root = tmp_path / "repo"
+    (root / ".git").mkdir(parents=True)
+    module = module_outside_root(root)
+    module.write_text(SG_MODULE.replace("[var.cidr]", '["0.0.0.0/0"]'))
+    (root / ".idp-scan.yaml").write_text("ignore: [IDP-TAG]\n")  # no other finding puts the module in scope
+    prod = root / "envs" / "prod"
+
+    def entries() -> set[tuple[str, str, str]]:
+        return {(e["rule_id"], e["uri"], e["resource"]) for e in json.loads((root / "bl.json").read_text())["findings"]}
+
+    concern = ("IDP-NET-001", "modules/sg/main.tf", "module.sg.aws_security_group.this")
+    assert main(["baseline", "write", str(root / "bl.json"), str(prod), "--engines", "native"]) == 0
+    assert concern in entries()
+    module.write_text(SG_MODULE)  # fixed
+    code, report = scan(prod, "--engines", "native", "--baseline", root / "bl.json")
+    stale = [f for f in report["findings"] if f["rule_id"] == "IDP036"]
+    assert len(stale) == 1 and "IDP-NET-001 on module.sg.aws_security_group.this in modules/sg/main.tf" in stale[0]["message"]
+    assert main(["baseline", "write", str(root / "bl.json"), str(prod), "--engines", "native"]) == 0
+    assert concern not in entries()

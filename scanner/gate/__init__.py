@@ -49,9 +49,17 @@ def exit_code(result: ScanResult) -> ExitCode:
     return ExitCode.BLOCKED if result.blocking else ExitCode.OK
 
 
+def judged_paths(artifacts: Sequence[Artifact]) -> tuple[str, ...]:
+    """The files and directory units a run judged: each unit, and the files it read outside
+    itself (a Terraform root's `../../modules/x/main.tf`)."""
+    units = {a.uri for a in artifacts}
+    outside = {uri for a in artifacts for uri in a.files.values() if not baseline.in_scope(uri, units)}
+    return tuple(sorted(units | outside))
+
+
 def scanned_scope(artifacts: Sequence[Artifact], findings: Sequence[Finding]) -> tuple[str, ...]:
-    """The files (and directory units) this run judged: stale entries are only judged there."""
-    return tuple(sorted({a.uri for a in artifacts} | {f.location.uri for f in findings}))
+    """Where this run judged: stale baseline entries are only judged there."""
+    return tuple(sorted(set(judged_paths(artifacts)) | {f.location.uri for f in findings}))
 
 
 def engine_suppressions(findings: Sequence[Finding], settings: Settings) -> list[Finding]:
