@@ -371,6 +371,17 @@ def is_gate_rule(rule_id: str) -> bool:
     return rule_id in _FAILURES and "IDP030" <= rule_id <= "IDP039"
 
 
+# Failures that the same bytes, engine version and rules reproduce every time (a rule or check
+# that raises on a resource, a file an engine raises on or cannot parse). Anything else the
+# scanner reports about itself (a timeout, a dead worker, the budget) may not recur.
+_RECURRING = frozenset({"IDP005", "IDP020", "IDP022", "IDP023"})
+
+
+def recurs(rule_id: str) -> bool:
+    """Would this failure come back on the same input? (Only those may be cached.)"""
+    return rule_id in _RECURRING
+
+
 def failure(
     rule_id: str,
     message: str,

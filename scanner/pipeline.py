@@ -16,7 +16,7 @@ from scanner.cache import (Cache, Unencodable, artifact_digest, artifact_json, c
                            file_digest, sources_digest, split_by_artifact)
 from scanner.engines import Engine, create_engines
 from scanner.executor import LOAD, Executor, Unfinished, UnitResult, WorkUnit, default_jobs
-from scanner.failures import failure, failure_rules
+from scanner.failures import failure, failure_rules, recurs
 from scanner.findings import merge
 from scanner.gate import is_selected, judged_paths, mark
 from scanner.inputs import InputKind, Loaded, Unit, cdk_sources, input_kinds, unit_reads
@@ -338,11 +338,14 @@ class _Plan:
         if engine in self.whole_run:
             yield artifacts
             return
-        files = [a for a in artifacts if not os.path.isdir(a.path)]
+        files: list[Artifact] = []
+        directories: list[Artifact] = []
+        for artifact in artifacts:
+            (directories if os.path.isdir(artifact.path) else files).append(artifact)
         size = chunk_size(len(files), self.jobs)
         for start in range(0, len(files), size):
             yield files[start:start + size]
-        yield from ([a] for a in artifacts if os.path.isdir(a.path))
+        yield from ([d] for d in directories)
 
     # -- results -----------------------------------------------------------------------
     def take(self, result: UnitResult, executor: Executor) -> None:
@@ -419,16 +422,11 @@ def is_cross_file(engine: Engine) -> bool:
     return bool(getattr(engine, "cross_file", False))
 
 
-# Failures that the same bytes, engine version and rules reproduce every time (a check that
-# raises on a resource, a file the engine's parser rejects): cached like any result, so a warm
-# run need not start the engine again only to fail the same way. Anything else the scanner
-# reports about itself (a timeout, a dead worker, the budget) may not recur: never cached.
-_REPRODUCIBLE_FAILURES = frozenset({"IDP005", "IDP020", "IDP022", "IDP023"})
-
-
 def _is_transient_failure(finding: Finding) -> bool:
-    return (finding.engine == "idp-scan" and finding.severity is Severity.ERROR
-            and finding.rule_id not in _REPRODUCIBLE_FAILURES)
+    """A failure that may not recur (a timeout, a dead worker, the budget): never cached. One
+    that recurs on the same bytes is cached, so a warm run need not start the engine again
+    only to fail the same way."""
+    return finding.engine == "idp-scan" and finding.severity is Severity.ERROR and not recurs(finding.rule_id)
 
 
 def chunk_size(count: int, jobs: int, max_size: int = 16) -> int:

@@ -134,7 +134,7 @@ class CfnLintEngine:
             return [(m, {}) for m in matches]
         # Template-wide ignores are ours to apply too: cfn-lint would not run those rules at
         # all, and a check that did not run cannot show as suppressed.
-        ignored = template_ignores(template)
+        ignored = _template_ignores(template)
         config.set_template_args(_without_ignores(template) if ignored else template)
         try:
             cfn_template = Template(artifact.path, template, config.regions, config.parameters)
@@ -214,7 +214,7 @@ def to_finding(match: Any, directives: Mapping[str, list[str]], artifact: Artifa
 TEMPLATE_WIDE = ""  # the directives key of `Metadata.cfn-lint.config.ignore_checks` (rule id prefixes)
 
 
-def template_ignores(template: Any) -> tuple[str, ...]:
+def _template_ignores(template: Any) -> tuple[str, ...]:
     """The rule id prefixes in the template's `Metadata.cfn-lint.config.ignore_checks`."""
     config: Any = template
     for key in ("Metadata", "cfn-lint", "config"):

@@ -28,7 +28,6 @@ import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources as package_files
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
