@@ -45,6 +45,11 @@ def exposed_ports(rule: Ingress, ports: Mapping[int, str]) -> list[str]:
     return [f"{name} ({port})" for port, name in ports.items() if low <= port <= high]
 
 
+def ingress_key(rule: Ingress, cidr: str) -> str:
+    """What an ingress rule opens, independent of its place in a list: `tcp/22-22/0.0.0.0/0`."""
+    return f"{str(rule.protocol).lower()}/{rule.from_port}-{rule.to_port}/{cidr}"
+
+
 def world_source(rule: Ingress) -> tuple[PropertyPath, str] | None:
     for path, cidr in rule.sources:
         if cidr in WORLD_CIDRS:
@@ -150,4 +155,4 @@ class AdminPortsOpenToWorld(Rule):
                 continue
             ports = exposed_ports(rule, ADMIN_PORTS)
             if ports:
-                yield Violation(source[0], f"{resource.id.name} allows {' and '.join(ports)} from {source[1]}.")
+                yield Violation(source[0], f"{resource.id.name} allows {' and '.join(ports)} from {source[1]}.", ingress_key(rule, source[1]))

@@ -56,10 +56,24 @@ UNKNOWN: Any = _Unknown()
 
 @dataclass(frozen=True)
 class Violation:
-    """Where (inside the resource's properties) and why a resource breaks a rule."""
+    """Where (inside the resource's properties) and why a resource breaks a rule.
+
+    Each distinct `key` is a finding of its own (its own fingerprint, baseline entry and alert):
+    name what is violated in terms that survive reordering (`tcp/22/0.0.0.0/0`, a statement's
+    Sid). Without one, the property path is the key.
+    """
 
     path: PropertyPath
     message: str
+    key: str = ""
+
+    @property
+    def instance(self) -> str:
+        return self.key or path_key(self.path)
+
+
+def path_key(path: PropertyPath) -> str:
+    return "/".join(str(part) for part in path)
 
 
 @dataclass(frozen=True)

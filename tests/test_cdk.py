@@ -26,7 +26,9 @@ APP = FIXTURES / "cdk" / "app"
 PY_APP = FIXTURES / "cdk" / "python-app"
 # The pack's hygiene and lifecycle rules (tags, tracing, preview TTL) are left out here: this
 # file is about reading the cloud assembly; tests/test_pack_cdk.py covers those rules on it.
-ENGINES = ("--engines", "native,cdk-validation", "--ignore", "IDP-TAG", "--ignore", "IDP-OBS", "--ignore", "IDP-TTL")
+# The app's own configuration, named: a configuration below the root applies only when named.
+ENGINES = ("--engines", "native,cdk-validation", "--ignore", "IDP-TAG", "--ignore", "IDP-OBS", "--ignore", "IDP-TTL",
+           "--config", str(APP / ".idp-scan.yaml"))
 LEGACY = "fixtures/cdk/app/lib/legacy-bastion.ts"
 WAIVED = "fixtures/cdk/app/lib/waived-access.ts"
 TEMPLATE = "fixtures/cdk/app/cdk.out/Orders.template.json"

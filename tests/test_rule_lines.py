@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import FIXTURES, finding_set
+from tests.conftest import FIXTURES, finding_set, own_config
 
 R = "fixtures/rules"
 
@@ -120,13 +120,15 @@ PACK_TERRAFORM = {
 
 @pytest.mark.parametrize("rule_id", sorted({e[0] for e in PACK}))
 def test_pack_rules_report_exact_lines(rule_id, scan):
-    _, report = scan(FIXTURES / "rules" / rule_id / "fail.yaml", "--engines", "native", "--select", rule_id)
+    fixture = FIXTURES / "rules" / rule_id / "fail.yaml"
+    _, report = scan(fixture, "--engines", "native", "--select", rule_id, *own_config(fixture))
     assert finding_set(report) == {e for e in PACK if e[0] == rule_id}
 
 
 @pytest.mark.parametrize("rule_id", sorted({e[0] for e in PACK_TERRAFORM}))
 def test_pack_rules_report_exact_terraform_lines(rule_id, scan):
-    _, report = scan(FIXTURES / "rules" / rule_id / "fail-terraform", "--engines", "native", "--select", rule_id)
+    fixture = FIXTURES / "rules" / rule_id / "fail-terraform"
+    _, report = scan(fixture, "--engines", "native", "--select", rule_id, *own_config(fixture))
     assert {f for f in finding_set(report) if f[0] == rule_id} == {e for e in PACK_TERRAFORM if e[0] == rule_id}
 
 

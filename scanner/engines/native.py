@@ -52,18 +52,20 @@ class NativeEngine:
                 resource.id,
             )
             return
-        if not violations:
-            return
-        # One finding per (rule, resource): the fingerprint ignores lines, so several would collide.
-        messages = list(dict.fromkeys(v.message for v in violations))
-        yield Finding(
-            rule_id=rule.id,
-            engine=self.name,
-            severity=meta.severity,
-            message=" ".join(messages),
-            location=ctx.artifact.locate((*resource.path, *violations[0].path)),
-            resource=resource.id,
-        )
+        by_instance: dict[str, list[Violation]] = {}
+        for violation in violations:
+            by_instance.setdefault(violation.instance, []).append(violation)
+        # One finding per violation instance: a new instance next to an accepted one is new.
+        for key, same in by_instance.items():
+            yield Finding(
+                rule_id=rule.id,
+                engine=self.name,
+                severity=meta.severity,
+                message=" ".join(dict.fromkeys(v.message for v in same)),
+                location=ctx.artifact.locate((*resource.path, *same[0].path)),
+                resource=resource.id,
+                key=key,
+            )
 
 
 def _violations(rule: NativeRule, resource: Resource, ctx: RuleContext) -> list[Violation]:
@@ -74,7 +76,7 @@ def _violations(rule: NativeRule, resource: Resource, ctx: RuleContext) -> list[
         for violation in rule.check(variant, ctx):
             if (violation.path, violation.message) not in seen:
                 seen.add((violation.path, violation.message))
-                found.append(Violation(violation.path, with_label(violation.message, label)))
+                found.append(Violation(violation.path, with_label(violation.message, label), violation.key))
     return found
 
 

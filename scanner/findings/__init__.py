@@ -1,12 +1,12 @@
-"""Merge findings across engines: one per (concern, resource), in a stable order.
+"""Merge findings across engines: one per violation instance, in a stable order.
 
-An engine that meets the same resource twice (a Terraform resource read from its `.tf` file
-and from a plan beside it; a module file called by two examples) reports it once: at the most
-precise location, with every distinct message. Two results with one fingerprint would collide
-in code scanning.
+An engine that meets the same violation twice (a Terraform resource read from its `.tf` file
+and from a plan beside it) reports it once: at the most precise location, with every distinct
+message. Two results with one fingerprint would collide in code scanning. Distinct instances
+(another port, another output, another statement) never fold: each is its own thing to fix.
 
 A native rule names the ids of other engines' checks for the same concern (`aliases`); when
-both report the same resource in the same file, the native finding stays and records the
+both report the same resource of the same artifact, the native findings stay and record the
 other ids in `also_reported_as`.
 """
 
@@ -24,10 +24,10 @@ def merge(findings: Iterable[Finding], rules: Mapping[str, RuleMeta]) -> list[Fi
         for alias in meta.aliases:
             alias_owner.setdefault(alias, meta.id)
 
-    candidates = _one_per_resource(findings)
+    candidates = _one_per_instance(findings)
 
     owners = {
-        (f.rule_id, f.location.uri, f.resource.name)
+        (f.rule_id, f.artifact_uri, f.resource.name)
         for f in candidates
         if f.resource is not None
     }
@@ -35,12 +35,12 @@ def merge(findings: Iterable[Finding], rules: Mapping[str, RuleMeta]) -> list[Fi
     kept: list[Finding] = []
     for finding in candidates:
         owner = alias_owner.get(finding.rule_id)
-        if owner and finding.resource is not None and (owner, finding.location.uri, finding.resource.name) in owners:
-            absorbed.setdefault((owner, finding.location.uri, finding.resource.name), set()).add(finding.rule_id)
+        if owner and finding.resource is not None and (owner, finding.artifact_uri, finding.resource.name) in owners:
+            absorbed.setdefault((owner, finding.artifact_uri, finding.resource.name), set()).add(finding.rule_id)
             continue
         kept.append(finding)
     merged = [
-        replace(f, also_reported_as=tuple(sorted(set(f.also_reported_as) | absorbed.get((f.rule_id, f.location.uri, f.resource.name), set()))))
+        replace(f, also_reported_as=tuple(sorted(set(f.also_reported_as) | absorbed.get((f.rule_id, f.artifact_uri, f.resource.name), set()))))
         if f.resource is not None
         else f
         for f in kept
@@ -48,16 +48,16 @@ def merge(findings: Iterable[Finding], rules: Mapping[str, RuleMeta]) -> list[Fi
     return sorted(merged, key=lambda f: f.sort_key)
 
 
-def _one_per_resource(findings: Iterable[Finding]) -> list[Finding]:
-    """Exact repeats dropped; findings of one engine and rule on one resource in one file made
-    one. Findings without a resource (a parse error) stay apart by line and message."""
+def _one_per_instance(findings: Iterable[Finding]) -> list[Finding]:
+    """Exact repeats dropped; findings of one engine with one fingerprint made one. Findings
+    without a resource or key (a parse error) stay apart by line and message."""
     groups: dict[tuple[str, ...], list[Finding]] = {}
     for finding in findings:
-        if finding.resource is None:
+        if finding.resource is None and not finding.key:
             key: tuple[str, ...] = (finding.rule_id, finding.location.uri, "", finding.engine,
                                     str(finding.location.start_line), finding.message)
         else:
-            key = (finding.rule_id, finding.location.uri, finding.resource.name, finding.engine)
+            key = (finding.fingerprint, finding.engine)
         groups.setdefault(key, []).append(finding)
     return [_combined(group) for group in groups.values()]
 
