@@ -35,6 +35,12 @@ class Status(enum.Enum):
     OPEN = "open"
     SUPPRESSED = "suppressed"
     BASELINED = "baselined"
+    # Another engine's report of a concern the owning native rule evaluated and found
+    # compliant: kept, with the reason, for audit; never blocking.
+    SUPERSEDED = "superseded"
+    # Not a finding: an owning native rule's verdict that a resource complies, consumed by
+    # `findings.merge` (which supersedes the other engines' reports of that concern there).
+    PASSED = "passed"
 
 
 @dataclass(frozen=True, order=True)

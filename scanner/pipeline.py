@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
-from scanner.discovery import discover, repo_relative
+from scanner.discovery import discover, is_within, repo_relative
 from scanner.cache import (Cache, Unencodable, artifact_digest, artifact_json, cache_directory, catalogue_digest,
                            code_digest, config_digest, dependencies, dependencies_hold, digest, encode, engine_version,
                            file_digest, sources_digest, split_by_artifact)
@@ -86,10 +86,16 @@ def with_artifacts(findings: Iterable[Finding], artifacts: Sequence[Artifact]) -
     only = artifacts[0] if len(artifacts) == 1 else None
     stamped = []
     for finding in findings:
-        judged = by_uri.get(finding.location.uri) or only
+        judged = by_uri.get(finding.location.uri) or (only if only and _holds(only, finding.location.uri) else None)
         artifact = finding.artifact or (artifact_identity(judged, finding) if judged else "")
         stamped.append(replace(finding, artifact=artifact) if artifact and not finding.artifact else finding)
     return stamped
+
+
+def _holds(artifact: Artifact, uri: str) -> bool:
+    """A Terraform unit judges its module files wherever they are (`../modules/x`); another
+    artifact only itself. (The CDK validation report speaks of templates it is not.)"""
+    return artifact.kind in ("terraform", "terraform-plan") or is_within(uri, artifact.uri)
 
 
 def artifact_identity(artifact: Artifact, finding: Finding) -> str:

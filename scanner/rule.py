@@ -121,6 +121,9 @@ class Rule:
     aliases: ClassVar[tuple[str, ...]] = ()
     security_severity: ClassVar[float | None] = None
     help_uri: ClassVar[str] = ""
+    # The concern may hold for a whole stack (a tag every resource lacks): reported once, for
+    # the stack, when every resource the rule applies to breaks it the same way.
+    scope_wide: ClassVar[bool] = False
 
     def check(self, resource: Resource, ctx: RuleContext) -> Iterator[Violation]:
         raise NotImplementedError
@@ -157,6 +160,9 @@ class NativeRule(Protocol):
 
     @property
     def id(self) -> str: ...
+
+    @property
+    def scope_wide(self) -> bool: ...
 
     def meta(self) -> RuleMeta: ...
 

@@ -111,24 +111,28 @@ def apply_policy(
     whole_run = settings.shard is None
     central, problems = waivers_file.load(settings.waivers, settings.root) if settings.waivers else ([], [])
     marked = suppress([*findings, *problems], [*inline, *central], settings.mandatory, rules,
-                      today or datetime.date.today(), report_unused=lambda w: w.inline or whole_run)
+                      today or datetime.date.today(),
+                      report_unused=lambda w: (w.inline or whole_run) and judged_rule(w.suppression.rule_id, settings, rules))
     if settings.baseline is not None:
         marked = baseline.apply(marked, settings.baseline, settings.root, scanned, report_stale=whole_run,
                                 judged=entry_judged(settings, rules), deleted_scope=covered)
     return list(iter_unique(marked))
 
 
-def entry_judged(settings: Settings, rules: Mapping[str, RuleMeta]) -> baseline.Judged:
-    """Whether this run judged a baseline entry's rule: its engine ran and the rule is selected.
-    A run of some engines or rules neither calls the others' entries stale nor drops them."""
-    ran = set(settings.engines) if settings.engines else None
+def judged_rule(rule_id: str, settings: Settings, rules: Mapping[str, RuleMeta], engine: str = "") -> bool:
+    """Whether this run judged a rule: its engine ran and the rule is selected. A run of some
+    engines or rules neither calls other rules' baseline entries stale nor drops them, nor
+    calls their suppressions unused."""
+    meta = rules.get(rule_id)
+    engine = engine or (meta.engine if meta else "") or baseline.engine_of(baseline.Entry("", rule_id, "", ""))
+    if settings.engines and engine not in settings.engines:
+        return False
+    return is_selected(rule_id, settings.select, settings.ignore)
 
+
+def entry_judged(settings: Settings, rules: Mapping[str, RuleMeta]) -> baseline.Judged:
     def judged(entry: baseline.Entry) -> bool:
-        meta = rules.get(entry.rule_id)
-        engine = entry.engine or (meta.engine if meta else "") or baseline.engine_of(entry)
-        if ran is not None and engine not in ran:
-            return False
-        return is_selected(entry.rule_id, settings.select, settings.ignore)
+        return judged_rule(entry.rule_id, settings, rules, entry.engine)
     return judged
 
 

@@ -121,7 +121,7 @@ def merged(previous: Sequence[Entry], findings: Sequence[Finding], scanned: Sequ
            judged: Judged, root: Path) -> tuple[list[Entry], dict[str, int]]:
     """Entries of today's open findings, plus the previous entries this run did not judge (other
     files, engines or rules). Entries of deleted files go; format-1 entries become instances."""
-    recorded = [f for f in findings if f.status is not Status.SUPPRESSED and not is_gate_rule(f.rule_id)]
+    recorded = [f for f in findings if f.status in (Status.OPEN, Status.BASELINED) and not is_gate_rule(f.rule_id)]
     current = {e.fingerprint: e for e in map(entry_of, recorded)}
     migrated = [e for e in previous if e.version < VERSION and e.fingerprint not in current and any(e.covers(f) for f in recorded)]
     rest = [e for e in previous if e.fingerprint not in current and e not in migrated]
