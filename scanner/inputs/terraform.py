@@ -125,31 +125,37 @@ def uri_maker(root_dir: Path, root_uri: str) -> Callable[[Path], str]:
     return uri_of
 
 
-def read_tfvars(directory: Path, uri_of: Callable[[Path], str], module: ModuleFiles, extra: Sequence[Path] = ()) -> dict[str, Any]:
-    """`terraform.tfvars`, then `*.auto.tfvars` in name order, then var files: later wins."""
-    files = [
-        directory / "terraform.tfvars",
-        directory / "terraform.tfvars.json",
-        *sorted([*directory.glob("*.auto.tfvars"), *directory.glob("*.auto.tfvars.json")]),
-        *extra,
-    ]
+def own_tfvars(directory: Path) -> list[Path]:
+    """The variable files Terraform loads by itself in a root: `terraform.tfvars(.json)`, then
+    `*.auto.tfvars(.json)` in name order."""
+    auto = sorted([*directory.glob("*.auto.tfvars"), *directory.glob("*.auto.tfvars.json")], key=lambda p: p.name)
+    return [p for p in (directory / "terraform.tfvars", directory / "terraform.tfvars.json", *auto) if p.is_file()]
+
+
+def read_tfvars(directory: Path, uri_of: Callable[[Path], str], findings: list[Finding], extra: Sequence[Path] = ()) -> dict[str, Any]:
+    """The root's own variable files, then the var files given for it: later wins (Terraform's
+    order). A file that does not parse is an IDP001 finding at its line; the others still count."""
     values: dict[str, Any] = {}
-    for path in files:
-        if not path.is_file():
-            continue
+    for path in [*own_tfvars(directory), *extra]:
         try:
-            if path.suffix == ".json":  # terraform.tfvars.json style
-                values.update(json.loads(read_text(path)))
-                continue
-            tree = parse_hcl(read_text(path))
-        except Exception as exc:
-            line = int(getattr(exc, "line", 1) or 1)
-            module.findings.append(failure("IDP001", f"Variables file could not be parsed: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc}", Location(uri_of(path), line, line)))
-            continue
-        scope = Scope(lambda _root, _steps, _scope: UNKNOWN)
-        for name, attribute in attributes(tree.children[0]).items():
-            values[name] = evaluate(attribute.children[1], scope)
+            values.update(read_var_file(path))
+        except Exception as exc:  # Lark and json raise many error types; any of them means "not parsed"
+            line = int(getattr(exc, "line", None) or getattr(exc, "lineno", None) or 1)
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            findings.append(failure("IDP001", f"Variables file could not be parsed: {first}", Location(uri_of(path), max(line, 1), max(line, 1))))
     return values
+
+
+def read_var_file(path: Path) -> dict[str, Any]:
+    """The values of one `.tfvars` or `.tfvars.json` file; raises when it does not parse."""
+    if path.name.endswith(".json"):
+        values = json.loads(read_text(path))
+        if not isinstance(values, dict):
+            raise ValueError("a .tfvars.json file holds one JSON object")
+        return values
+    tree = parse_hcl(read_text(path))
+    scope = Scope(lambda _root, _steps, _scope: UNKNOWN)
+    return {name: evaluate(attribute.children[1], scope) for name, attribute in attributes(tree.children[0]).items()}
 
 
 class ModuleInstance:
@@ -318,7 +324,7 @@ class TreeLoader:
     # ---- evaluation ----------------------------------------------------------------------
     def load(self) -> ModuleInstance:
         files = self.module_files(self.root_dir)
-        tfvars = read_tfvars(self.root_dir, self.uri_of, files, self.var_files)
+        tfvars = read_tfvars(self.root_dir, self.uri_of, self.findings, self.var_files)
         root = ModuleInstance(self, files, "", tfvars)
         self.collect(root)
         return root
