@@ -135,3 +135,53 @@ def test_a_broken_tfvars_json_is_idp001_at_its_line(tmp_path: Path) -> None:
         ("IDP001", "envs/prod/terraform.tfvars.json", 3, ""),
         ("IDP051", "envs/prod/main.tf", 1, ""),
     })
+
+
+# ---- 2. variable files per root ------------------------------------------------------------
+
+def test_a_bare_var_file_applies_to_every_root_after_their_own_tfvars(tmp_path: Path, repo: Path) -> None:
+    code, report = run(tmp_path, repo, "--var-file", repo / "envs" / "prod" / "prod.tfvars")
+    # Today's meaning: dev's own terraform.tfvars loses to a file given on the command line.
+    assert (code, finding_set(report)) == (0, set())
+
+
+def test_root_equals_file_gives_the_file_to_that_root_only(tmp_path: Path, repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(repo)
+    code, report = run(tmp_path, ".", "--var-file", "envs/prod=envs/prod/prod.tfvars")
+    assert (code, finding_set(report)) == (1, {("IDP-NET-001", "modules/app/main.tf", APP_LINE, SG)})
+    assert {f["resource"]["name"] for f in report["findings"]} == {SG}
+
+
+def test_var_files_per_root_in_the_configuration_are_relative_to_the_root(tmp_path: Path) -> None:
+    repo = layout(tmp_path / "repo", {
+        ".idp-scan.yaml": "terraform:\n  var_files:\n    envs/prod: [prod.tfvars]\n    envs/dev: [../../shared/extra.tfvars]\n",
+        "shared/extra.tfvars": 'ssh_cidr = "10.1.0.0/16"\n',
+    })
+    assert finding_set(run(tmp_path, repo / "envs" / "prod")[1]) == set()
+    # dev's file from the configuration comes after its own terraform.tfvars: later wins.
+    assert finding_set(run(tmp_path, repo / "envs" / "dev")[1]) == set()
+    (repo / ".idp-scan.yaml").write_text("terraform:\n  var_files:\n    envs/prod: [prod.tfvars, ../../shared/extra.tfvars]\n")
+    (repo / "shared" / "extra.tfvars").write_text('ssh_cidr = "0.0.0.0/0"\n')
+    assert finding_set(run(tmp_path, repo / "envs" / "prod")[1]) == {("IDP-NET-001", "modules/app/main.tf", APP_LINE, SG)}
+    assert finding_set(run(tmp_path, repo / "envs" / "dev")[1]) == {("IDP-NET-001", "modules/app/main.tf", APP_LINE, SG)}
+
+
+def test_an_unknown_root_in_var_files_is_a_usage_error(tmp_path: Path, repo: Path) -> None:
+    code, _ = run(tmp_path, repo, "--var-file", f"{repo / 'envs' / 'prod'}=nope.tfvars")
+    assert code == 2
+
+
+# ---- 3. naming a variables file --------------------------------------------------------------
+
+def test_naming_a_tfvars_file_scans_its_module_directory(tmp_path: Path, repo: Path) -> None:
+    code, report = run(tmp_path, repo / "envs" / "dev" / "terraform.tfvars")
+    assert (code, finding_set(report), report["scanned"]) == (1, {("IDP-NET-001", "modules/app/main.tf", APP_LINE, SG)}, ["envs/dev", "modules/app/main.tf"])
+
+
+def test_naming_a_var_file_scans_every_root_it_is_given_to(tmp_path: Path) -> None:
+    repo = layout(tmp_path / "repo", {
+        ".idp-scan.yaml": "terraform:\n  var_files:\n    envs/prod: [../../vars/prod.tfvars]\n",
+        "vars/prod.tfvars": 'ssh_cidr = "0.0.0.0/0"\n',
+    })
+    code, report = run(tmp_path, repo / "vars" / "prod.tfvars")
+    assert (code, finding_set(report), report["scanned"]) == (1, {("IDP-NET-001", "modules/app/main.tf", APP_LINE, SG)}, ["envs/prod", "modules/app/main.tf"])

@@ -160,7 +160,10 @@ def _plan_refused(unit: Unit) -> Finding | None:
 
 
 def _claims_terraform(path: Path, _head: str) -> bool:
-    return path.suffix == terraform.SUFFIX
+    """A `.tf` file, or a variables file beside one (it stands for its module directory)."""
+    if path.suffix == terraform.SUFFIX:
+        return True
+    return path.name.endswith(terraform.VAR_SUFFIXES) and any(path.parent.glob(f"*{terraform.SUFFIX}"))
 
 
 def _load_terraform(unit: Unit) -> Loaded:
@@ -173,9 +176,8 @@ def _load_terraform(unit: Unit) -> Loaded:
     too_deep = [f for f in (_hcl_depth(p, uri_of(p), unit.limits) for p in files) if f]
     if too_deep:
         return Loaded(findings=tuple(too_deep))
-    var_files = [Path(f) for f in unit.options.get("terraform", {}).get("var_files", ())]
     try:
-        artifact, findings = terraform.load_directory(unit.path, unit.uri, var_files)
+        artifact, findings = terraform.load_directory(unit.path, unit.uri, _var_files(unit))
     except Exception as exc:  # a defect in the evaluator: the module was not checked, and says so
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         return Loaded(findings=(failure("IDP001", f"Terraform module could not be evaluated: {type(exc).__name__}: {first}", Location(unit.uri)),))
@@ -191,9 +193,15 @@ def _hcl_depth(path: Path, uri: str, limits: Limits) -> Finding | None:
     return json_depth(text, uri, limits)
 
 
+def _var_files(unit: Unit) -> list[Path]:
+    """The var files given to this root (or to every root), in order of precedence."""
+    here = unit.path.resolve()
+    entries = unit.options.get("terraform", {}).get("var_files", ())
+    return [Path(e["file"]) for e in entries if e.get("root") is None or Path(e["root"]) == here]
+
+
 def _terraform_reads(unit: Unit) -> tuple[Path, ...]:
-    var_files = [Path(f) for f in unit.options.get("terraform", {}).get("var_files", ())]
-    return (*sorted(terraform.local_module_dirs(unit.path)), *var_files)
+    return (*sorted(terraform.local_module_dirs(unit.path)), *_var_files(unit))
 
 
 def unit_reads(unit: Unit) -> tuple[Path, ...]:

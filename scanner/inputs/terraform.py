@@ -31,6 +31,7 @@ from scanner.terraform_helpers import policy_from_data_source
 
 KIND = "terraform"
 SUFFIX = ".tf"
+VAR_SUFFIXES = (".tfvars", ".tfvars.json")
 META_ARGUMENTS = frozenset({"count", "for_each", "provider", "depends_on", "lifecycle", "provisioner", "connection"})
 MODULE_META = frozenset({"source", "version", "count", "for_each", "providers", "depends_on"})
 MAX_MODULE_DEPTH = 16
