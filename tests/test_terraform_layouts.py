@@ -185,3 +185,104 @@ def test_naming_a_var_file_scans_every_root_it_is_given_to(tmp_path: Path) -> No
     })
     code, report = run(tmp_path, repo / "vars" / "prod.tfvars")
     assert (code, finding_set(report), report["scanned"]) == (1, {("IDP-NET-001", "modules/app/main.tf", APP_LINE, SG)}, ["envs/prod", "modules/app/main.tf"])
+
+
+# ---- 4. optional() defaults, try(), can(), lookup() ------------------------------------------
+
+OPTIONAL = '''variable "cfg" {
+  type = object({
+    ssh_cidr = optional(string, "0.0.0.0/0")
+    name     = optional(string)
+    rules = optional(list(object({
+      port = number
+      cidr = optional(string, "0.0.0.0/0")
+    })), [{ port = 3389 }])
+    extra = optional(map(object({ cidr = optional(string, "10.0.0.0/8") })), {})
+  })
+  default = {}
+}
+
+variable "given" {
+  type = object({ rules = list(object({ port = number, cidr = optional(string, "0.0.0.0/0") })) })
+  default = { rules = [{ port = 22 }, { port = 443, cidr = "10.0.0.0/8" }] }
+}
+
+variable "unknown" {
+  type = object({ cidr = optional(string, "10.0.0.0/8") })
+}
+
+locals {
+  known = { a = "x" }
+}
+
+resource "aws_security_group" "optional" {
+  for_each = { for r in var.cfg.rules : tostring(r.port) => r }
+  name     = coalesce(var.cfg.name, "sg")
+  ingress {
+    from_port   = each.value.port
+    to_port     = each.value.port
+    protocol    = "tcp"
+    cidr_blocks = [var.cfg.ssh_cidr, each.value.cidr]
+  }
+}
+
+resource "aws_security_group" "given" {
+  for_each = { for r in var.given.rules : tostring(r.port) => r }
+  ingress {
+    from_port   = each.value.port
+    to_port     = each.value.port
+    protocol    = "tcp"
+    cidr_blocks = [each.value.cidr]
+  }
+}
+
+resource "aws_s3_bucket" "functions" {
+  bucket = try(local.known.missing, lookup(local.known, "b", "fallback"))
+  tags = {
+    found    = try(local.known.a, "no")
+    can_miss = can(local.known.missing)
+    can_have = can(local.known.a)
+    unknown  = try(var.unknown.cidr, "guess")
+    can_unk  = can(aws_s3_bucket.other.arn)
+    resource = try(aws_s3_bucket.other.arn, "guess")
+    lookup   = lookup(var.cfg.extra, "k", "default")
+  }
+}
+'''
+
+
+def test_optional_defaults_fill_objects_at_every_depth_and_unknowns_stay_unknown(tmp_path: Path) -> None:
+    from scanner.inputs.terraform import load_directory
+    from scanner.rule import UNKNOWN
+
+    (tmp_path / "main.tf").write_text(OPTIONAL)
+    artifact, findings = load_directory(tmp_path, "m")
+    assert artifact is not None
+    resources = artifact.data["resources"]
+    ingress = {address: r["properties"]["ingress"][0] for address, r in resources.items() if r["type"] == "aws_security_group"}
+    assert {address: (i["from_port"], i["cidr_blocks"]) for address, i in ingress.items()} == {
+        'aws_security_group.optional["3389"]': (3389, ["0.0.0.0/0", "0.0.0.0/0"]),
+        'aws_security_group.given["22"]': (22, ["0.0.0.0/0"]),
+        'aws_security_group.given["443"]': (443, ["10.0.0.0/8"]),
+    }
+    assert resources['aws_security_group.optional["3389"]']["properties"]["name"] == "sg"  # optional without default: null
+    bucket = resources["aws_s3_bucket.functions"]["properties"]
+    assert bucket["bucket"] == "fallback"
+    assert bucket["tags"] == {"found": "x", "can_miss": False, "can_have": True, "unknown": UNKNOWN, "can_unk": UNKNOWN,
+                              "resource": UNKNOWN, "lookup": "default"}
+    assert {f.rule_id for f in findings} == {"IDP051"}  # var.unknown only; no IDP053
+
+
+def test_optional_default_opens_ssh_end_to_end(tmp_path: Path) -> None:
+    repo = layout(tmp_path / "repo", {"modules/app/main.tf": APP.replace('''variable "ssh_cidr" {
+  type = string
+}''', '''variable "ssh_cidr" {
+  type = string
+}
+
+variable "cfg" {
+  type    = object({ ssh_cidr = optional(string, "0.0.0.0/0") })
+  default = {}
+}''').replace("cidr_blocks = [var.ssh_cidr]", "cidr_blocks = [var.cfg.ssh_cidr]")})
+    code, report = run(tmp_path, repo / "envs" / "prod", "--var-file", f"{repo / 'envs' / 'prod'}={repo / 'envs' / 'prod' / 'prod.tfvars'}")
+    assert (code, finding_set(report)) == (1, {("IDP-NET-001", "modules/app/main.tf", APP_LINE + 5, SG)})

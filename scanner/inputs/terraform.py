@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from scanner.failures import failure
-from scanner.inputs.hcl_expr import (Scope, Tree, evaluate, is_known, jsonencode, malformed_interpolations, name_of, parse_hcl, span,
+from scanner.inputs.hcl_expr import (Scope, Tree, conform, evaluate, is_known, jsonencode, malformed_interpolations, name_of, parse_hcl, span,
                                      step_into)
 from scanner.model import Artifact, Finding, Location, PropertyPath, Resource, ResourceId
 from scanner.rule import UNKNOWN
@@ -187,6 +187,8 @@ class ModuleInstance:
                 values[name] = UNKNOWN
                 if not self.prefix:
                     self.tree.note_unknown_variable(name, block)
+            if "type" in declared:
+                values[name] = conform(declared["type"].children[1], values[name], self.scope())
         return values
 
     def scope(self) -> Scope:
