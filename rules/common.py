@@ -56,17 +56,22 @@ def tags_of(resource: Resource, ctx: RuleContext) -> dict[str, Any] | None:
     raw = resource.properties.get(own_key)
     if raw is not None and ctx.resolve(raw) is UNKNOWN:
         return None
-    inherited = default_tags(ctx) if is_terraform(resource) else ctx.artifact.context.get("stack_tags") or {}
+    inherited = default_tags(resource, ctx) if is_terraform(resource) else ctx.artifact.context.get("stack_tags") or {}
     tags = {**_tag_pairs(inherited, ctx), **_tag_pairs(raw, ctx)}
     if is_terraform(resource):
         tags.update(_tag_pairs(resource.properties.get("tags_all"), ctx))
     return tags
 
 
-def default_tags(ctx: RuleContext) -> Any:
-    """The `default_tags` of the root module's default (unaliased) AWS provider."""
+def default_tags(resource: Resource, ctx: RuleContext) -> Any:
+    """The `default_tags` of the provider configuration the resource is created with (its
+    `provider = aws.x`, or what its module call passed); without that knowledge (a plan,
+    whose `tags_all` holds them already) the root module's default AWS provider."""
+    wanted = resource.metadata.get("provider")
     for provider in ctx.artifact.context.get("providers", ()) or ():
-        if isinstance(provider, Mapping) and provider.get("name") == "aws" and not provider.get("alias") and not provider.get("module"):
+        if not isinstance(provider, Mapping):
+            continue
+        if provider.get("address") == wanted if wanted else provider.get("name") == "aws" and not provider.get("alias") and not provider.get("module"):
             return provider.get("default_tags") or {}
     return {}
 

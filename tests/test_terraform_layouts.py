@@ -286,3 +286,75 @@ variable "cfg" {
 }''').replace("cidr_blocks = [var.ssh_cidr]", "cidr_blocks = [var.cfg.ssh_cidr]")})
     code, report = run(tmp_path, repo / "envs" / "prod", "--var-file", f"{repo / 'envs' / 'prod'}={repo / 'envs' / 'prod' / 'prod.tfvars'}")
     assert (code, finding_set(report)) == (1, {("IDP-NET-001", "modules/app/main.tf", APP_LINE + 5, SG)})
+
+
+# ---- 5. providers by alias ---------------------------------------------------------------------
+
+PROVIDERS = '''provider "aws" {
+  region = "eu-west-1"
+}
+
+provider "aws" {
+  alias  = "use1"
+  region = "us-east-1"
+}
+
+provider "aws" {
+  alias  = "tagged"
+  region = "eu-west-2"
+  default_tags {
+    tags = { owner = "edge", cost-center = "CC-0002" }
+  }
+}
+
+resource "aws_s3_bucket" "default" {}
+
+resource "aws_s3_bucket" "use1" {
+  provider = aws.use1
+}
+
+resource "aws_s3_bucket" "tagged" {
+  provider = aws.tagged
+}
+
+module "east" {
+  source    = "../../modules/bucket"
+  providers = { aws = aws.use1 }
+}
+
+module "edge" {
+  source    = "../../modules/bucket"
+  providers = { aws = aws.tagged }
+}
+
+module "inherits" {
+  source = "../../modules/bucket"
+}
+'''
+
+
+def test_default_tags_and_regions_come_from_the_provider_configuration_each_resource_uses(tmp_path: Path) -> None:
+    repo = layout(tmp_path / "repo", {
+        "envs/prod/providers.tf": PROVIDERS,
+        "modules/bucket/main.tf": 'resource "aws_s3_bucket" "this" {}\n',
+        ".idp-scan.yaml": "regions:\n  allowed: [eu-west-1, eu-west-2]\n",
+    })
+    code, report = run(tmp_path, repo / "envs" / "prod", "--var-file", f"{repo / 'envs' / 'prod'}={repo / 'envs' / 'prod' / 'prod.tfvars'}")
+    assert (code, finding_set(report)) == (1, {
+        # The default configuration has no default_tags; aws.tagged has them, aws.use1 does not.
+        ("IDP-TAG-001", "envs/prod/providers.tf", 18, "aws_s3_bucket.default"),
+        ("IDP-TAG-001", "envs/prod/providers.tf", 20, "aws_s3_bucket.use1"),
+        ("IDP-TAG-001", "modules/bucket/main.tf", 1, "module.east.aws_s3_bucket.this"),
+        ("IDP-TAG-001", "modules/bucket/main.tf", 1, "module.inherits.aws_s3_bucket.this"),
+        ("IDP-REGION-001", "envs/prod/providers.tf", 7, "provider.aws.use1"),
+    })
+
+
+def test_an_alias_without_default_tags_does_not_inherit_the_default_configurations(tmp_path: Path) -> None:
+    tagged_default = PROVIDERS.replace('region = "eu-west-1"\n', 'region = "eu-west-1"\n  default_tags {\n    tags = { owner = "p", cost-center = "CC-0003" }\n  }\n', 1)
+    repo = layout(tmp_path / "repo", {"envs/prod/providers.tf": tagged_default, "modules/bucket/main.tf": 'resource "aws_s3_bucket" "this" {}\n'})
+    code, report = run(tmp_path, repo / "envs" / "prod", "--var-file", f"{repo / 'envs' / 'prod'}={repo / 'envs' / 'prod' / 'prod.tfvars'}")
+    assert (code, finding_set(report)) == (0, {
+        ("IDP-TAG-001", "envs/prod/providers.tf", 23, "aws_s3_bucket.use1"),
+        ("IDP-TAG-001", "modules/bucket/main.tf", 1, "module.east.aws_s3_bucket.this"),
+    })

@@ -211,6 +211,21 @@ def _reference(node: Tree, scope: Scope) -> Any:
     return step_into(_evaluate(root, scope), steps)
 
 
+def reference_text(node: Tree) -> str | None:
+    """`aws.use1` for a plain traversal of names (a provider reference), else None."""
+    node = _unwrap(node)
+    names: list[str] = []
+    while getattr(node, "data", None) == "get_attr_expr_term":
+        inner, step = node.children
+        names.insert(0, name_of(step.children[0]))
+        node = _unwrap(inner)
+    if getattr(node, "data", None) == "identifier":
+        return ".".join([name_of(node), *names])
+    if not hasattr(node, "data") and str(node).startswith('"') and not names:
+        return str(node)[1:-1]
+    return None
+
+
 def step_into(value: Any, steps: Sequence[Any]) -> Any:
     for step in steps:
         if value is UNKNOWN or step is UNKNOWN:

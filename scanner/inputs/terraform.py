@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from scanner.failures import failure
-from scanner.inputs.hcl_expr import (Scope, Tree, conform, evaluate, is_known, jsonencode, malformed_interpolations, name_of, parse_hcl, span,
-                                     step_into)
+from scanner.inputs.hcl_expr import (Scope, Tree, conform, evaluate, is_known, jsonencode, malformed_interpolations, name_of, parse_hcl,
+                                     reference_text, span, step_into)
 from scanner.model import Artifact, Finding, Location, PropertyPath, Resource, ResourceId
 from scanner.rule import UNKNOWN
 from scanner.terraform_helpers import policy_from_data_source
@@ -163,15 +163,49 @@ class ModuleInstance:
     """One evaluated instance of a module: `prefix` is its address (`module.net.` or "")."""
 
     def __init__(self, tree: TreeLoader, files: ModuleFiles, prefix: str, inputs: Mapping[str, Any],
-                 ancestors: tuple[Path, ...] = ()) -> None:
+                 ancestors: tuple[Path, ...] = (), providers: Mapping[str, str] | None = None) -> None:
         self.tree, self.files, self.prefix = tree, files, prefix
         self.ancestors = (*ancestors, files.directory)  # module directories from the root down
+        # Provider references (`aws`, `aws.use1`) -> the configuration they mean (its address).
+        self.providers = {**(providers or {}), **self._own_providers()}
         self.variables = self._variables(inputs)
         self._locals = {name: attr for b in files.of("locals") for name, attr in attributes(b.body).items()}
         self._local_values: dict[str, Any] = {}
         self._evaluating: set[str] = set()
         self._instances: dict[tuple[str, str, str], dict[str, Any] | None] = {}
         self._children: dict[str, list[tuple[str, ModuleInstance | None]]] = {}
+
+    # ---- providers ---------------------------------------------------------------------
+    def _own_providers(self) -> dict[str, str]:
+        own: dict[str, str] = {}
+        for block in self.files.of("provider"):
+            if block.labels:
+                reference = provider_reference(block, Scope(lambda _root, _steps, _scope: UNKNOWN))
+                own[reference] = f"{self.prefix}provider.{reference}"
+        return own
+
+    def provider_for(self, reference: str) -> str:
+        """The configuration a reference means; one nobody configured is the root's implicit one."""
+        return self.providers.get(reference, f"provider.{reference}")
+
+    def resource_provider(self, block: Block) -> str:
+        declared = attributes(block.body)
+        reference = reference_text(declared["provider"].children[1]) if "provider" in declared else None
+        return self.provider_for(reference or block.labels[0].split("_", 1)[0])
+
+    def passed_providers(self, call: Block) -> dict[str, str]:
+        """What a module call hands its child: `providers = {aws = aws.use1}`, or else every
+        default (unaliased) configuration, as Terraform does."""
+        declared = attributes(call.body)
+        if "providers" not in declared:
+            return {reference: address for reference, address in self.providers.items() if "." not in reference}
+        mapping = _unwrap_object(declared["providers"].children[1])
+        passed: dict[str, str] = {}
+        for element in mapping:
+            child, parent = reference_text(element.children[0]), reference_text(element.children[-1])
+            if child and parent:
+                passed[child] = self.provider_for(parent)
+        return passed
 
     # ---- names -------------------------------------------------------------------------
     def _variables(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
@@ -284,6 +318,19 @@ class ModuleInstance:
         return self._children[name]
 
 
+def provider_reference(block: Block, scope: Scope) -> str:
+    """How a `provider` block is referred to: `aws`, or `aws.use1` with an alias."""
+    declared = attributes(block.body)
+    alias = evaluate(declared["alias"].children[1], scope) if "alias" in declared else None
+    return block.labels[0] + (f".{alias}" if isinstance(alias, str) else "")
+
+
+def _unwrap_object(node: Tree) -> list[Tree]:
+    while getattr(node, "data", None) == "expr_term" and len(node.children) == 1:
+        node = node.children[0]
+    return list(node.children) if getattr(node, "data", None) == "object" else []
+
+
 def _key_text(key: Any) -> str:
     return str(key) if isinstance(key, int) and not isinstance(key, bool) else f'"{key}"'
 
@@ -361,6 +408,7 @@ class TreeLoader:
             "file": block.uri,
             "properties": properties.get("properties", {}),
             "references": properties.get("references", {}),
+            "provider": module.resource_provider(block),
         }
         self.files[("resources", address)] = block.uri
         self.lines[("resources", address)] = block.lines
@@ -373,6 +421,7 @@ class TreeLoader:
         default_tags = body["properties"].get("default_tags")
         tags = default_tags[0].get("tags", {}) if isinstance(default_tags, list) and default_tags and isinstance(default_tags[0], Mapping) else {}
         self.providers.append({
+            "address": f"{module.prefix}provider.{provider_reference(block, module.scope())}",
             "name": block.labels[0],
             "alias": values.get("alias"),
             "region": values.get("region", UNKNOWN),
@@ -512,7 +561,7 @@ class TreeLoader:
         for address, bindings in expansion:
             scope = parent.scope().child(**bindings)
             inputs = {name: evaluate(attr.children[1], scope) for name, attr in declared.items() if name not in MODULE_META}
-            instances.append((address, ModuleInstance(self, files, f"{address}.", inputs, parent.ancestors)))
+            instances.append((address, ModuleInstance(self, files, f"{address}.", inputs, parent.ancestors, parent.passed_providers(block))))
         return instances
 
 
@@ -549,7 +598,8 @@ def resources(artifact: Artifact) -> Iterator[Resource]:
             type=resource["type"],
             properties=resource["properties"],
             path=("resources", address, "properties"),
-            metadata={"references": resource.get("references", {}), "mode": resource["mode"], "module": resource["module"]},
+            metadata={"references": resource.get("references", {}), "mode": resource["mode"], "module": resource["module"],
+                      "provider": resource.get("provider", "")},
         )
     # Pseudo-resources (types `module`, `terraform`, `provider`) for the rules about configuration.
     blocks = artifact.data.get("blocks", {}) if isinstance(artifact.data, Mapping) else {}
