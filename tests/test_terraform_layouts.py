@@ -5,6 +5,7 @@ repository (a real git repository) and asserts the exact findings."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -358,3 +359,39 @@ def test_an_alias_without_default_tags_does_not_inherit_the_default_configuratio
         ("IDP-TAG-001", "envs/prod/providers.tf", 23, "aws_s3_bucket.use1"),
         ("IDP-TAG-001", "modules/bucket/main.tf", 1, "module.east.aws_s3_bucket.this"),
     })
+
+
+# ---- 6. comments in shared modules; plan findings on argument lines --------------------------
+
+IGNORE = '# idp-scan:ignore IDP-NET-001 reason="bastion behind the corporate VPN"'
+
+
+def statuses(report: dict[str, Any]) -> set[tuple[str, str, int, str, str]]:
+    return {(f["rule_id"], f["location"]["uri"], f["location"]["start_line"], (f["resource"] or {}).get("name", ""), f["status"])
+            for f in report["findings"]}
+
+
+@pytest.mark.parametrize("where", ["above the resource", "end of the argument line"])
+def test_a_comment_in_a_shared_module_applies_where_the_module_is_called(tmp_path: Path, where: str) -> None:
+    if where == "above the resource":
+        app = APP.replace('resource "aws_security_group" "ssh" {', f'{IGNORE}\nresource "aws_security_group" "ssh" {{')
+    else:
+        app = APP.replace("cidr_blocks = [var.ssh_cidr]", f"cidr_blocks = [var.ssh_cidr] {IGNORE}")
+    line = APP_LINE + (where == "above the resource")
+    repo = layout(tmp_path / "repo", {"modules/app/main.tf": app})
+    code, report = run(tmp_path, repo / "envs" / "dev")
+    assert (code, statuses(report)) == (0, {("IDP-NET-001", "modules/app/main.tf", line, SG, "suppressed")})
+
+
+def test_a_plan_finding_honours_the_comment_on_the_tf_argument_line(tmp_path: Path) -> None:
+    from tests.conftest import FIXTURES
+
+    repo = tmp_path / "repo"
+    shutil.copytree(FIXTURES / "terraform" / "tree", repo / "infra")
+    main = repo / "infra" / "main.tf"
+    main.write_text(main.read_text().replace("storage_encrypted = var.encrypt_db",
+                                             'storage_encrypted = var.encrypt_db # idp-scan:ignore IDP-DATA-002 reason="a scratch database, no data"'))
+    shutil.copy(FIXTURES / "terraform" / "plans" / "tree.tfplan.json", repo / "infra" / "plan.json")
+    git(repo, "init", "-q")
+    code, report = run(tmp_path, repo / "infra" / "plan.json", "--select", "IDP-DATA-002")
+    assert (code, statuses(report)) == (0, {("IDP-DATA-002", "infra/main.tf", 55, "aws_db_instance.orders", "suppressed")})

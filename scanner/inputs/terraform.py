@@ -613,6 +613,39 @@ def resources(artifact: Artifact) -> Iterator[Resource]:
         )
 
 
+def argument_lines(path: Path, first_line: int) -> dict[PropertyPath, tuple[int, int]]:
+    """Lines of the arguments and nested blocks of the block that starts at `first_line` of a
+    `.tf` file, by property path (`("ingress", 0, "cidr_blocks")`), as a plan's values are
+    shaped; empty when the file does not parse. Dynamic blocks are left out."""
+    try:
+        tree = parse_file(path)
+    except Exception:  # an unparseable file: the block's own line is all we know
+        return {}
+    for block in body_items(tree.children[0]):
+        if block.data == "block" and span(block)[0] == first_line:
+            body = next(c for c in block.children if hasattr(c, "data") and c.data == "body")
+            lines: dict[PropertyPath, tuple[int, int]] = {}
+            _static_lines(body, (), lines)
+            return lines
+    return {}
+
+
+def _static_lines(body: Tree, path: PropertyPath, lines: dict[PropertyPath, tuple[int, int]]) -> None:
+    counts: dict[str, int] = {}
+    for item in body_items(body):
+        name = name_of(item.children[0])
+        if item.data == "attribute":
+            lines[(*path, name)] = (span(item)[0], span(item.children[1])[1])
+            continue
+        if name == "dynamic":
+            continue
+        index = counts[name] = counts.get(name, -1) + 1
+        lines[(*path, name, index)] = span(item)
+        lines.setdefault((*path, name), span(item))
+        nested = next(c for c in item.children if hasattr(c, "data") and c.data == "body")
+        _static_lines(nested, (*path, name, index), lines)
+
+
 def local_module_dirs(directory: Path) -> set[Path]:
     """Every local module directory a root reaches, transitively (the root itself excluded)."""
     root = directory.resolve()

@@ -17,6 +17,7 @@ from typing import Any, Iterator, Mapping
 
 from scanner.failures import failure
 from scanner.model import Artifact, Finding, Location, PropertyPath, Resource, ResourceId
+from scanner.inputs.terraform import argument_lines
 from scanner.rule import UNKNOWN
 from scanner.terraform_helpers import base_address
 
@@ -83,6 +84,9 @@ def build_artifact(plan: Mapping[str, Any], text: str, path: Path, uri: str) -> 
         if located is not None:
             files[("resources", address)] = located[0]
             lines[("resources", address)] = (located[1], located[1])
+            # A finding lands on the argument's line in the .tf file, where its comments are.
+            for argument, span in argument_lines(located[2], located[1]).items():
+                lines[("resources", address, "properties", *argument)] = span
         else:
             line = address_lines.get(address, 1)
             lines[("resources", address)] = (line, line)
@@ -229,8 +233,8 @@ def _module_sources(configuration: Any) -> dict[str, str]:
     return sources
 
 
-def _tf_block(plan_path: Path, plan_uri: str, address: str, mode: str, type_: str, name: str, sources: Mapping[str, str]) -> tuple[str, int] | None:
-    """(uri, line) of the block that declares a resource, when its `.tf` file is beside the plan."""
+def _tf_block(plan_path: Path, plan_uri: str, address: str, mode: str, type_: str, name: str, sources: Mapping[str, str]) -> tuple[str, int, Path] | None:
+    """(uri, line, file) of the block that declares a resource, when its `.tf` file is beside the plan."""
     base = base_address(address)
     declared = f"{'data.' if mode == 'data' else ''}{type_}.{name}"
     prefix = base[: -len(declared)] if base.endswith(declared) else None
@@ -249,7 +253,7 @@ def _tf_block(plan_path: Path, plan_uri: str, address: str, mode: str, type_: st
             line = text.count("\n", 0, match.start()) + 1
             relative = Path(_relpath(tf, plan_path.parent)).as_posix()
             uri = _join(plan_uri.rsplit("/", 1)[0] if "/" in plan_uri else ".", relative)
-            return (uri, line) if not uri.startswith("../") else None
+            return (uri, line, tf) if not uri.startswith("../") else None
     return None
 
 
