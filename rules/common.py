@@ -10,6 +10,7 @@ their `region` and `default_tags`), `region` or `environment` (a CDK stack's reg
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any, Iterator, Mapping
 
 from scanner.model import PropertyPath, Resource
@@ -143,8 +144,23 @@ TAGGABLE = (
 
 
 def taggable(resource: Resource) -> bool:
-    """A resource type known to take tags, or any resource that sets `Tags`/`tags` itself."""
-    return resource.type in TAGGABLE or ("tags" if is_terraform(resource) else "Tags") in resource.properties
+    """A resource type known to take tags, or any resource that sets `Tags`/`tags` itself.
+    Terraform types: every AWS provider resource with a `tags` argument (`terraform_taggable`)."""
+    if resource.type in TAGGABLE or ("tags" if is_terraform(resource) else "Tags") in resource.properties:
+        return True
+    return is_terraform(resource) and resource.type in terraform_taggable()
+
+
+@lru_cache(maxsize=1)
+def terraform_taggable() -> frozenset[str]:
+    """The AWS provider's resource types that take `tags`, from checkov's bundled data
+    (`resources_types["aws_taggable"]`, which checkov generates from the provider schema and
+    uses for its own tag checks). Imported on first use: the module is a plain literal."""
+    try:
+        from checkov.common.checks_infra.resources_types import resources_types
+    except ImportError:  # checkov is a dependency; without it, the bundled list above stands
+        return frozenset()
+    return frozenset(str(t) for t in resources_types.get("aws_taggable", ()))
 
 
 def tag_path(resource: Resource, key: str) -> PropertyPath:

@@ -395,3 +395,54 @@ def test_a_plan_finding_honours_the_comment_on_the_tf_argument_line(tmp_path: Pa
     git(repo, "init", "-q")
     code, report = run(tmp_path, repo / "infra" / "plan.json", "--select", "IDP-DATA-002")
     assert (code, statuses(report)) == (0, {("IDP-DATA-002", "infra/main.tf", 55, "aws_db_instance.orders", "suppressed")})
+
+
+# ---- 7. IDP-TAG-001: once per block; every type the AWS provider tags ------------------------
+
+TAGS = '''variable "azs" {
+  default = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+}
+
+resource "aws_subnet" "private" {
+  count             = length(var.azs)
+  vpc_id            = "vpc-1"
+  availability_zone = var.azs[count.index]
+  tags              = { owner = "net", cost-center = count.index == 1 ? "CC-0001" : "" }
+}
+
+resource "aws_apigatewayv2_api" "http" {
+  name          = "http"
+  protocol_type = "HTTP"
+}
+
+resource "aws_iam_policy" "read" {
+  name   = "read"
+  policy = "{}"
+}
+
+resource "aws_iam_role_policy_attachment" "untaggable" {
+  role       = "r"
+  policy_arn = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+}
+
+resource "aws_sqs_queue" "each" {
+  for_each = toset(["a", "b"])
+  name     = each.key
+}
+'''
+
+
+def test_tags_are_reported_once_per_block_and_for_every_type_that_takes_tags(tmp_path: Path) -> None:
+    repo = layout(tmp_path / "repo", {"envs/prod/tags.tf": TAGS})
+    code, report = run(tmp_path, repo / "envs" / "prod", "--var-file", f"{repo / 'envs' / 'prod'}={repo / 'envs' / 'prod' / 'prod.tfvars'}")
+    assert (code, finding_set(report)) == (0, {
+        ("IDP-TAG-001", "envs/prod/tags.tf", 9, "aws_subnet.private[0]"),
+        ("IDP-TAG-001", "envs/prod/tags.tf", 12, "aws_apigatewayv2_api.http"),
+        ("IDP-TAG-001", "envs/prod/tags.tf", 17, "aws_iam_policy.read"),
+        ("IDP-TAG-001", "envs/prod/tags.tf", 27, 'aws_sqs_queue.each["a"]'),
+    })
+    messages = {f["resource"]["name"]: f["message"] for f in report["findings"]}
+    assert messages["aws_subnet.private[0]"] == (
+        "aws_subnet.private lacks the required tags: cost-center (2 of its 3 instances: aws_subnet.private[0], aws_subnet.private[2]).")
+    assert messages['aws_sqs_queue.each["a"]'] == ('aws_sqs_queue.each lacks the required tags: owner, cost-center '
+                                                   '(2 of its 2 instances: aws_sqs_queue.each["a"], aws_sqs_queue.each["b"]).')
