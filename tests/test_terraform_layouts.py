@@ -446,3 +446,68 @@ def test_tags_are_reported_once_per_block_and_for_every_type_that_takes_tags(tmp
         "aws_subnet.private lacks the required tags: cost-center (2 of its 3 instances: aws_subnet.private[0], aws_subnet.private[2]).")
     assert messages['aws_sqs_queue.each["a"]'] == ('aws_sqs_queue.each lacks the required tags: owner, cost-center '
                                                    '(2 of its 2 instances: aws_sqs_queue.each["a"], aws_sqs_queue.each["b"]).')
+
+
+# ---- 8. the cache and --changed-since read only what Terraform reads -------------------------
+
+def stats(tmp_path: Path, *args: str | Path) -> dict[str, float]:
+    code, report = scan_json(*args, "--engines", "native", "--stats", "--jobs", "1", tmp_path=tmp_path)
+    assert code in (0, 1)
+    return {k: v for k, v in report["timings"].items() if k.startswith("cache.load")}
+
+
+def test_the_sources_of_a_root_are_what_terraform_reads(tmp_path: Path) -> None:
+    from scanner.inputs import Unit, unit_sources
+
+    repo = layout(tmp_path / "repo", {
+        "modules/app/policy.tf": 'locals {\n  p = file("${path.module}/policy.json")\n  t = templatefile("templates/user_data.tpl", {})\n}\n',
+        "modules/app/policy.json": "{}\n",
+        "envs/dev/templates/user_data.tpl": "#!/bin/sh\n",
+        "envs/dev/extra.auto.tfvars.json": "{}\n",
+        "envs/dev/unused.tfvars": 'ssh_cidr = "1.1.1.1/32"\n',
+        "envs/dev/node_modules/left-pad/index.js": "//\n",
+        "envs/dev/notes.md": "notes\n",
+    })
+    dev = Unit("terraform", repo / "envs" / "dev", "envs/dev")
+    assert {p.relative_to(repo).as_posix() for p in unit_sources(dev) or ()} == {
+        "envs/dev/main.tf", "envs/dev/terraform.tfvars", "envs/dev/extra.auto.tfvars.json", "envs/dev/templates/user_data.tpl",
+        "modules/app/main.tf", "modules/app/policy.tf", "modules/app/policy.json",
+    }
+    top = Unit("terraform", repo, ".")
+    assert {p.relative_to(repo).as_posix() for p in unit_sources(top) or ()} == {"main.tf"}
+
+
+def test_a_root_at_the_top_of_the_repository_is_served_from_the_cache_after_terraform_init(
+        tmp_path: Path, repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("IDP_SCAN_CACHE_DIR")  # the default: .idp-scan-cache at the repository root
+    monkeypatch.chdir(repo)
+    assert stats(tmp_path, ".") == {"cache.load.misses": 3.0}
+    assert (repo / ".idp-scan-cache").is_dir()
+    assert stats(tmp_path, ".") == {"cache.load.hits": 3.0}
+    plugin = next((repo / ".terraform").rglob("terraform-provider-aws"))
+    plugin.write_bytes(b"\1" * 16)  # `terraform init -upgrade`
+    (repo / "README.md").write_text("# infra, documented\n")
+    (repo / "node_modules" / "x").mkdir(parents=True)
+    (repo / "node_modules" / "x" / "main.tf").write_text("# vendored\n")
+    assert stats(tmp_path, ".") == {"cache.load.hits": 3.0}
+    (repo / "modules" / "app" / "main.tf").write_text(APP.replace("22", "2222"))
+    assert stats(tmp_path, ".") == {"cache.load.hits": 1.0, "cache.load.misses": 2.0}
+
+
+def test_changed_since_rescans_only_roots_whose_terraform_files_changed(tmp_path: Path) -> None:
+    repo = layout(tmp_path / "repo", {".idp-scan.yaml": "terraform:\n  var_files:\n    envs/prod: [prod.tfvars]\n"})
+    git(repo, "checkout", "-q", "-b", "feature")
+
+    def scanned() -> list[str]:
+        code, report = run(tmp_path, repo, "--changed-since", "main")
+        return report["scanned"]
+
+    (repo / "README.md").write_text("# infra, documented\n")
+    (repo / "envs" / "dev" / "notes.md").write_text("dev notes\n")
+    next((repo / ".terraform").rglob("terraform-provider-aws")).write_bytes(b"\1")
+    git(repo, "commit", "-qam", "docs")
+    assert scanned() == []
+    (repo / "envs" / "prod" / "prod.tfvars").write_text('ssh_cidr = "10.2.0.0/16"\n')
+    assert scanned() == ["envs/prod", "modules/app/main.tf"]
+    (repo / "modules" / "app" / "main.tf").write_text(APP + "\n")
+    assert scanned() == ["envs/dev", "envs/prod", "modules/app/main.tf"]

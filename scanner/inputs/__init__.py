@@ -54,6 +54,9 @@ class InputKind:
     per_directory: bool = False
     prune: Callable[[list[Unit]], list[Unit]] | None = None
     reads: Callable[[Unit], tuple[Path, ...]] | None = None
+    # Every file the loader reads for a directory unit, inside it and out: when set, these
+    # alone decide whether the unit changed (the cache, --changed-since), not all under it.
+    sources: Callable[[Unit], tuple[Path, ...]] | None = None
     # Imports the loader's heavy parser; called once before worker processes are forked,
     # so that they all start warm instead of each paying the import.
     prepare: Callable[[], None] | None = None
@@ -128,6 +131,7 @@ def input_kinds() -> tuple[InputKind, ...]:
             per_directory=True,
             prune=_prune_terraform,
             reads=_terraform_reads,
+            sources=_terraform_sources,
         ),
         InputKind(
             name=accounts.INPUT_KIND,
@@ -200,8 +204,22 @@ def _var_files(unit: Unit) -> list[Path]:
     return [Path(e["file"]) for e in entries if e.get("root") is None or Path(e["root"]) == here]
 
 
+def _terraform_sources(unit: Unit) -> tuple[Path, ...]:
+    return tuple(terraform.sources(unit.path, _var_files(unit)))
+
+
 def _terraform_reads(unit: Unit) -> tuple[Path, ...]:
-    return (*sorted(terraform.local_module_dirs(unit.path)), *_var_files(unit))
+    """The files outside the root's directory it reads (local modules' files, var files)."""
+    inside = unit.path.resolve()
+    return tuple(p for p in _terraform_sources(unit) if p.resolve().parent != inside)
+
+
+def unit_sources(unit: Unit) -> tuple[Path, ...] | None:
+    """Every file a directory unit's loader reads, when its kind knows them; else None."""
+    for kind in input_kinds():
+        if kind.name == unit.kind and kind.sources is not None:
+            return kind.sources(unit)
+    return None
 
 
 def unit_reads(unit: Unit) -> tuple[Path, ...]:
