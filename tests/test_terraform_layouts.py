@@ -511,3 +511,12 @@ def test_changed_since_rescans_only_roots_whose_terraform_files_changed(tmp_path
     assert scanned() == ["envs/prod", "modules/app/main.tf"]
     (repo / "modules" / "app" / "main.tf").write_text(APP + "\n")
     assert scanned() == ["envs/dev", "envs/prod", "modules/app/main.tf"]
+
+
+def test_help_says_what_a_bare_var_file_means(capsys: pytest.CaptureFixture[str]) -> None:
+    from scanner.cli import main
+
+    assert main(["scan", "--help"]) == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "--var-file [ROOT=]FILE" in help_text
+    assert "ROOT=FILE for the root module in directory ROOT only, a bare FILE for every root module" in help_text
