@@ -109,12 +109,25 @@ def test_the_layout_as_is(tmp_path: Path, repo: Path) -> None:
 
 def test_a_broken_tfvars_is_idp001_at_its_line_and_the_rest_of_the_file_list_still_counts(tmp_path: Path) -> None:
     repo = layout(tmp_path / "repo", {
-        "envs/dev/terraform.tfvars": 'ssh_cidr = "0.0.0.0/0"\n',
+        "envs/dev/terraform.tfvars": 'ssh_cidr = "10.0.0.0/8"\n',
         "envs/dev/zz.auto.tfvars": '\npublic_bucket = tru e\n',
+        "envs/dev/zzz.auto.tfvars": 'ssh_cidr = "0.0.0.0/0"\n',
     })
     code, report = run(tmp_path, repo / "envs" / "dev")
     assert (code, finding_set(report)) == (1, {
         ("IDP001", "envs/dev/zz.auto.tfvars", 2, ""),
+        ("IDP-NET-001", "modules/app/main.tf", APP_LINE, SG),
+    })
+
+
+def test_the_values_of_a_broken_tfvars_that_do_parse_still_count(tmp_path: Path) -> None:
+    repo = layout(tmp_path / "repo", {
+        "envs/dev/terraform.tfvars": 'public_bucket = tru e\nssh_cidr = "0.0.0.0/0"\nnames = [\n  "a",\n  "b"\n]\nbad = {\n  x = \n}\n',
+    })
+    code, report = run(tmp_path, repo / "envs" / "dev")
+    assert (code, finding_set(report)) == (1, {
+        ("IDP001", "envs/dev/terraform.tfvars", 1, ""),
+        ("IDP001", "envs/dev/terraform.tfvars", 8, ""),
         ("IDP-NET-001", "modules/app/main.tf", APP_LINE, SG),
     })
 
