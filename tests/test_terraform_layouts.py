@@ -533,3 +533,15 @@ def test_help_says_what_a_bare_var_file_means(capsys: pytest.CaptureFixture[str]
     help_text = " ".join(capsys.readouterr().out.split())
     assert "--var-file [ROOT=]FILE" in help_text
     assert "ROOT=FILE for the root module in directory ROOT only, a bare FILE for every root module" in help_text
+
+
+def test_a_plan_checks_the_region_of_every_provider_configuration_as_hcl_does(tmp_path: Path) -> None:
+    from tests.conftest import FIXTURES
+
+    config = tmp_path / "regions.yaml"
+    config.write_text("regions:\n  allowed: [eu-west-1]\n")
+    plan = FIXTURES / "terraform" / "plans" / "tree.tfplan.json"
+    code, report = run(tmp_path, plan, "--config", config, "--select", "IDP-REGION")
+    assert (code, finding_set(report)) == (1, {("IDP-REGION-001", "fixtures/terraform/plans/tree.tfplan.json", 319, "provider.aws.us")})
+    code, report = run(tmp_path, FIXTURES / "terraform" / "tree", "--config", config, "--select", "IDP-REGION")
+    assert (code, finding_set(report)) == (1, {("IDP-REGION-001", "fixtures/terraform/tree/main.tf", 7, "provider.aws.us")})
