@@ -10,6 +10,7 @@ their `region` and `default_tags`), `region` or `environment` (a CDK stack's reg
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any, Iterator, Mapping
 
 from scanner.model import PropertyPath, Resource
@@ -56,17 +57,22 @@ def tags_of(resource: Resource, ctx: RuleContext) -> dict[str, Any] | None:
     raw = resource.properties.get(own_key)
     if raw is not None and ctx.resolve(raw) is UNKNOWN:
         return None
-    inherited = default_tags(ctx) if is_terraform(resource) else ctx.artifact.context.get("stack_tags") or {}
+    inherited = default_tags(resource, ctx) if is_terraform(resource) else ctx.artifact.context.get("stack_tags") or {}
     tags = {**_tag_pairs(inherited, ctx), **_tag_pairs(raw, ctx)}
     if is_terraform(resource):
         tags.update(_tag_pairs(resource.properties.get("tags_all"), ctx))
     return tags
 
 
-def default_tags(ctx: RuleContext) -> Any:
-    """The `default_tags` of the root module's default (unaliased) AWS provider."""
+def default_tags(resource: Resource, ctx: RuleContext) -> Any:
+    """The `default_tags` of the provider configuration the resource is created with (its
+    `provider = aws.x`, or what its module call passed); without that knowledge (a plan,
+    whose `tags_all` holds them already) the root module's default AWS provider."""
+    wanted = resource.metadata.get("provider")
     for provider in ctx.artifact.context.get("providers", ()) or ():
-        if isinstance(provider, Mapping) and provider.get("name") == "aws" and not provider.get("alias") and not provider.get("module"):
+        if not isinstance(provider, Mapping):
+            continue
+        if provider.get("address") == wanted if wanted else provider.get("name") == "aws" and not provider.get("alias") and not provider.get("module"):
             return provider.get("default_tags") or {}
     return {}
 
@@ -138,8 +144,23 @@ TAGGABLE = (
 
 
 def taggable(resource: Resource) -> bool:
-    """A resource type known to take tags, or any resource that sets `Tags`/`tags` itself."""
-    return resource.type in TAGGABLE or ("tags" if is_terraform(resource) else "Tags") in resource.properties
+    """A resource type known to take tags, or any resource that sets `Tags`/`tags` itself.
+    Terraform types: every AWS provider resource with a `tags` argument (`terraform_taggable`)."""
+    if resource.type in TAGGABLE or ("tags" if is_terraform(resource) else "Tags") in resource.properties:
+        return True
+    return is_terraform(resource) and resource.type in terraform_taggable()
+
+
+@lru_cache(maxsize=1)
+def terraform_taggable() -> frozenset[str]:
+    """The AWS provider's resource types that take `tags`, from checkov's bundled data
+    (`resources_types["aws_taggable"]`, which checkov generates from the provider schema and
+    uses for its own tag checks). Imported on first use: the module is a plain literal."""
+    try:
+        from checkov.common.checks_infra.resources_types import resources_types
+    except ImportError:  # checkov is a dependency; without it, the bundled list above stands
+        return frozenset()
+    return frozenset(str(t) for t in resources_types.get("aws_taggable", ()))
 
 
 def tag_path(resource: Resource, key: str) -> PropertyPath:

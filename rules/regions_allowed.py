@@ -64,8 +64,8 @@ class AllowedRegions(Rule):
     elsewhere is outside all of them, and an SCP will usually reject it at deploy time, after
     the merge. The allow-list is `regions.allowed` in the configuration: without it this rule
     checks nothing. Checked: a CDK stack's environment (`aws://account/region` in the
-    manifest) and a Terraform provider's region (reported once per file, on its first
-    resource), explicit region properties (DynamoDB global table replicas, StackSet instances,
+    manifest), the region of every Terraform provider configuration (aliases and providers
+    configured in modules included, in HCL and in plans; reported at the configuration), explicit region properties (DynamoDB global table replicas, StackSet instances,
     Route 53 latency records, availability zones, Terraform `region` and `replica` arguments).
     Regions only known at deploy time (`AWS::Region`, an environment-agnostic CDK stack) pass.
 

@@ -185,6 +185,14 @@ def file_digest(path: Path) -> str:
     return digest(*parts)
 
 
+def files_digest(paths: Sequence[Path], base: Path) -> str:
+    """Listed files (a Terraform root's sources), their names relative to `base` and bytes."""
+    parts: list[str | bytes] = []
+    for path in paths:
+        parts += [Path(os.path.relpath(path, base)).as_posix(), path.read_bytes()]
+    return digest(*parts)
+
+
 def directory_digest(directory: Path) -> str:
     """The regular files directly in a directory (a Terraform module), names and bytes."""
     parts: list[str | bytes] = []

@@ -99,7 +99,9 @@ def cli() -> None:
 @click.option("--budget", type=click.FloatRange(min=0, min_open=True), help="Deadline for the whole run, in seconds.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: every core).")
 @click.option("--changed-since", metavar="GIT_REF", help="Scan only what changed since this git ref.")
-@click.option("--var-file", "var_files", multiple=True, type=click.Path(path_type=Path), help="Terraform variables file for the root modules (repeatable; later files win).")
+@click.option("--var-file", "var_files", multiple=True, metavar="[ROOT=]FILE",
+              help="Terraform variables file: ROOT=FILE for the root module in directory ROOT only, a bare FILE for every root "
+                   "module (repeatable; after terraform.tfvars and *.auto.tfvars, later files win).")
 @click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD",
               help="The date expiry checks count from (default: today), for reproducible gates.")
 @click.option("--baseline", type=click.Path(path_type=Path), help="Baseline file: findings it lists are BASELINED, not blocking.")
@@ -112,7 +114,7 @@ def cli() -> None:
 @click.option("--debug", is_flag=True, help="Log what happens, with tracebacks.")
 def scan(paths: tuple[Path, ...], formats: tuple[str, ...], output: str | None, config_path: Path | None, root: Path | None, fail_on: str | None,
          engines: str | None, select: tuple[str, ...], ignore: tuple[str, ...], budget: float | None,
-         jobs: int | None, changed_since: str | None, var_files: tuple[Path, ...], as_of: datetime.datetime | None, baseline: Path | None,
+         jobs: int | None, changed_since: str | None, var_files: tuple[str, ...], as_of: datetime.datetime | None, baseline: Path | None,
          no_suppressions: bool, shard: str | None, include_suppressed: bool, stats: bool, no_cache: bool, quiet: bool,
          debug: bool) -> None:
     """Scan PATHS (default: the current directory) and block on non-compliant infrastructure."""
@@ -131,7 +133,7 @@ def scan(paths: tuple[Path, ...], formats: tuple[str, ...], output: str | None, 
         "no_suppressions": no_suppressions or None,
         "shard": shard,
         "cache": False if no_cache else None,
-        "var_files": [str(p.resolve()) for p in var_files] or None,
+        "var_files": list(var_files) or None,
         "root": str(root) if root else None,
     }
     settings = _settings(list(paths), config_path, cli_values)

@@ -13,13 +13,13 @@ from typing import Callable, Iterable, Iterator, Sequence
 from scanner.discovery import discover, is_within, repo_relative
 from scanner.cache import (Cache, Unencodable, artifact_digest, artifact_json, cache_directory, catalogue_digest,
                            code_digest, config_digest, dependencies, dependencies_hold, digest, encode, engine_version,
-                           file_digest, sources_digest, split_by_artifact)
+                           file_digest, files_digest, sources_digest, split_by_artifact)
 from scanner.engines import Engine, create_engines
 from scanner.executor import LOAD, Executor, Unfinished, UnitResult, WorkUnit, default_jobs
 from scanner.failures import failure, failure_rules, recurs
 from scanner.findings import merge
 from scanner.gate import is_selected, judged_paths, mark
-from scanner.inputs import InputKind, Loaded, Unit, cdk_sources, input_kinds, unit_reads
+from scanner.inputs import InputKind, Loaded, Unit, cdk_sources, input_kinds, unit_reads, unit_sources
 from scanner.inputs.guard import Limits
 from scanner.model import Artifact, Finding, Location, Notification, RuleMeta, ScanResult, Severity
 from scanner.scope import deleted_files, narrow
@@ -208,6 +208,12 @@ def unit_timeout(settings: Settings) -> float:
     return settings.unit_timeout if settings.unit_timeout is not None else max(30.0, settings.budget / 2)
 
 
+def unit_digest(unit: Unit) -> str:
+    """What a unit's load depends on: the files its kind says it reads, else all under its path."""
+    sources = unit_sources(unit)
+    return file_digest(unit.path) if sources is None else files_digest(sources, unit.path)
+
+
 def _digest_or_mark(path: Path) -> str:
     try:
         return file_digest(path)
@@ -311,7 +317,7 @@ class _Plan:
         if self.cache.directory is None:
             return None
         try:
-            self.file_hash[unit.uri] = file_digest(unit.path)
+            self.file_hash[unit.uri] = unit_digest(unit)
         except OSError:
             return None
         payload = self.cache.get("load", self._load_key(unit))
@@ -428,7 +434,7 @@ class _Plan:
             return
         if unit.uri not in self.file_hash:
             try:
-                self.file_hash[unit.uri] = file_digest(unit.path)
+                self.file_hash[unit.uri] = unit_digest(unit)
             except OSError:
                 return
         try:

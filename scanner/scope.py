@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 from typing import Sequence
 
-from scanner.inputs import Unit, unit_reads
+from scanner.inputs import Unit, unit_reads, unit_sources
 from scanner.model import Finding
 from scanner.settings import ConfigError
 
@@ -61,8 +61,10 @@ def select_changed(units: Sequence[Unit], root: Path, changed: set[Path]) -> lis
     for unit in units:
         path = unit.path.resolve()
         if path.is_dir():
-            # What the loader reads outside the directory (a Terraform root's ../modules/x) counts too.
-            reads = (path, *(r.resolve() for r in unit_reads(unit)))
+            # What the loader reads outside the directory (a Terraform root's ../modules/x) counts too;
+            # a kind that lists every file it reads (Terraform) is judged by those files alone.
+            sources = unit_sources(unit)
+            reads = tuple(r.resolve() for r in sources) if sources is not None else (path, *(r.resolve() for r in unit_reads(unit)))
             keep = any(p.is_relative_to(r) for p in changed for r in reads) or not _tracked(root, path)
         else:
             keep = path in changed or (_is_terraform(path) and path.parent in changed_modules)

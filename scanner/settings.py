@@ -170,12 +170,34 @@ def _fail_on(text: str) -> Severity | None:
 
 
 def _terraform_options(config: Mapping[str, Any], cli_var_files: Sequence[str], base: Path) -> dict[str, Any]:
-    """Var files from the configuration (relative to its file), then from the command line."""
-    var_files = [str((base / f).resolve()) for f in config.get("var_files", ())] + list(cli_var_files)
-    for var_file in var_files:
-        if not Path(var_file).is_file():
-            raise ConfigError(f"{var_file}: Terraform variables file not found")
-    return {**config, "var_files": var_files}
+    """Var files as [{"root": directory or None (every root), "file": path}], in Terraform's
+    order of precedence (later wins): the configuration's, then the command line's as given.
+    In the configuration a list is for every root (relative to its file); a mapping gives
+    each root (relative to the file) its own files (relative to that root). On the command
+    line `ROOT=FILE` gives FILE to ROOT, a bare FILE to every root (both relative to here)."""
+    configured = config.get("var_files", ())
+    entries: list[dict[str, str | None]] = []
+    if isinstance(configured, Mapping):
+        for root, files in configured.items():
+            entries += [{"root": str((base / root).resolve()), "file": str((base / root / f).resolve())} for f in files]
+    else:
+        entries += [{"root": None, "file": str((base / f).resolve())} for f in configured]
+    for given in cli_var_files:
+        root, _, file = given.partition("=") if "=" in given and Path(given.partition("=")[0]).is_dir() else ("", "", given)
+        entries.append({"root": str(Path(root).resolve()) if root else None, "file": str(Path(file).resolve())})
+    for entry in entries:
+        if entry["root"] is not None and not Path(entry["root"]).is_dir():
+            raise ConfigError(f"{entry['root']}: Terraform root module directory not found (for {entry['file']})")
+        if not Path(str(entry["file"])).is_file():
+            raise ConfigError(f"{entry['file']}: Terraform variables file not found")
+    return {**config, "var_files": entries}
+
+
+def var_file_roots(paths: Sequence[Path], terraform: Mapping[str, Any]) -> tuple[Path, ...]:
+    """The roots that a variables file named among the paths is given to: scanned with it."""
+    named = {p.resolve() for p in paths if p.is_file()}
+    roots = [Path(str(e["root"])) for e in terraform.get("var_files", ()) if e["root"] and Path(str(e["file"])) in named]
+    return tuple(dict.fromkeys(r for r in roots if r not in {p.resolve() for p in paths}))
 
 
 def build_settings(
@@ -201,7 +223,7 @@ def build_settings(
     merged["terraform"] = _terraform_options(config.get("terraform", {}), merged.pop("var_files", None) or [], base)
     engines = merged.get("engines")
     return Settings(
-        paths=scan_paths,
+        paths=scan_paths + var_file_roots(scan_paths, merged["terraform"]),
         root=root,
         config_file=config_file,
         engines=tuple(engines) if engines else None,

@@ -15,6 +15,8 @@ reader per format and the Terraform reader stays short:
 - `policy_from_data_source(properties)`: the IAM JSON shape of an
   `aws_iam_policy_document` data source's arguments.
 - `blocks(properties, name)`: a nested block's mappings (a missing block is `[]`).
+- `instances_of_block(resource, ctx)`: every instance of the block (`count`/`for_each`) a
+  resource comes from, so a rule can report a block once.
 """
 
 from __future__ import annotations
@@ -42,6 +44,30 @@ def is_terraform(resource: Resource) -> bool:
 def base_address(address: str) -> str:
     """`module.a["x"].aws_s3_bucket.b[0]` -> `module.a.aws_s3_bucket.b`."""
     return _INSTANCE_KEY.sub("", address)
+
+
+def instances_of_block(resource: Resource, ctx: RuleContext) -> list[Resource]:
+    """Every instance of the Terraform block a resource instance comes from (`count`,
+    `for_each`, or a counted module), in the artifact's order; just the resource otherwise."""
+    if resource.id.kind not in KINDS or "[" not in resource.id.name:
+        return [resource]
+    groups = _blocks_of(ctx.resources)
+    return groups.get(base_address(resource.id.name), [resource])
+
+
+_GROUPED: list[tuple[Sequence[Resource], dict[str, list[Resource]]]] = []
+
+
+def _blocks_of(resources: Sequence[Resource]) -> dict[str, list[Resource]]:
+    """Resources by block address, for one artifact's resources (the last artifact's kept)."""
+    if _GROUPED and _GROUPED[0][0] is resources:
+        return _GROUPED[0][1]
+    groups: dict[str, list[Resource]] = {}
+    for item in resources:
+        if item.id.kind in KINDS and item.metadata.get("mode") != "configuration":
+            groups.setdefault(base_address(item.id.name), []).append(item)
+    _GROUPED[:] = [(resources, groups)]
+    return groups
 
 
 def references(resource: Resource, argument: str) -> tuple[str, ...]:

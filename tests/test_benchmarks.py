@@ -23,3 +23,15 @@ def test_the_runner_times_cold_warm_and_one_file(tmp_path, capsys):
     assert [row["name"] for row in report["rows"]] == ["idp-scan cold", "idp-scan warm", "idp-scan one file"]
     assert all(row["exit_code"] in (0, 1) and row["cpu"] > 0 for row in report["rows"])
     assert "idp-scan warm" in capsys.readouterr().out
+
+
+def test_the_terraform_init_benchmark_serves_the_top_root_from_the_cache(tmp_path, monkeypatch):
+    from benchmarks.terraform_init import run
+
+    monkeypatch.delenv("IDP_SCAN_CACHE_DIR")
+    report = run(2, "native")
+    assert [(row["name"], row["exit_code"], row["cache"]) for row in report["rows"]] == [
+        ("cold, before terraform init", 1, {"cache.load.misses": 3.0}),
+        ("cold, after terraform init", 1, {"cache.load.misses": 3.0}),
+        ("warm, after terraform init", 1, {"cache.load.hits": 3.0}),
+    ]

@@ -53,11 +53,12 @@ def test_plan_beside_its_configuration_points_at_the_tf_blocks(tmp_path, scan):
     shutil.copy(PLAN, repo / "infra" / "plan.json")
     _, report = scan(repo / "infra" / "plan.json", "--engines", "native", "--ignore", "IDP-TAG")
     assert finding_set(report) == {
-        ("IDP-IAM-001", "infra/main.tf", 46, "aws_iam_role_policy.deploy"),
-        ("IDP-DATA-002", "infra/main.tf", 51, "aws_db_instance.orders"),
-        ("IDP-ECS-001", "infra/main.tf", 58, "aws_ecs_service.api"),
+        # The argument's line, as for the HCL scan (a dynamic block's content: the resource's line).
+        ("IDP-IAM-001", "infra/main.tf", 48, "aws_iam_role_policy.deploy"),
+        ("IDP-DATA-002", "infra/main.tf", 55, "aws_db_instance.orders"),
+        ("IDP-ECS-001", "infra/main.tf", 63, "aws_ecs_service.api"),
         ("IDP-NET-001", "infra/modules/network/main.tf", 14, "module.network.aws_security_group.this"),
-        ("IDP-DATA-001", "infra/modules/storage/main.tf", 13, "module.storage.aws_s3_bucket_public_access_block.this"),
+        ("IDP-DATA-001", "infra/modules/storage/main.tf", 16, "module.storage.aws_s3_bucket_public_access_block.this"),
     }
 
 

@@ -131,7 +131,7 @@ def resource_lines(artifacts: Sequence[Artifact]) -> dict[str, list[tuple[str, s
         shared = Counter(p for own in prefixes for p in set(own))
         for resource, own in zip(resources, prefixes):
             lines = {artifact.lines[p][0] for p in own if shared[p] == 1 and p in artifact.lines}
-            heads.setdefault(resource.id.name, []).append((artifact.uri, lines))
+            heads.setdefault(resource.id.name, []).append((artifact.file_of(resource.path), lines))
     return heads
 
 

@@ -54,6 +54,9 @@ class InputKind:
     per_directory: bool = False
     prune: Callable[[list[Unit]], list[Unit]] | None = None
     reads: Callable[[Unit], tuple[Path, ...]] | None = None
+    # Every file the loader reads for a directory unit, inside it and out: when set, these
+    # alone decide whether the unit changed (the cache, --changed-since), not all under it.
+    sources: Callable[[Unit], tuple[Path, ...]] | None = None
     # Imports the loader's heavy parser; called once before worker processes are forked,
     # so that they all start warm instead of each paying the import.
     prepare: Callable[[], None] | None = None
@@ -130,6 +133,7 @@ def input_kinds() -> tuple[InputKind, ...]:
             per_directory=True,
             prune=_prune_terraform,
             reads=_terraform_reads,
+            sources=_terraform_sources,
         ),
         InputKind(
             name=accounts.INPUT_KIND,
@@ -162,7 +166,10 @@ def _plan_refused(unit: Unit) -> Finding | None:
 
 
 def _claims_terraform(path: Path, _head: str) -> bool:
-    return path.suffix == terraform.SUFFIX
+    """A `.tf` file, or a variables file beside one (it stands for its module directory)."""
+    if path.suffix == terraform.SUFFIX:
+        return True
+    return path.name.endswith(terraform.VAR_SUFFIXES) and any(path.parent.glob(f"*{terraform.SUFFIX}"))
 
 
 def _load_terraform(unit: Unit) -> Loaded:
@@ -175,9 +182,8 @@ def _load_terraform(unit: Unit) -> Loaded:
     too_deep = [f for f in (_hcl_depth(p, uri_of(p), unit.limits) for p in files) if f]
     if too_deep:
         return Loaded(findings=tuple(too_deep))
-    var_files = [Path(f) for f in unit.options.get("terraform", {}).get("var_files", ())]
     try:
-        artifact, findings = terraform.load_directory(unit.path, unit.uri, var_files)
+        artifact, findings = terraform.load_directory(unit.path, unit.uri, _var_files(unit))
     except Exception as exc:  # a defect in the evaluator: the module was not checked, and says so
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         return Loaded(findings=(failure("IDP001", f"Terraform module could not be evaluated: {type(exc).__name__}: {first}", Location(unit.uri)),))
@@ -193,9 +199,29 @@ def _hcl_depth(path: Path, uri: str, limits: Limits) -> Finding | None:
     return json_depth(text, uri, limits)
 
 
+def _var_files(unit: Unit) -> list[Path]:
+    """The var files given to this root (or to every root), in order of precedence."""
+    here = unit.path.resolve()
+    entries = unit.options.get("terraform", {}).get("var_files", ())
+    return [Path(e["file"]) for e in entries if e.get("root") is None or Path(e["root"]) == here]
+
+
+def _terraform_sources(unit: Unit) -> tuple[Path, ...]:
+    return tuple(terraform.sources(unit.path, _var_files(unit)))
+
+
 def _terraform_reads(unit: Unit) -> tuple[Path, ...]:
-    var_files = [Path(f) for f in unit.options.get("terraform", {}).get("var_files", ())]
-    return (*sorted(terraform.local_module_dirs(unit.path)), *var_files)
+    """The files outside the root's directory it reads (local modules' files, var files)."""
+    inside = unit.path.resolve()
+    return tuple(p for p in _terraform_sources(unit) if p.resolve().parent != inside)
+
+
+def unit_sources(unit: Unit) -> tuple[Path, ...] | None:
+    """Every file a directory unit's loader reads, when its kind knows them; else None."""
+    for kind in input_kinds():
+        if kind.name == unit.kind and kind.sources is not None:
+            return kind.sources(unit)
+    return None
 
 
 def unit_reads(unit: Unit) -> tuple[Path, ...]:

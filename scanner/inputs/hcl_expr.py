@@ -211,6 +211,21 @@ def _reference(node: Tree, scope: Scope) -> Any:
     return step_into(_evaluate(root, scope), steps)
 
 
+def reference_text(node: Tree) -> str | None:
+    """`aws.use1` for a plain traversal of names (a provider reference), else None."""
+    node = _unwrap(node)
+    names: list[str] = []
+    while getattr(node, "data", None) == "get_attr_expr_term":
+        inner, step = node.children
+        names.insert(0, name_of(step.children[0]))
+        node = _unwrap(inner)
+    if getattr(node, "data", None) == "identifier":
+        return ".".join([name_of(node), *names])
+    if not hasattr(node, "data") and str(node).startswith('"') and not names:
+        return str(node)[1:-1]
+    return None
+
+
 def step_into(value: Any, steps: Sequence[Any]) -> Any:
     for step in steps:
         if value is UNKNOWN or step is UNKNOWN:
@@ -339,9 +354,8 @@ def _function(node: Tree, scope: Scope) -> Any:
     argument_nodes = list(arguments_node.children) if arguments_node is not None else []
     expand = any(str(c) == "..." for c in argument_nodes if not hasattr(c, "data"))
     argument_nodes = [c for c in argument_nodes if hasattr(c, "data")]
-    if name == "try":
-        # An error and an unknown look alike here, so a fallback is never guessed.
-        return evaluate(argument_nodes[0], scope) if argument_nodes else UNKNOWN
+    if name in ("try", "can"):
+        return _try(argument_nodes, scope) if name == "try" else _can(argument_nodes, scope)
     arguments = [_evaluate(c, scope) for c in argument_nodes]
     if expand and arguments:
         if not isinstance(arguments[-1], list):
@@ -353,6 +367,130 @@ def _function(node: Tree, scope: Scope) -> Any:
     if name not in _PARTIAL_FUNCTIONS and not all(is_known(a) for a in arguments):
         return UNKNOWN
     return function(*arguments)
+
+
+def _try(arguments: Sequence[Tree], scope: Scope) -> Any:
+    """The first argument that is known; an argument that is certainly an error (a missing
+    attribute of a known value) falls through to the next; anything else unknown stays so."""
+    for argument in arguments:
+        value = evaluate(argument, scope)
+        if value is not UNKNOWN:
+            return value
+        if not _fails(argument, scope):
+            return UNKNOWN
+    return UNKNOWN
+
+
+def _can(arguments: Sequence[Tree], scope: Scope) -> Any:
+    if len(arguments) != 1:
+        return UNKNOWN
+    if evaluate(arguments[0], scope) is not UNKNOWN:
+        return True
+    return False if _fails(arguments[0], scope) else UNKNOWN
+
+
+def _fails(node: Tree, scope: Scope) -> bool:
+    """A traversal of a variable, local or iteration value that is certainly an error in
+    Terraform: a key the known object lacks, an index past a known list, an attribute of null.
+    Resources' attributes are never judged (their computed ones are simply not known here)."""
+    root, steps = _traversal(node, scope)
+    term = root.children[0] if getattr(root, "data", None) == "expr_term" and root.children else root
+    if getattr(term, "data", None) != "identifier" or not steps:
+        return False
+    name = name_of(term)
+    if name in scope.bindings:
+        value = scope.bindings[name]
+    elif name in ("var", "local"):
+        value, steps = scope.resolve_ref(name, steps[:1], scope), steps[1:]
+    else:
+        return False
+    for step in steps:
+        if value is None:
+            return True
+        if not is_known(value) or step is UNKNOWN:
+            return False
+        if isinstance(value, Mapping):
+            if str(step) not in value:
+                return True
+            value = value[str(step)]
+        elif isinstance(value, list) and isinstance(step, int) and not isinstance(step, bool):
+            if not -len(value) <= step < len(value):
+                return True
+            value = value[step]
+        else:
+            return True
+    return False
+
+
+def conform(type_node: Tree, value: Any, scope: Scope) -> Any:
+    """A variable's value with the defaults of its type's `optional(type, default)` attributes
+    filled in, at any depth (objects in lists, maps, tuples and objects). An attribute that is
+    absent or null takes the default (null without one); an unknown one stays unknown."""
+    call = _type_call(type_node)
+    if call is None or value is UNKNOWN or value is None:
+        return value
+    name, arguments = call
+    if name == "optional" and arguments:
+        return conform(arguments[0], value, scope)
+    if name == "object" and arguments and isinstance(value, Mapping):
+        return _conform_object(_object_types(arguments[0]), value, scope)
+    if name in ("list", "set") and arguments and isinstance(value, list):
+        return [conform(arguments[0], item, scope) for item in value]
+    if name == "map" and arguments and isinstance(value, Mapping):
+        return {key: conform(arguments[0], item, scope) for key, item in value.items()}
+    if name == "tuple" and arguments and isinstance(value, list):
+        types = _tuple_types(arguments[0])
+        return [conform(types[i], item, scope) if i < len(types) else item for i, item in enumerate(value)]
+    return value
+
+
+def _conform_object(types: Mapping[str, Tree], value: Mapping[str, Any], scope: Scope) -> dict[str, Any]:
+    result = dict(value)
+    for key, attribute_type in types.items():
+        call = _type_call(attribute_type)
+        if call is not None and call[0] == "optional" and result.get(key) is None:
+            default = evaluate(call[1][1], scope) if len(call[1]) > 1 else None
+            result[key] = conform(call[1][0], default, scope) if call[1] else default
+        elif key in result:
+            result[key] = conform(attribute_type, result[key], scope)
+    return result
+
+
+def _type_call(node: Tree) -> tuple[str, list[Tree]] | None:
+    """(name, argument nodes) of a type expression: `object({...})`, `list(T)`, `string`."""
+    while getattr(node, "data", None) == "expr_term" and len(node.children) == 1:
+        node = node.children[0]
+    kind = getattr(node, "data", None)
+    if kind == "identifier":
+        return name_of(node), []
+    if kind != "function_call":
+        return None
+    arguments = node.children[1].children if len(node.children) > 1 else []
+    return name_of(node.children[0]), [c for c in arguments if hasattr(c, "data")]
+
+
+def _unwrap(node: Tree) -> Tree:
+    while getattr(node, "data", None) == "expr_term" and len(node.children) == 1:
+        node = node.children[0]
+    return node
+
+
+def _object_types(node: Tree) -> dict[str, Tree]:
+    spec = _unwrap(node)
+    if getattr(spec, "data", None) != "object":
+        return {}
+    types: dict[str, Tree] = {}
+    for element in spec.children:
+        key = _unwrap(element.children[0])
+        text = name_of(key) if getattr(key, "data", None) == "identifier" else str(key).strip('"') if not hasattr(key, "data") else None
+        if text is not None:
+            types[text] = element.children[-1]
+    return types
+
+
+def _tuple_types(node: Tree) -> list[Tree]:
+    spec = _unwrap(node)
+    return list(spec.children) if getattr(spec, "data", None) == "tuple" else []
 
 
 def _for_tuple(node: Tree, scope: Scope) -> Any:

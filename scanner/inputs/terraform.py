@@ -23,14 +23,15 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from scanner.failures import failure
-from scanner.inputs.hcl_expr import (Scope, Tree, evaluate, is_known, jsonencode, malformed_interpolations, name_of, parse_hcl, span,
-                                     step_into)
+from scanner.inputs.hcl_expr import (Scope, Tree, conform, evaluate, is_known, jsonencode, malformed_interpolations, name_of, parse_hcl,
+                                     reference_text, span, step_into)
 from scanner.model import Artifact, Finding, Location, PropertyPath, Resource, ResourceId
 from scanner.rule import UNKNOWN
 from scanner.terraform_helpers import policy_from_data_source
 
 KIND = "terraform"
 SUFFIX = ".tf"
+VAR_SUFFIXES = (".tfvars", ".tfvars.json")
 META_ARGUMENTS = frozenset({"count", "for_each", "provider", "depends_on", "lifecycle", "provisioner", "connection"})
 MODULE_META = frozenset({"source", "version", "count", "for_each", "providers", "depends_on"})
 MAX_MODULE_DEPTH = 16
@@ -125,46 +126,111 @@ def uri_maker(root_dir: Path, root_uri: str) -> Callable[[Path], str]:
     return uri_of
 
 
-def read_tfvars(directory: Path, uri_of: Callable[[Path], str], module: ModuleFiles, extra: Sequence[Path] = ()) -> dict[str, Any]:
-    """`terraform.tfvars`, then `*.auto.tfvars` in name order, then var files: later wins."""
-    files = [
-        directory / "terraform.tfvars",
-        directory / "terraform.tfvars.json",
-        *sorted([*directory.glob("*.auto.tfvars"), *directory.glob("*.auto.tfvars.json")]),
-        *extra,
-    ]
+def own_tfvars(directory: Path) -> list[Path]:
+    """The variable files Terraform loads by itself in a root: `terraform.tfvars(.json)`, then
+    `*.auto.tfvars(.json)` in name order."""
+    auto = sorted([*directory.glob("*.auto.tfvars"), *directory.glob("*.auto.tfvars.json")], key=lambda p: p.name)
+    return [p for p in (directory / "terraform.tfvars", directory / "terraform.tfvars.json", *auto) if p.is_file()]
+
+
+def read_tfvars(directory: Path, uri_of: Callable[[Path], str], findings: list[Finding], extra: Sequence[Path] = ()) -> dict[str, Any]:
+    """The root's own variable files, then the var files given for it: later wins (Terraform's
+    order). A file that does not parse is an IDP001 finding at its line; the others still count."""
     values: dict[str, Any] = {}
-    for path in files:
-        if not path.is_file():
-            continue
-        try:
-            if path.suffix == ".json":  # terraform.tfvars.json style
-                values.update(json.loads(read_text(path)))
-                continue
-            tree = parse_hcl(read_text(path))
-        except Exception as exc:
-            line = int(getattr(exc, "line", 1) or 1)
-            module.findings.append(failure("IDP001", f"Variables file could not be parsed: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc}", Location(uri_of(path), line, line)))
-            continue
-        scope = Scope(lambda _root, _steps, _scope: UNKNOWN)
-        for name, attribute in attributes(tree.children[0]).items():
-            values[name] = evaluate(attribute.children[1], scope)
+    for path in [*own_tfvars(directory), *extra]:
+        found, errors = read_var_file(path)
+        values.update(found)
+        for line, message in errors:
+            findings.append(failure("IDP001", f"Variables file could not be parsed: {message}", Location(uri_of(path), line, line)))
     return values
+
+
+_TOP_ASSIGNMENT = re.compile(r"^[A-Za-z_][\w-]*\s*=", re.MULTILINE)
+
+
+def read_var_file(path: Path) -> tuple[dict[str, Any], list[tuple[int, str]]]:
+    """The values of one `.tfvars` or `.tfvars.json` file, and (line, message) of what does not
+    parse. An HCL file that fails is read again one top-level assignment at a time, so one
+    broken value does not take the file's other values with it."""
+    try:
+        text = read_text(path)
+        if path.name.endswith(".json"):
+            values = json.loads(text)
+            return (values, []) if isinstance(values, dict) else ({}, [(1, "a .tfvars.json file holds one JSON object")])
+        return _tfvars_values(text), []
+    except Exception as exc:  # Lark and json raise many error types; any of them means "not parsed"
+        problem = _parse_problem(exc)
+        if path.name.endswith(".json") or isinstance(exc, (OSError, UnicodeDecodeError)):
+            return {}, [problem]
+    starts = [m.start() for m in _TOP_ASSIGNMENT.finditer(text)]
+    values, errors = {}, []
+    for start, end in zip(starts, [*starts[1:], len(text)]):
+        try:
+            values.update(_tfvars_values(text[start:end]))
+        except Exception as exc:
+            line, message = _parse_problem(exc)
+            errors.append((text.count("\n", 0, start) + line, message))
+    return values, errors or [problem]
+
+
+def _tfvars_values(text: str) -> dict[str, Any]:
+    tree = parse_hcl(text)
+    scope = Scope(lambda _root, _steps, _scope: UNKNOWN)
+    return {name: evaluate(attribute.children[1], scope) for name, attribute in attributes(tree.children[0]).items()}
+
+
+def _parse_problem(exc: Exception) -> tuple[int, str]:
+    line = int(getattr(exc, "line", None) or getattr(exc, "lineno", None) or 1)
+    return max(line, 1), (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 class ModuleInstance:
     """One evaluated instance of a module: `prefix` is its address (`module.net.` or "")."""
 
     def __init__(self, tree: TreeLoader, files: ModuleFiles, prefix: str, inputs: Mapping[str, Any],
-                 ancestors: tuple[Path, ...] = ()) -> None:
+                 ancestors: tuple[Path, ...] = (), providers: Mapping[str, str] | None = None) -> None:
         self.tree, self.files, self.prefix = tree, files, prefix
         self.ancestors = (*ancestors, files.directory)  # module directories from the root down
+        # Provider references (`aws`, `aws.use1`) -> the configuration they mean (its address).
+        self.providers = {**(providers or {}), **self._own_providers()}
         self.variables = self._variables(inputs)
         self._locals = {name: attr for b in files.of("locals") for name, attr in attributes(b.body).items()}
         self._local_values: dict[str, Any] = {}
         self._evaluating: set[str] = set()
         self._instances: dict[tuple[str, str, str], dict[str, Any] | None] = {}
         self._children: dict[str, list[tuple[str, ModuleInstance | None]]] = {}
+
+    # ---- providers ---------------------------------------------------------------------
+    def _own_providers(self) -> dict[str, str]:
+        own: dict[str, str] = {}
+        for block in self.files.of("provider"):
+            if block.labels:
+                reference = provider_reference(block, Scope(lambda _root, _steps, _scope: UNKNOWN))
+                own[reference] = f"{self.prefix}provider.{reference}"
+        return own
+
+    def provider_for(self, reference: str) -> str:
+        """The configuration a reference means; one nobody configured is the root's implicit one."""
+        return self.providers.get(reference, f"provider.{reference}")
+
+    def resource_provider(self, block: Block) -> str:
+        declared = attributes(block.body)
+        reference = reference_text(declared["provider"].children[1]) if "provider" in declared else None
+        return self.provider_for(reference or block.labels[0].split("_", 1)[0])
+
+    def passed_providers(self, call: Block) -> dict[str, str]:
+        """What a module call hands its child: `providers = {aws = aws.use1}`, or else every
+        default (unaliased) configuration, as Terraform does."""
+        declared = attributes(call.body)
+        if "providers" not in declared:
+            return {reference: address for reference, address in self.providers.items() if "." not in reference}
+        mapping = _unwrap_object(declared["providers"].children[1])
+        passed: dict[str, str] = {}
+        for element in mapping:
+            child, parent = reference_text(element.children[0]), reference_text(element.children[-1])
+            if child and parent:
+                passed[child] = self.provider_for(parent)
+        return passed
 
     # ---- names -------------------------------------------------------------------------
     def _variables(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
@@ -180,6 +246,8 @@ class ModuleInstance:
                 values[name] = UNKNOWN
                 if not self.prefix:
                     self.tree.note_unknown_variable(name, block)
+            if "type" in declared:
+                values[name] = conform(declared["type"].children[1], values[name], self.scope())
         return values
 
     def scope(self) -> Scope:
@@ -275,6 +343,19 @@ class ModuleInstance:
         return self._children[name]
 
 
+def provider_reference(block: Block, scope: Scope) -> str:
+    """How a `provider` block is referred to: `aws`, or `aws.use1` with an alias."""
+    declared = attributes(block.body)
+    alias = evaluate(declared["alias"].children[1], scope) if "alias" in declared else None
+    return block.labels[0] + (f".{alias}" if isinstance(alias, str) else "")
+
+
+def _unwrap_object(node: Tree) -> list[Tree]:
+    while getattr(node, "data", None) == "expr_term" and len(node.children) == 1:
+        node = node.children[0]
+    return list(node.children) if getattr(node, "data", None) == "object" else []
+
+
 def _key_text(key: Any) -> str:
     return str(key) if isinstance(key, int) and not isinstance(key, bool) else f'"{key}"'
 
@@ -318,7 +399,7 @@ class TreeLoader:
     # ---- evaluation ----------------------------------------------------------------------
     def load(self) -> ModuleInstance:
         files = self.module_files(self.root_dir)
-        tfvars = read_tfvars(self.root_dir, self.uri_of, files, self.var_files)
+        tfvars = read_tfvars(self.root_dir, self.uri_of, self.findings, self.var_files)
         root = ModuleInstance(self, files, "", tfvars)
         self.collect(root)
         return root
@@ -352,6 +433,7 @@ class TreeLoader:
             "file": block.uri,
             "properties": properties.get("properties", {}),
             "references": properties.get("references", {}),
+            "provider": module.resource_provider(block),
         }
         self.files[("resources", address)] = block.uri
         self.lines[("resources", address)] = block.lines
@@ -364,6 +446,7 @@ class TreeLoader:
         default_tags = body["properties"].get("default_tags")
         tags = default_tags[0].get("tags", {}) if isinstance(default_tags, list) and default_tags and isinstance(default_tags[0], Mapping) else {}
         self.providers.append({
+            "address": f"{module.prefix}provider.{provider_reference(block, module.scope())}",
             "name": block.labels[0],
             "alias": values.get("alias"),
             "region": values.get("region", UNKNOWN),
@@ -503,7 +586,7 @@ class TreeLoader:
         for address, bindings in expansion:
             scope = parent.scope().child(**bindings)
             inputs = {name: evaluate(attr.children[1], scope) for name, attr in declared.items() if name not in MODULE_META}
-            instances.append((address, ModuleInstance(self, files, f"{address}.", inputs, parent.ancestors)))
+            instances.append((address, ModuleInstance(self, files, f"{address}.", inputs, parent.ancestors, parent.passed_providers(block))))
         return instances
 
 
@@ -540,7 +623,8 @@ def resources(artifact: Artifact) -> Iterator[Resource]:
             type=resource["type"],
             properties=resource["properties"],
             path=("resources", address, "properties"),
-            metadata={"references": resource.get("references", {}), "mode": resource["mode"], "module": resource["module"]},
+            metadata={"references": resource.get("references", {}), "mode": resource["mode"], "module": resource["module"],
+                      "provider": resource.get("provider", "")},
         )
     # Pseudo-resources (types `module`, `terraform`, `provider`) for the rules about configuration.
     blocks = artifact.data.get("blocks", {}) if isinstance(artifact.data, Mapping) else {}
@@ -552,6 +636,68 @@ def resources(artifact: Artifact) -> Iterator[Resource]:
             path=("blocks", key, "properties"),
             metadata={"mode": "configuration", "module": block["module"]},
         )
+
+
+def argument_lines(path: Path, first_line: int) -> dict[PropertyPath, tuple[int, int]]:
+    """Lines of the arguments and nested blocks of the block that starts at `first_line` of a
+    `.tf` file, by property path (`("ingress", 0, "cidr_blocks")`), as a plan's values are
+    shaped; empty when the file does not parse. Dynamic blocks are left out."""
+    try:
+        tree = parse_file(path)
+    except Exception:  # an unparseable file: the block's own line is all we know
+        return {}
+    for block in body_items(tree.children[0]):
+        if block.data == "block" and span(block)[0] == first_line:
+            body = next(c for c in block.children if hasattr(c, "data") and c.data == "body")
+            lines: dict[PropertyPath, tuple[int, int]] = {}
+            _static_lines(body, (), lines)
+            return lines
+    return {}
+
+
+def _static_lines(body: Tree, path: PropertyPath, lines: dict[PropertyPath, tuple[int, int]]) -> None:
+    counts: dict[str, int] = {}
+    for item in body_items(body):
+        name = name_of(item.children[0])
+        if item.data == "attribute":
+            lines[(*path, name)] = (span(item)[0], span(item.children[1])[1])
+            continue
+        if name == "dynamic":
+            continue
+        index = counts[name] = counts.get(name, -1) + 1
+        lines[(*path, name, index)] = span(item)
+        lines.setdefault((*path, name), span(item))
+        nested = next(c for c in item.children if hasattr(c, "data") and c.data == "body")
+        _static_lines(nested, (*path, name, index), lines)
+
+
+_FILE_CALL = re.compile(r'\b(?:file|templatefile|filebase64|filesha256|filemd5)\(\s*"(\$\{path\.(?:module|root)\}/)?([^"$]+)"')
+
+
+def sources(root: Path, var_files: Sequence[Path] = ()) -> list[Path]:
+    """Every file Terraform reads for a root: `*.tf` and `*.tf.json` of the root and of each
+    local module it reaches, the files their `file()`/`templatefile()` calls name literally,
+    the root's own tfvars and the var files given to it. Nothing else under the directory
+    (`.terraform/`, `.git`, `node_modules`, a cache) changes what a scan of it finds."""
+    root = root.resolve()
+    found: list[Path] = []
+    for directory in [root, *sorted(local_module_dirs(root))]:
+        own = sorted([*directory.glob(f"*{SUFFIX}"), *directory.glob(f"*{SUFFIX}.json")])
+        found += own
+        for path in own:
+            found += _file_targets(path, directory, root)
+    found += [*own_tfvars(root), *var_files]
+    return [p for p in dict.fromkeys(found) if p.is_file()]
+
+
+def _file_targets(path: Path, module: Path, root: Path) -> list[Path]:
+    """Files a module names in `file("${path.module}/x")`-style calls (relative to the module
+    with `path.module`, else to the root, Terraform's working directory)."""
+    try:
+        text = read_text(path)
+    except (OSError, UnicodeDecodeError):
+        return []
+    return [((module if prefix.startswith("${path.module}") else root) / name).resolve() for prefix, name in _FILE_CALL.findall(text)]
 
 
 def local_module_dirs(directory: Path) -> set[Path]:

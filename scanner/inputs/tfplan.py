@@ -17,6 +17,7 @@ from typing import Any, Iterator, Mapping
 
 from scanner.failures import failure
 from scanner.model import Artifact, Finding, Location, PropertyPath, Resource, ResourceId
+from scanner.inputs.terraform import argument_lines
 from scanner.rule import UNKNOWN
 from scanner.terraform_helpers import base_address
 
@@ -83,15 +84,19 @@ def build_artifact(plan: Mapping[str, Any], text: str, path: Path, uri: str) -> 
         if located is not None:
             files[("resources", address)] = located[0]
             lines[("resources", address)] = (located[1], located[1])
+            # A finding lands on the argument's line in the .tf file, where its comments are.
+            for argument, span in argument_lines(located[2], located[1]).items():
+                lines[("resources", address, "properties", *argument)] = span
         else:
             line = address_lines.get(address, 1)
             lines[("resources", address)] = (line, line)
     providers = _providers(plan.get("configuration"), plan.get("variables"))
+    blocks = _provider_blocks(providers, text, lines)
     return Artifact(
         kind=KIND,
         path=str(path),
         uri=uri,
-        data={"resources": resources, "providers": providers},
+        data={"resources": resources, "providers": providers, "blocks": blocks},
         lines=lines,
         files=files,
         context={"providers": providers, "terraform_version": plan.get("terraform_version", "")},
@@ -229,8 +234,8 @@ def _module_sources(configuration: Any) -> dict[str, str]:
     return sources
 
 
-def _tf_block(plan_path: Path, plan_uri: str, address: str, mode: str, type_: str, name: str, sources: Mapping[str, str]) -> tuple[str, int] | None:
-    """(uri, line) of the block that declares a resource, when its `.tf` file is beside the plan."""
+def _tf_block(plan_path: Path, plan_uri: str, address: str, mode: str, type_: str, name: str, sources: Mapping[str, str]) -> tuple[str, int, Path] | None:
+    """(uri, line, file) of the block that declares a resource, when its `.tf` file is beside the plan."""
     base = base_address(address)
     declared = f"{'data.' if mode == 'data' else ''}{type_}.{name}"
     prefix = base[: -len(declared)] if base.endswith(declared) else None
@@ -249,7 +254,7 @@ def _tf_block(plan_path: Path, plan_uri: str, address: str, mode: str, type_: st
             line = text.count("\n", 0, match.start()) + 1
             relative = Path(_relpath(tf, plan_path.parent)).as_posix()
             uri = _join(plan_uri.rsplit("/", 1)[0] if "/" in plan_uri else ".", relative)
-            return (uri, line) if not uri.startswith("../") else None
+            return (uri, line, tf) if not uri.startswith("../") else None
     return None
 
 
@@ -289,12 +294,29 @@ def _providers(configuration: Any, variables: Any) -> list[dict[str, Any]]:
         if value is UNKNOWN and len(refs) == 1 and refs[0].startswith("var.") and not provider.get("module_address"):
             value = values.get(refs[0][4:], UNKNOWN)
         providers.append({
+            "key": str(key),
             "name": provider.get("name", key),
             "alias": provider.get("alias"),
             "region": UNKNOWN if value is None else value,
             "module": provider.get("module_address", ""),
         })
     return providers
+
+
+def _provider_blocks(providers: list[dict[str, Any]], text: str, lines: dict[PropertyPath, tuple[int, int]]) -> dict[str, Any]:
+    """Provider configurations as the pseudo-resources an HCL module has (`provider.aws.us`,
+    `module.x.provider.aws`), so the rules about provider settings (IDP-REGION-001) read a
+    plan too; each at its line in the plan's `provider_config`."""
+    blocks: dict[str, Any] = {}
+    section = text.find('"provider_config"')
+    for provider in providers:
+        module, _, local = provider["key"].rpartition(":")
+        address = f"{module + '.' if module else ''}provider.{local}"
+        blocks[address] = {"type": "provider", "module": module, "properties": {"region": provider["region"]}}
+        found = re.compile(rf'"{re.escape(provider["key"])}"\s*:\s*\{{').search(text, max(section, 0))
+        line = text.count("\n", 0, found.start()) + 1 if found else 1
+        lines[("blocks", address)] = (line, line)
+    return blocks
 
 
 def resources(artifact: Artifact) -> Iterator[Resource]:
@@ -307,4 +329,14 @@ def resources(artifact: Artifact) -> Iterator[Resource]:
             properties=properties if isinstance(properties, Mapping) else {},
             path=("resources", address, "properties"),
             metadata={"references": resource.get("references", {}), "mode": resource["mode"], "module": resource["module"]},
+        )
+    # Provider configurations, as pseudo-resources of type `provider` (see `_provider_blocks`).
+    blocks = artifact.data.get("blocks", {}) if isinstance(artifact.data, Mapping) else {}
+    for address, block in blocks.items():
+        yield Resource(
+            id=ResourceId("terraform", address, "provider"),
+            type="provider",
+            properties=block["properties"],
+            path=("blocks", address, "properties"),
+            metadata={"mode": "configuration", "module": block["module"]},
         )
