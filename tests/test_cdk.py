@@ -242,6 +242,23 @@ def test_acknowledgement_is_one_waiver_for_its_construct_scope():
         (["Kernel._create (/tmp/tmp6bcq1n2z/lib/program.js:9964:29)", 'File "/home/dev/app/stacks.py", line 14, in __init__'], ("/home/dev/app/stacks.py", 14)),
         (['File "/v/lib/python3.11/site-packages/jsii/_kernel/__init__.py", line 334, in create'], None),
         ([42, None, {"not": "a frame"}], None),
+        # jsii host frames of a Python app, after the JavaScript side's summary and marker (aws-cdk-lib 2.275, cdk synth --debug)
+        (["...aws-cdk-lib, jsii runtime, node internals...", "(no user code in 10 frames, use --stack-trace-limit to capture more)",
+          "__init__ (/build/python-app/app.py:13)", "<module> (/build/python-app/app.py:25)"], ("/build/python-app/app.py", 13)),
+        # a validation report's stackTraces entry: the frames of one trace in one string
+        (["    ...aws-cdk-lib, jsii runtime...\n    (no user code in 10 frames, use --stack-trace-limit to capture more)\n__init__ (/a/app.py:15)\n<module> (/a/app.py:25)"],
+         ("/a/app.py", 15)),
+        (["__init__ (/v/lib/python3.12/site-packages/aws_cdk/aws_s3/__init__.py:100)", "_run_code (/usr/lib/python3.11/runpy.py:88)",
+          "<module> (/a/stacks/storage.py:7)"], ("/a/stacks/storage.py", 7)),
+        (["    at /x/bin/app.js:9:1"], ("/x/bin/app.js", 9)),
+        (["/x/bin/app.js:9:1"], ("/x/bin/app.js", 9)),
+        (["at async Promise.all (index 0)", "new X (/home/me/app (copy)/lib/x.ts:5:1)"], ("/home/me/app (copy)/lib/x.ts", 5)),
+        (["    at new Stack (file:///x/lib/stack.mjs:4:7)"], ("/x/lib/stack.mjs", 4)),
+        # host frames as jsii writes them for .NET, Go and Java apps: `name (file:line)`
+        (["Acme.AppStack..ctor (C:\\src\\Acme\\AppStack.cs:25)"], ("C:\\src\\Acme\\AppStack.cs", 25)),
+        (["main.NewAppStack (/home/x/app/app.go:31)"], ("/home/x/app/app.go", 31)),
+        (["<init> (/home/x/app/src/main/java/com/acme/AppStack.java:22)"], ("/home/x/app/src/main/java/com/acme/AppStack.java", 22)),
+        (["stack traces disabled"], None),
     ],
 )
 def test_first_user_frame(frames, expected):

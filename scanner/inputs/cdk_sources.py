@@ -26,13 +26,63 @@ LOGICAL_ID = "aws:cdk:logicalId"
 CREATION_STACK = "aws:cdk:creationStack"
 PROPERTY_ASSIGNMENT = "aws:cdk:propertyAssignment"
 
-SOURCE_SUFFIXES = (".ts", ".tsx", ".mts", ".cts", ".js", ".mjs", ".cjs", ".py", ".java", ".cs", ".go")
+SOURCE_SUFFIXES = (".ts", ".tsx", ".mts", ".cts", ".js", ".mjs", ".cjs", ".py", ".java", ".kt", ".cs", ".fs", ".go")
 LIBRARY_MARKERS = (
-    "/node_modules/", "\\node_modules\\", "site-packages", "dist-packages", "/jsii/", "jsii-runtime",
+    "/node_modules/", "\\node_modules\\", "site-packages", "dist-packages", "/jsii/", "\\jsii\\", "jsii-runtime",
     "jsii-kernel", "/lib/program.js", "node:internal", "<frozen",
 )
-_JS_FRAME = re.compile(r"\(?(?P<file>[^()\s][^()]*?):(?P<line>\d+):(?P<col>\d+)\)?\s*$")
-_PY_FRAME = re.compile(r"""File "(?P<file>[^"]+)", line (?P<line>\d+)""")
+# A Python interpreter's own library (`/usr/lib/python3.11/runpy.py`, `C:\Python311\Lib\runpy.py`).
+_RUNTIME_LIBRARY = re.compile(r"[/\\]lib[/\\]python\d[\d.]*[/\\]|[/\\]Python\d+[/\\]Lib[/\\]", re.IGNORECASE)
+# `file:line` or `file:line:col`; a file may hold colons itself (`C:\src\app.ts`, `file:///x`).
+_LOCATION = re.compile(r"^(?P<file>.+?):(?P<line>\d+)(?::\d+)?$")
+# Python's own traceback format, as old jsii runtimes and hand-made traces write it.
+_PY_TRACEBACK = re.compile(r"""File "(?P<file>[^"]+)", line (?P<line>\d+)""")
+
+
+def parse_frame(text: str) -> tuple[str, int] | None:
+    """(file, line) of one stack frame as CDK writes them, or None for a summary or marker line.
+
+    Node: `at new X (file:line:col)`, `X (file:line:col)`, a bare `file:line:col`; jsii host
+    frames, which aws-cdk-lib appends for Python, Java, .NET and Go apps: `name (file:line)`
+    (`__init__ (/app/app.py:38)`); Python tracebacks: `File "x.py", line 12, in f`. Summaries
+    (`...new Vpc2 in aws-cdk-lib...`) and `(no user code in 10 frames, ...)` name no frame.
+    """
+    text = text.strip().removeprefix("at ").strip()
+    if not text or text.startswith(("...", "(no user code")):
+        return None
+    traceback = _PY_TRACEBACK.search(text)
+    if traceback is not None:
+        return traceback.group("file"), int(traceback.group("line"))
+    if text.endswith(")"):
+        return _in_parentheses(text[:-1])
+    return _location(text)
+
+
+def _in_parentheses(text: str) -> tuple[str, int] | None:
+    """The location after the first ` (` that leaves one: function names hold no ` (`, paths
+    may (`/home/me/app (copy)/lib/x.ts`)."""
+    starts = [i for i, char in enumerate(text) if char == "(" and text[i - 1:i] in (" ", "")]
+    for position in starts or [i for i, char in enumerate(text) if char == "("]:
+        found = _location(text[position + 1:])
+        if found is not None:
+            return found
+    return None
+
+
+def _location(text: str) -> tuple[str, int] | None:
+    match = _LOCATION.match(text.strip())
+    if match is None:
+        return None
+    file = match.group("file").strip().removeprefix("file://")
+    return (file, int(match.group("line"))) if file else None
+
+
+def is_user_file(file: str) -> bool:
+    """Source of the app itself: not the CDK library, node_modules, a jsii runtime or the
+    language runtime's own library."""
+    if any(marker in file for marker in LIBRARY_MARKERS) or _RUNTIME_LIBRARY.search(file):
+        return False
+    return file.lower().endswith(SOURCE_SUFFIXES)
 
 
 class Frame(NamedTuple):
@@ -45,20 +95,17 @@ class Frame(NamedTuple):
 
 
 def user_frames(frames: Iterable[Any]) -> list[tuple[str, int]]:
-    """Frames of the user's own code, outermost call last: not the CDK library, node_modules,
-    ts-node, node internals or the jsii runtime of a Python/Java/.NET app."""
+    """Frames of the user's own code, innermost first: not the CDK library, node_modules,
+    ts-node, node internals, the jsii runtime or the Python library. An entry may hold several
+    frames, one a line (a cdk-nag report's `stackTraces`)."""
     found: list[tuple[str, int]] = []
     for raw in frames:
-        text = str(raw).strip()
-        if not text or text.startswith("..."):  # "...new Vpc2 in aws-cdk-lib..." summarises library frames
+        if not isinstance(raw, str):
             continue
-        match = _PY_FRAME.search(text) or _JS_FRAME.search(text.removeprefix("at ").strip())
-        if match is None:
-            continue
-        file = match.group("file").strip().removeprefix("file://")
-        if any(marker in file for marker in LIBRARY_MARKERS) or not file.lower().endswith(SOURCE_SUFFIXES):
-            continue
-        found.append((file, int(match.group("line"))))
+        for line in raw.splitlines():
+            frame = parse_frame(line)
+            if frame is not None and is_user_file(frame[0]):
+                found.append(frame)
     return found
 
 
