@@ -8,7 +8,9 @@ are found again relative to the app directory wherever the assembly was synthesi
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ from tests.sarif_validation import multitool, multitool_errors, schema_errors
 
 APP = FIXTURES / "cdk" / "app"
 PY_APP = FIXTURES / "cdk" / "python-app"
+NAG_APP = FIXTURES / "cdk" / "nag-app"
 # The pack's hygiene and lifecycle rules (tags, tracing, preview TTL) are left out here: this
 # file is about reading the cloud assembly; tests/test_pack_cdk.py covers those rules on it.
 ENGINES = ("--engines", "native,cdk-validation", "--ignore", "IDP-TAG", "--ignore", "IDP-OBS", "--ignore", "IDP-TTL")
@@ -136,11 +139,52 @@ def test_template_given_twice_is_scanned_once(scan):
     assert all_findings(template_only) == all_findings(alone)
 
 
-def test_python_app_frames_old_style_trace_and_no_path_metadata(scan):
-    code, report = scan(PY_APP, *ENGINES)
+PY_SOURCE = "fixtures/cdk/python-app/app.py"
+PY_DEBUG_TEMPLATE = "fixtures/cdk/python-app/cdk.debug.out/LegacyPy.template.json"
+PY_PLAIN_TEMPLATE = "fixtures/cdk/python-app/cdk.out/LegacyPy.template.json"
+
+
+def test_python_app_synthesized_with_debug_points_at_its_app_py_lines(scan):
+    # aws-cdk-lib 2.275 from PyPI, `cdk synth --debug`: jsii appends the Python frames
+    # `__init__ (/build/python-app/app.py:14)` after `(no user code in 10 frames, ...)`
+    code, report = scan(PY_APP / "cdk.debug.out", *ENGINES)
     assert code == 1
-    assert all_findings(report) == {("IDP-NET-001", "fixtures/cdk/python-app/app.py", 11, "LegacyPy/BastionSg")}
-    assert report["findings"][0]["related"] == [{"uri": "fixtures/cdk/python-app/cdk.out/LegacyPy.template.json", "start_line": 9, "end_line": 9}]
+    assert all_findings(report) == {
+        ("IDP-NET-001", PY_SOURCE, 14, "LegacyPy/BastionSg/Resource"),  # bastion.add_ingress_rule(...): the assigning line
+        ("W2508", PY_SOURCE, 14, "LegacyPy/BastionSg/Resource"),  # CloudFormation Validate, from the validation report
+    }
+    net = by_resource(report, "IDP-NET-001", "LegacyPy/BastionSg/Resource")
+    assert net["related"] == [{"uri": PY_DEBUG_TEMPLATE, "start_line": 16, "end_line": 16}]
+    assert net["resource"]["logical_id"] == "BastionSg3D6BE75A"
+
+
+def test_python_app_synthesized_without_debug_stays_on_the_template(scan):
+    # without --debug jsii sends no Python frames: the creation stacks name no user code
+    code, report = scan(PY_APP / "cdk.out", *ENGINES)
+    assert code == 1
+    assert all_findings(report) == {
+        ("IDP-NET-001", PY_PLAIN_TEMPLATE, 16, "LegacyPy/BastionSg/Resource"),
+        ("W2508", PY_PLAIN_TEMPLATE, 14, "LegacyPy/BastionSg/Resource"),
+    }
+    assert [f["related"] for f in report["findings"]] == [[], []]
+
+
+def _toolchain_missing(script: Path) -> str | None:
+    """Why the real CDK toolchain cannot run here, or None when it can."""
+    if os.environ.get("IDP_SCAN_CDK_REGENERATE") != "1":
+        return f"set IDP_SCAN_CDK_REGENERATE=1 to synthesize again with the pinned toolchain ({script.relative_to(REPO)} --check; minutes, npm and PyPI)"
+    missing = [tool for tool in ("node", "npm", "python3") if shutil.which(tool) is None]
+    return f"{', '.join(missing)} not installed" if missing else None
+
+
+@pytest.mark.parametrize("app", ["python-app", "nag-app"])
+def test_committed_assembly_is_what_the_pinned_toolchain_synthesizes(app):
+    script = FIXTURES / "cdk" / app / "regenerate.sh"
+    reason = _toolchain_missing(script)
+    if reason is not None:
+        pytest.skip(reason)
+    done = subprocess.run(["bash", str(script), "--check"], capture_output=True, text=True, timeout=1800)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
 
 
 def test_sarif_names_construct_paths_and_passes_the_validators(tmp_path):
@@ -165,16 +209,15 @@ def test_sarif_names_construct_paths_and_passes_the_validators(tmp_path):
 
 
 def _py_template() -> Any:
-    artifacts, findings = cdk.load_assembly(PY_APP / "cdk.out", "fixtures/cdk/python-app/cdk.out")
+    artifacts, findings = cdk.load_assembly(PY_APP / "cdk.debug.out", "fixtures/cdk/python-app/cdk.debug.out")
     assert findings == []
-    (template,) = artifacts
+    (template,) = [a for a in artifacts if a.kind == cfn.KIND]
     return template
 
 
 @pytest.mark.parametrize(
     "path",
-    [("Resources", "CDKMetadata"), ("Parameters", "BootstrapVersion"), ("Parameters", "AssetParameters8f2e1f0cS3BucketA1B2C3D4"),
-     ("Rules", "CheckBootstrapVersion"), ("Conditions", "CDKMetadataAvailable")],
+    [("Resources", "CDKMetadata"), ("Parameters", "BootstrapVersion"), ("Rules", "CheckBootstrapVersion"), ("Conditions", "CDKMetadataAvailable")],
 )
 def test_findings_on_cdk_plumbing_are_dropped_but_failures_stay(path):
     template = _py_template()
@@ -186,11 +229,11 @@ def test_findings_on_cdk_plumbing_are_dropped_but_failures_stay(path):
 
 def test_other_engines_findings_get_the_construct_path():
     template = _py_template()
-    finding = Finding("CKV_AWS_24", "checkov", Severity.ERROR, "port 22 open", template.locate(("Resources", "BastionSg", "Properties")),
-                      ResourceId("cloudformation", "BastionSg", "AWS::EC2::SecurityGroup", "BastionSg"))
+    finding = Finding("CKV_AWS_24", "checkov", Severity.ERROR, "port 22 open", template.locate(("Resources", "BastionSg3D6BE75A", "Properties")),
+                      ResourceId("cloudformation", "BastionSg3D6BE75A", "AWS::EC2::SecurityGroup", "BastionSg3D6BE75A"))
     (moved,) = cdk_sources.attach_sources([finding], [template])
-    assert moved.resource == ResourceId("cdk", "LegacyPy/BastionSg", "AWS::EC2::SecurityGroup", "BastionSg", "LegacyPy")
-    assert moved.location == Location("fixtures/cdk/python-app/app.py", 11, 11)
+    assert moved.resource == ResourceId("cdk", "LegacyPy/BastionSg/Resource", "AWS::EC2::SecurityGroup", "BastionSg3D6BE75A", "LegacyPy")
+    assert moved.location == Location(PY_SOURCE, 13, 13)  # the whole Properties block: where the group was created
 
 
 # --- waivers written in CDK code --------------------------------------------------------------
@@ -224,7 +267,7 @@ def test_acknowledgement_is_one_waiver_for_its_construct_scope():
     found = cdk.cdk_suppressions(template, [
         ("LegacyPy", "IDP-NET-001", "whole legacy stack"), ("LegacyPy", "AwsSolutions-S1", "not ours"), ("Elsewhere", "IDP-NET-001", "no resource here"),
     ])
-    assert [(s.rule_id, s.resource, s.location.uri) for s in found] == [("IDP-NET-001", "LegacyPy", "fixtures/cdk/python-app/cdk.out/LegacyPy.template.json")]
+    assert [(s.rule_id, s.resource, s.location.uri) for s in found] == [("IDP-NET-001", "LegacyPy", PY_DEBUG_TEMPLATE)]
 
 
 # --- frames ----------------------------------------------------------------------------------
@@ -427,7 +470,7 @@ def test_any_manifest_gives_findings_never_an_exception(tmp_path_factory, manife
         cdk_sources.attach_sources([Finding("X", "native", Severity.ERROR, "m", artifact.locate(("Resources", "B")))], [artifact])
 
 
-@pytest.mark.parametrize("template", sorted((APP / "cdk.out").rglob("*.template.json")) + [PY_APP / "cdk.out" / "LegacyPy.template.json"], ids=lambda p: p.name)
+@pytest.mark.parametrize("template", sorted((APP / "cdk.out").rglob("*.template.json")) + [PY_APP / "cdk.out" / "LegacyPy.template.json", NAG_APP / "cdk.out" / "Media.template.json"], ids=lambda p: p.name)
 def test_fast_json_path_maps_lines_as_the_template_decoder_does(template):
     text = template.read_text()
     fast = cdk.load_template(text, template, "t.json")[0]
