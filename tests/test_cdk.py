@@ -152,7 +152,9 @@ def test_python_app_synthesized_with_debug_points_at_its_app_py_lines(scan):
     assert all_findings(report) == {
         ("IDP-NET-001", PY_SOURCE, 14, "LegacyPy/BastionSg/Resource"),  # bastion.add_ingress_rule(...): the assigning line
         ("W2508", PY_SOURCE, 14, "LegacyPy/BastionSg/Resource"),  # CloudFormation Validate, from the validation report
+        ("W3045", PY_SOURCE, 15, "LegacyPy/Uploads/Resource"),  # acknowledged by aws-cdk-lib itself: suppressed
     }
+    assert {f["rule_id"] for f in report["findings"] if f["status"] == "suppressed"} == {"W3045"}
     net = by_resource(report, "IDP-NET-001", "LegacyPy/BastionSg/Resource")
     assert net["related"] == [{"uri": PY_DEBUG_TEMPLATE, "start_line": 16, "end_line": 16}]
     assert net["resource"]["logical_id"] == "BastionSg3D6BE75A"
@@ -165,8 +167,9 @@ def test_python_app_synthesized_without_debug_stays_on_the_template(scan):
     assert all_findings(report) == {
         ("IDP-NET-001", PY_PLAIN_TEMPLATE, 16, "LegacyPy/BastionSg/Resource"),
         ("W2508", PY_PLAIN_TEMPLATE, 14, "LegacyPy/BastionSg/Resource"),
+        ("W3045", PY_PLAIN_TEMPLATE, 38, "LegacyPy/Uploads/Resource"),
     }
-    assert [f["related"] for f in report["findings"]] == [[], []]
+    assert [f["related"] for f in report["findings"]] == [[], [], []]
 
 
 def _toolchain_missing(script: Path) -> str | None:
@@ -191,7 +194,7 @@ def test_sarif_names_construct_paths_and_passes_the_validators(tmp_path):
     from scanner.cli import main
 
     out = tmp_path / "cdk.sarif"
-    assert main(["scan", str(APP), str(PY_APP), *ENGINES, "--format", f"sarif={out}"]) == 1
+    assert main(["scan", str(APP), str(PY_APP), str(NAG_APP), *ENGINES, "--format", f"sarif={out}"]) == 1
     log = json.loads(out.read_text())
     assert schema_errors(log) == []
     results = log["runs"][0]["results"]
@@ -398,14 +401,103 @@ def test_cdk_nag_violation_without_template_is_reported_at_the_report(scan, tmp_
             "violatingConstructs": [{"constructPath": "S/B/Resource", "cloudFormationResource": {"templatePath": "S.template.json", "logicalId": "B"}}],
         }],
     }]}
-    _assembly(tmp_path, {"version": "55.0.0", "artifacts": {"S": stack()}}, {"S.template.json": GOOD_TEMPLATE, "validation-report.json": json.dumps(report)})
+    report["pluginReports"][0]["violations"].append({  # a construct of no stack in this assembly, and none at all
+        "ruleName": "AwsSolutions-S2", "description": "The S3 Bucket does not have public access restricted and blocked.",
+        "violatingConstructs": [{"constructPath": "Elsewhere/B/Resource"}, {"constructFqn": "x"}]})
+    _assembly(tmp_path, {"version": "55.0.0", "artifacts": {"S": stack()}}, {"S.template.json": GOOD_TEMPLATE, "validation-report.json": json.dumps(report, indent=1)})
     code, result = scan(tmp_path, *ENGINES)
     assert code == 1
     assert all_findings(result) == {
-        ("AwsSolutions-S1", "cdk.out/validation-report.json", 1, ""),
+        ("AwsSolutions-S1", "cdk.out/S.template.json", 1, "S/Gone/Resource"),  # no such resource: on its stack's template
         ("AwsSolutions-S10", "cdk.out/S.template.json", 3, "S/B/Resource"),
+        ("AwsSolutions-S2", "cdk.out/validation-report.json", 41, "Elsewhere/B/Resource"),  # the report line naming it
+        ("AwsSolutions-S2", "cdk.out/validation-report.json", 1, ""),
     }
-    assert {f["rule_id"]: f["severity"] for f in result["findings"]} == {"AwsSolutions-S1": "error", "AwsSolutions-S10": "error"}
+    assert {f["rule_id"]: f["severity"] for f in result["findings"]} == {"AwsSolutions-S1": "error", "AwsSolutions-S10": "error", "AwsSolutions-S2": "error"}
+
+
+NAG = "fixtures/cdk/nag-app/lib/media-stack.ts"
+NAG_TEMPLATE = "fixtures/cdk/nag-app/cdk.out/Media.template.json"
+IAM4 = "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]"
+LOG_RETENTION = "Media/LogRetentionaae0aa3c5b4d4f87b02d85b201efdd8a"
+NAG_FINDINGS = {
+    # cdk-nag 3.0.2 AwsSolutions: the report names constructs only; placed by their construct path
+    (IAM4, NAG, 22, "Media/Thumbnailer/ServiceRole/Resource"),
+    (IAM4, NAG, 22, f"{LOG_RETENTION}/ServiceRole/Resource"),
+    (IAM4, NAG, 29, "Media/BucketNotificationsHandler050a0587b7544547bf325f094a3db834/Role/Resource"),
+    ("AwsSolutions-IAM5[Resource::*]", NAG_TEMPLATE, 428, f"{LOG_RETENTION}/ServiceRole/DefaultPolicy/Resource"),  # CDK made it: no user frame
+    ("AwsSolutions-L1", NAG, 22, "Media/Thumbnailer/Resource"),
+    ("AwsSolutions-ECS4", NAG, 36, "Media/Cluster/Resource"),
+    ("AwsSolutions-ECS7", NAG, 37, "Media/Task/Resource"),
+    # CloudFormation Validate, with the report's own template and property
+    ("W2531", NAG, 22, "Media/Thumbnailer/Resource"),
+    # construct annotations (@aws-cdk/core:annotationsInValidationReport), each on its own construct
+    ("Annotation::@aws-cdk/aws-ecs:minHealthyPercent", NAG, 39, "Media/Service"),
+    ("Annotation::@aws-cdk/aws-ecs:shouldUseCircuitBreaker", NAG, 39, "Media/Service"),
+    ("Annotation::media:public-ip", NAG, 39, "Media/Service"),
+    ("Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId", NAG_TEMPLATE, 1, "Media/Vpc/PublicSubnet1"),  # an imported subnet: no resource
+    # the pack's own rules
+    ("IDP-LAMBDA-001", NAG, 22, "Media/Thumbnailer/Resource"),
+    ("IDP-ECS-001", NAG, 39, "Media/Service/Service"),
+    ("IDP-ECS-002", NAG, 37, "Media/Task/Resource"),
+}
+
+
+def test_cdk_nag_v3_findings_carry_construct_template_and_source_lines(scan):
+    code, report = scan(NAG_APP, *ENGINES)
+    assert code == 1
+    assert all_findings(report) == NAG_FINDINGS
+    ecs4 = by_resource(report, "AwsSolutions-ECS4", "Media/Cluster/Resource")
+    assert ecs4["related"] == [{"uri": NAG_TEMPLATE, "start_line": 561, "end_line": 574}]  # the whole resource
+    assert ecs4["resource"] == {"kind": "cdk", "name": "Media/Cluster/Resource", "type": "AWS::ECS::Cluster", "logical_id": "ClusterEB0386A7", "stack": "Media"}
+    severities = {f["rule_id"]: f["severity"] for f in report["findings"] if f["engine"] == "cdk-validation"}
+    assert {r: s for r, s in severities.items() if r.startswith("AwsSolutions")} == dict.fromkeys([IAM4, "AwsSolutions-IAM5[Resource::*]", "AwsSolutions-L1", "AwsSolutions-ECS4", "AwsSolutions-ECS7"], "error")
+    assert {s for r, s in severities.items() if not r.startswith("AwsSolutions")} == {"warning"}
+    # cdk-nag left out the acknowledged AwsSolutions-S1 itself; nothing about it is reported
+    assert not [f for f in report["findings"] if "S1" in f["rule_id"]]
+
+
+def test_annotations_on_one_construct_are_apart_and_named_by_it(scan):
+    _, report = scan(NAG_APP, *ENGINES)
+    service = [f for f in report["findings"] if f["rule_id"].startswith("Annotation::") and f["resource"]["name"] == "Media/Service"]
+    assert len(service) == 3 and len({f["fingerprint"] for f in service}) == 3
+    assert {f["resource"]["logical_id"] for f in service} == {"ServiceD69D759B"}  # the ECS service the construct wraps
+    minimum = by_resource(report, "Annotation::@aws-cdk/aws-ecs:minHealthyPercent", "Media/Service")
+    assert minimum["message"].startswith("minHealthyPercent has not been configured")
+
+
+def test_acknowledged_violations_are_suppressed_in_every_engine_with_their_reason(scan):
+    # aws-cdk-lib acknowledges CloudFormation-Validate::W3045 itself where `access_control` is set:
+    # the report lists it under suppressedViolations, the metadata under aws:cdk:acknowledged-rules
+    code, report = scan(PY_APP / "cdk.debug.out", "--engines", "cdk-validation,cfn-lint", "--select", "W3045", "--select", "W2508")
+    reason = "acknowledged in CDK code at LegacyPy/Uploads (CloudFormation-Validate::W3045): accessControl is deprecated, but we are still using it for historical reasons."
+    found = {(f["rule_id"], f["engine"], f["location"]["start_line"], f["resource"]["name"], f["status"], f["status_reason"]) for f in report["findings"]}
+    assert found == {
+        ("W3045", "cdk-validation", 15, "LegacyPy/Uploads/Resource", "suppressed", reason),
+        ("W3045", "cfn-lint", 15, "LegacyPy/Uploads/Resource", "suppressed", reason),
+        ("W2508", "cdk-validation", 14, "LegacyPy/BastionSg/Resource", "open", ""),
+    }
+    assert code == 0  # W2508 only warns
+    _, audit = scan(PY_APP / "cdk.debug.out", "--engines", "cdk-validation,cfn-lint", "--select", "W3045", "--no-suppressions")
+    assert {f["status"] for f in audit["findings"]} == {"open"}
+
+
+def test_acknowledgements_that_match_nothing_are_no_finding(scan):
+    # aws-cdk-lib acknowledges W3010 on every stack that reads availabilityZones; cfn-lint finds none here
+    artifacts, _ = cdk.load_assembly(APP / "cdk.out", "fixtures/cdk/app/cdk.out")
+    orders = next(a for a in artifacts if a.uri == TEMPLATE)
+    assert orders.context["cdk"]["acknowledged"] == [["Orders", "CloudFormation-Validate::W3010", "W3010",
+                                                       "Literal AZs in template are the result of accessing stack.availabilityZones, this is expected and safe"]]
+    _, report = scan(APP, "--engines", "cfn-lint,cdk-validation")
+    assert not [f for f in report["findings"] if "W3010" in f["rule_id"] + f["message"]]
+
+
+@pytest.mark.parametrize(("ack_id", "expected"), [
+    ("CloudFormation-Validate::W3045", "W3045"), ("CloudFormation-Validate::E3012", "E3012"),
+    ("AwsSolutions::AwsSolutions-S1", None), ("Annotation::AwsSolutions-S1", None), ("W3045", None), ("CloudFormation-Validate::Wxyz", None),
+])
+def test_which_acknowledgements_name_a_cfn_lint_rule(ack_id, expected):
+    assert cdk.cfn_lint_rule(ack_id) == expected
 
 
 def test_cdk_validation_is_a_default_engine():

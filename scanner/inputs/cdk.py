@@ -13,7 +13,8 @@ every CloudFormation engine and rule applies unchanged; its `context` adds what 
   `trace`; `cdk.plumbing`: the template paths CDK itself adds (CDKMetadata, bootstrap checks,
   asset parameters);
 - `suppressions`: cdk-nag `rules_to_suppress` and `aws:cdk:acknowledged-rules` waivers that
-  name an idp-scan rule or an alias of one.
+  name an idp-scan rule or an alias of one; `cdk.acknowledged`: acknowledgements of the
+  CloudFormation Validate plugin's (cfn-lint's) rules, which mark cfn-lint's findings.
 
 `validation-report.json` (aws-cdk-lib's policy validation and cdk-nag v3) becomes an artifact
 of kind `cdk-validation-report` for the `cdk-validation` engine.
@@ -184,6 +185,24 @@ def names_idp_rule(rule_id: str) -> bool:
 def _acknowledged_rule(ack_id: str) -> str:
     """`CloudFormation-Validate::W3010` names W3010; a plain id names itself."""
     return ack_id.rsplit("::", 1)[-1]
+
+
+_CFN_LINT_ID = re.compile(r"^[EWI]\d{4}$")
+
+
+def cfn_lint_rule(ack_id: str) -> str | None:
+    """The cfn-lint rule a CDK acknowledgement waives: aws-cdk-lib's CloudFormation Validate
+    plugin runs cfn-lint's rules, so `CloudFormation-Validate::W3045` is cfn-lint's W3045."""
+    plugin, _, rule_id = ack_id.rpartition("::")
+    return rule_id if plugin == "CloudFormation-Validate" and _CFN_LINT_ID.match(rule_id) else None
+
+
+def engine_acknowledgements(acknowledged: Sequence[tuple[str, str, str]]) -> list[list[str]]:
+    """[construct path, acknowledgement id, cfn-lint rule, reason] of the acknowledgements that
+    waive another engine's rule. They mark findings when sources are attached, not at the gate:
+    aws-cdk-lib acknowledges rules on its own behalf (W3010 wherever a stack reads
+    `availabilityZones`), so one that matches nothing is no unused waiver of the user's."""
+    return [[path, ack_id, rule, reason] for path, ack_id, reason in acknowledged if (rule := cfn_lint_rule(ack_id))]
 
 
 def cdk_suppressions(artifact: Artifact, acknowledged: Sequence[tuple[str, str, str]]) -> list[Suppression]:
@@ -369,7 +388,8 @@ class _Walk:
             **(stack_facts or {}),
             "stack": stack,
             "construct_paths": construct_paths,
-            "cdk": {"scope": facts.scope.lstrip("/"), "sources": facts.sources, "plumbing": plumbing_paths(artifact)},
+            "cdk": {"scope": facts.scope.lstrip("/"), "sources": facts.sources, "plumbing": plumbing_paths(artifact),
+                    "acknowledged": engine_acknowledgements(facts.acknowledged)},
         }
         artifact = replace(artifact, context=context)
         context["suppressions"] = cdk_suppressions(artifact, facts.acknowledged)

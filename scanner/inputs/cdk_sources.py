@@ -20,7 +20,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
 from scanner.inputs import cfn
-from scanner.model import Artifact, Finding, Location, ResourceId
+from scanner.model import Artifact, Finding, Location, ResourceId, Status
 
 LOGICAL_ID = "aws:cdk:logicalId"
 CREATION_STACK = "aws:cdk:creationStack"
@@ -214,20 +214,49 @@ def _resource_type(artifact: Artifact, logical_id: str) -> str:
 
 def attach_sources(findings: Sequence[Finding], artifacts: Sequence[Artifact]) -> list[Finding]:
     """Name findings in CDK templates by construct path, point them at the user's source line,
-    and drop the ones about CDK plumbing (the scanner's own failures are never dropped)."""
+    drop the ones about CDK plumbing (the scanner's own failures are never dropped), and mark
+    the ones the app acknowledged."""
     templates = {a.uri: a for a in artifacts if a.kind == cfn.KIND and "cdk" in a.context}
     if not templates:
         return list(findings)
+    acknowledged = Acknowledgements(templates.values())
     out: list[Finding] = []
     for finding in findings:
         artifact = templates.get(finding.location.uri)
         if artifact is None:
-            out.append(finding)
+            out.append(acknowledged.mark(finding))
             continue
         if finding.engine != "idp-scan" and _in_plumbing(artifact, finding.location.start_line):
             continue
-        out.append(_with_source(finding, artifact))
+        out.append(acknowledged.mark(_with_source(finding, artifact)))
     return out
+
+
+def acknowledgement_reason(construct_path: str, ack_id: str, reason: str) -> str:
+    return f"acknowledged in CDK code at {construct_path} ({ack_id}): {reason.strip()}"
+
+
+class Acknowledgements:
+    """`Validations.of(x).acknowledge(...)` of another engine's rule (`CloudFormation-Validate::W3045`
+    is cfn-lint's W3045): marks that rule's open findings on x and below as SUPPRESSED, with the
+    acknowledgement's reason. aws-cdk-lib writes some itself (W3045 wherever `accessControl` is
+    set, W3010 where a stack reads `availabilityZones`), so one matching nothing is no finding."""
+
+    def __init__(self, templates: Iterable[Artifact]) -> None:
+        self._by_rule: dict[str, list[tuple[str, str, str]]] = {}
+        for template in templates:
+            for entry in template.context["cdk"].get("acknowledged", ()):
+                path, ack_id, rule_id, reason = (str(part) for part in entry)
+                self._by_rule.setdefault(rule_id, []).append((path, ack_id, reason))
+
+    def mark(self, finding: Finding) -> Finding:
+        if finding.status is not Status.OPEN or finding.resource is None or finding.resource.kind != "cdk":
+            return finding
+        name = finding.resource.name
+        for path, ack_id, reason in self._by_rule.get(finding.rule_id, ()):
+            if name == path or name.startswith(path + "/"):
+                return finding.with_status(Status.SUPPRESSED, acknowledgement_reason(path, ack_id, reason))
+        return finding
 
 
 def _with_source(finding: Finding, artifact: Artifact) -> Finding:
