@@ -440,6 +440,14 @@ NAG_FINDINGS = {
     ("IDP-LAMBDA-001", NAG, 22, "Media/Thumbnailer/Resource"),
     ("IDP-ECS-001", NAG, 39, "Media/Service/Service"),
     ("IDP-ECS-002", NAG, 37, "Media/Task/Resource"),
+    # CDK's framework resources: what cdk-nag finds on them is marked, and the constructs whose options added them noted
+    ("IDP064", NAG, 15, "Media/Uploads"),
+    ("IDP064", NAG, 22, "Media/Thumbnailer"),
+}
+NAG_FRAMEWORK = {
+    (IAM4, f"{LOG_RETENTION}/ServiceRole/Resource"),
+    (IAM4, "Media/BucketNotificationsHandler050a0587b7544547bf325f094a3db834/Role/Resource"),
+    ("AwsSolutions-IAM5[Resource::*]", f"{LOG_RETENTION}/ServiceRole/DefaultPolicy/Resource"),
 }
 
 
@@ -447,6 +455,10 @@ def test_cdk_nag_v3_findings_carry_construct_template_and_source_lines(scan):
     code, report = scan(NAG_APP, *ENGINES)
     assert code == 1
     assert all_findings(report) == NAG_FINDINGS
+    suppressed = {(f["rule_id"], f["resource"]["name"]): f["status_reason"] for f in report["findings"] if f["status"] == "suppressed"}
+    assert set(suppressed) == NAG_FRAMEWORK
+    assert suppressed[("AwsSolutions-IAM5[Resource::*]", f"{LOG_RETENTION}/ServiceRole/DefaultPolicy/Resource")] == (
+        "CDK framework resource: log-retention function (AwsSolutions-IAM5 is set by CDK, not by the app)")
     ecs4 = by_resource(report, "AwsSolutions-ECS4", "Media/Cluster/Resource")
     assert ecs4["related"] == [{"uri": NAG_TEMPLATE, "start_line": 561, "end_line": 574}]  # the whole resource
     assert ecs4["resource"] == {"kind": "cdk", "name": "Media/Cluster/Resource", "type": "AWS::ECS::Cluster", "logical_id": "ClusterEB0386A7", "stack": "Media"}
@@ -498,6 +510,88 @@ def test_acknowledgements_that_match_nothing_are_no_finding(scan):
 ])
 def test_which_acknowledgements_name_a_cfn_lint_rule(ack_id, expected):
     assert cdk.cfn_lint_rule(ack_id) == expected
+
+
+# --- CDK's framework resources ---------------------------------------------------------------
+
+from scanner.inputs import cdk_framework  # noqa: E402
+
+
+@pytest.mark.parametrize(("path", "expected"), [
+    ("Media/Custom::S3AutoDeleteObjectsCustomResourceProvider/Handler", "S3 auto-delete-objects provider"),
+    ("Repo/Custom::ECRAutoDeleteImagesCustomResourceProvider/Role", "ECR auto-delete-images provider"),
+    ("Media/LogRetentionaae0aa3c5b4d4f87b02d85b201efdd8a/ServiceRole/DefaultPolicy/Resource", "log-retention function"),
+    ("Media/BucketNotificationsHandler050a0587b7544547bf325f094a3db834/Role/Resource", "bucket-notifications handler"),
+    ("Net/Custom::VpcRestrictDefaultSGCustomResourceProvider/Handler", "default-security-group restriction provider"),
+    ("Site/Custom::CDKBucketDeployment8693BB64968944B69AAFB0CC9EB8756C/Resource", "bucket-deployment handler"),
+    ("S/AWS679f53fac002430cb0da5b7982bd2287/Resource", "AwsCustomResource function"),
+    ("S/Provider/framework-onEvent/Resource", "custom-resource provider framework"),
+    ("S/Custom::CrossRegionExportWriterCustomResourceProvider/Handler", "custom-resource provider"),
+    # lookalikes the user wrote
+    ("Media/LogRetention/Resource", None), ("Media/Uploads/Notifications/Resource", None), ("S/MyCustom::Thing/Resource", None),
+    ("S/BucketNotificationsHandler/Resource", None), ("S/framework-onEventually/Resource", None),
+])
+def test_framework_resources_are_recognised_by_construct_path(path, expected):
+    entry = cdk_framework.framework_of(path)
+    assert (entry.name if entry else None) == expected
+
+
+def test_every_framework_entry_has_a_test_path():
+    tested = {name for _, name in test_framework_resources_are_recognised_by_construct_path.pytestmark[0].args[1] if name}
+    assert tested == {entry.name for entry in cdk_framework.FRAMEWORK}
+
+
+@pytest.mark.parametrize(("path", "expected"), [
+    ("Media/Uploads/AutoDeleteObjectsCustomResource/Default", ("Media/Uploads", "autoDeleteObjects: true")),
+    ("Repo/Images/AutoDeleteImagesCustomResource/Default", ("Repo/Images", "emptyOnDelete: true")),
+    ("Media/Thumbnailer/LogRetention/Resource", ("Media/Thumbnailer", "logRetention")),
+    ("Media/Uploads/Notifications/Resource", ("Media/Uploads", "addEventNotification (or another bucket notification)")),
+    ("Net/Vpc/RestrictDefaultSecurityGroupCustomResource/Default", ("Net/Vpc", "restrictDefaultSecurityGroup (the default of new VPCs)")),
+    ("Site/Deploy/CustomResource/Default", ("Site/Deploy", "BucketDeployment")),
+])
+def test_framework_causes_name_the_users_construct_and_option(path, expected):
+    found = [(path[:m.start()], e.option) for e in cdk_framework.FRAMEWORK if e.cause is not None and (m := e.cause.search(path))]
+    assert found[0] == expected
+
+
+def test_handler_metadata_marks_a_provider_of_any_name():
+    handlers = cdk_framework.handler_paths({"/S/Custom::NewThingProvider": [{"type": "aws:cdk:is-custom-resource-handler-customResourceProvider", "data": True}],
+                                            "/S/Mine": [{"type": "aws:cdk:logicalId", "data": "Mine"}]})
+    assert handlers == ["S/Custom::NewThingProvider"]
+    assert cdk_framework.framework_of("S/Custom::NewThingProvider/Handler", handlers) is cdk_framework.FRAMEWORK[-1]
+    assert cdk_framework.framework_of("S/Mine/Resource", handlers) is None
+
+
+@pytest.mark.parametrize(("rule_id", "name", "status", "reason"), [
+    ("CKV_AWS_115", "S/Custom::S3AutoDeleteObjectsCustomResourceProvider/Handler", "suppressed",
+     "CDK framework resource: S3 auto-delete-objects provider (CKV_AWS_115 is set by CDK, not by the app)"),
+    ("AwsSolutions-IAM5[Resource::*]", "S/LogRetentionaae0aa3c5b4d4f87b02d85b201efdd8a/ServiceRole/DefaultPolicy/Resource", "suppressed",
+     "CDK framework resource: log-retention function (AwsSolutions-IAM5 is set by CDK, not by the app)"),
+    ("W3005", "S/Service/Service", "suppressed", "CDK framework resource: the DependsOn CDK generates (W3005)"),
+    ("CKV_AWS_18", "S/Custom::S3AutoDeleteObjectsCustomResourceProvider/Handler", "open", ""),  # not a setting only CDK makes
+    ("CKV_AWS_115", "S/Thumbnailer/Resource", "open", ""),  # the user's own function
+])
+def test_only_what_cdk_sets_on_its_own_resources_is_marked(rule_id, name, status, reason):
+    finding = Finding(rule_id, "checkov", Severity.ERROR, "m", Location("cdk.out/S.template.json", 3), ResourceId("cdk", name, stack="S"))
+    marked = cdk_framework.Framework([]).mark(finding)
+    assert (marked.status.value, marked.status_reason) == (status, reason)
+
+
+def test_framework_findings_are_marked_and_the_causing_constructs_noted(scan):
+    code, report = scan(PY_APP / "cdk.debug.out", "--engines", "native,cdk-validation,cfn-lint,checkov")
+    framework = {(f["rule_id"], f["resource"]["name"]) for f in report["findings"] if f["status_reason"].startswith("CDK framework resource")}
+    handler, role = "LegacyPy/Custom::S3AutoDeleteObjectsCustomResourceProvider/Handler", "LegacyPy/Custom::S3AutoDeleteObjectsCustomResourceProvider/Role"
+    assert framework == {("CKV_AWS_115", handler), ("CKV_AWS_116", handler), ("CKV_AWS_117", handler), ("IDP-OBS-001", handler),
+                         ("IDP-TAG-001", handler), ("IDP-TAG-001", role), ("W3005", handler)}
+    (note,) = [f for f in report["findings"] if f["rule_id"] == "IDP064"]
+    assert (note["location"]["uri"], note["location"]["start_line"], note["resource"]["name"], note["severity"]) == (PY_SOURCE, 15, "LegacyPy/Uploads", "note")
+    assert note["message"] == ("On LegacyPy/Uploads, `autoDeleteObjects: true` adds CDK's S3 auto-delete-objects provider. What is found on those "
+                               "resources (CKV_AWS_115, CKV_AWS_116, CKV_AWS_117, IDP-OBS-001, IDP-TAG-001, W3005) only CDK can change, "
+                               "so it is marked suppressed (CDK framework resource).")
+    assert code == 1  # the bastion's open SSH is the user's
+    _, audit = scan(PY_APP / "cdk.debug.out", "--engines", "native,cdk-validation,cfn-lint,checkov", "--no-suppressions")
+    assert {(f["rule_id"], f["resource"]["name"]) for f in audit["findings"] if f["status"] == "open"} >= framework
+    assert not [f for f in audit["findings"] if f["rule_id"] == "IDP064"]  # nothing marked, nothing to note
 
 
 def test_cdk_validation_is_a_default_engine():

@@ -14,7 +14,8 @@ every CloudFormation engine and rule applies unchanged; its `context` adds what 
   asset parameters);
 - `suppressions`: cdk-nag `rules_to_suppress` and `aws:cdk:acknowledged-rules` waivers that
   name an idp-scan rule or an alias of one; `cdk.acknowledged`: acknowledgements of the
-  CloudFormation Validate plugin's (cfn-lint's) rules, which mark cfn-lint's findings.
+  CloudFormation Validate plugin's (cfn-lint's) rules, which mark cfn-lint's findings;
+  `cdk.handlers`: construct paths CDK marks as its custom-resource handlers (`cdk_framework`).
 
 `validation-report.json` (aws-cdk-lib's policy validation and cdk-nag v3) becomes an artifact
 of kind `cdk-validation-report` for the `cdk-validation` engine.
@@ -32,7 +33,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Iterator, Mapping, Sequence
 
 from scanner.failures import failure
-from scanner.inputs import cfn
+from scanner.inputs import cdk_framework, cfn
 from scanner.inputs.cdk_sources import LOGICAL_ID, Frame, SourceFinder, frames_of
 from scanner.model import Artifact, Finding, Location, PropertyPath, Suppression
 
@@ -134,6 +135,7 @@ class _TemplateFacts:
     construct_paths: dict[str, str] = field(default_factory=dict)
     sources: dict[str, dict[str, Frame]] = field(default_factory=dict)
     acknowledged: list[tuple[str, str, str]] = field(default_factory=list)  # (construct path, rule id, reason)
+    handlers: list[str] = field(default_factory=list)  # CDK's custom-resource handlers in the stack
 
 
 def _facts(metadata: _Metadata, scopes: Sequence[str], finder: SourceFinder) -> dict[str, _TemplateFacts]:
@@ -249,7 +251,7 @@ class _Walk:
     def inside(self, path: Path) -> bool:
         try:
             return path.resolve().is_relative_to(self.top.resolve())
-        except OSError:
+        except (OSError, ValueError):  # ValueError: a NUL in a name the manifest gives
             return False
 
     def assembly(self, directory: Path, uri: str, depth: int) -> None:
@@ -303,6 +305,8 @@ class _Walk:
         scopes = metadata.template_scopes()
         scopes.setdefault(template_file, "/" + display)
         facts = _facts(metadata, list(scopes.values()), self.finder)
+        for fact in facts.values():
+            fact.handlers = cdk_framework.handler_paths(metadata.entries)
         stack_name = str(properties.get("stackName") or name)
         # What rules read about the stack as a whole: its tags and `aws://account/region`.
         tags, environment = properties.get("tags"), entry.get("environment")
@@ -317,7 +321,7 @@ class _Walk:
             if nested_file == template_file:
                 continue
             nested_where = self.nested_reference(parent, nested_file) or where
-            facts.setdefault(nested_scope, _TemplateFacts(nested_scope))
+            facts.setdefault(nested_scope, _TemplateFacts(nested_scope, handlers=facts[scopes[template_file]].handlers))
             self.template(directory, uri, nested_file, stack_name, facts[nested_scope], nested_where, stack_facts)
 
     def metadata(self, directory: Path, uri: str, name: str, entry: Mapping[str, Any], where: Location, scope: str) -> _Metadata:
@@ -389,7 +393,8 @@ class _Walk:
             "stack": stack,
             "construct_paths": construct_paths,
             "cdk": {"scope": facts.scope.lstrip("/"), "sources": facts.sources, "plumbing": plumbing_paths(artifact),
-                    "acknowledged": engine_acknowledgements(facts.acknowledged)},
+                    "acknowledged": engine_acknowledgements(facts.acknowledged),
+                    "handlers": facts.handlers},
         }
         artifact = replace(artifact, context=context)
         context["suppressions"] = cdk_suppressions(artifact, facts.acknowledged)

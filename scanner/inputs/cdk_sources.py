@@ -19,7 +19,7 @@ from dataclasses import replace
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
-from scanner.inputs import cfn
+from scanner.inputs import cdk_framework, cfn
 from scanner.model import Artifact, Finding, Location, ResourceId, Status
 
 LOGICAL_ID = "aws:cdk:logicalId"
@@ -214,22 +214,34 @@ def _resource_type(artifact: Artifact, logical_id: str) -> str:
 
 def attach_sources(findings: Sequence[Finding], artifacts: Sequence[Artifact]) -> list[Finding]:
     """Name findings in CDK templates by construct path, point them at the user's source line,
-    drop the ones about CDK plumbing (the scanner's own failures are never dropped), and mark
-    the ones the app acknowledged."""
+    drop the ones about CDK plumbing (the scanner's own failures are never dropped), mark the
+    ones the app acknowledged and the ones about CDK's framework resources (`cdk_framework`)."""
     templates = {a.uri: a for a in artifacts if a.kind == cfn.KIND and "cdk" in a.context}
     if not templates:
         return list(findings)
     acknowledged = Acknowledgements(templates.values())
+    framework = cdk_framework.Framework(templates.values())
     out: list[Finding] = []
     for finding in findings:
         artifact = templates.get(finding.location.uri)
         if artifact is None:
-            out.append(acknowledged.mark(finding))
+            out.append(framework.mark(acknowledged.mark(finding)))
             continue
         if finding.engine != "idp-scan" and _in_plumbing(artifact, finding.location.start_line):
             continue
-        out.append(acknowledged.mark(_with_source(finding, artifact)))
+        out.append(framework.mark(acknowledged.mark(_with_source(finding, artifact))))
     return out
+
+
+def framework_notes(findings: Sequence[Finding], artifacts: Sequence[Artifact]) -> list[Finding]:
+    """IDP064 notes on the user's constructs whose options made CDK add framework resources that
+    hold marked findings among `findings` (the selected ones: a run that selects no such rule
+    gets no note)."""
+    templates = {a.uri: a for a in artifacts if a.kind == cfn.KIND and "cdk" in a.context}
+    if not templates:
+        return []
+    notes = cdk_framework.Framework(templates.values()).notes(findings)
+    return [_with_source(note, templates[note.location.uri]) for note in notes]
 
 
 def acknowledgement_reason(construct_path: str, ack_id: str, reason: str) -> str:
