@@ -671,3 +671,49 @@ def test_fast_json_path_keeps_escaped_keys_and_falls_back_on_broken_json():
     assert lines[('a"b',)] == (2, 3) and lines[('a"b', 1, "c")] == (3, 3)
     artifact, findings = cdk.load_template('{"Resources": {', Path("t.json"), "t.json")
     assert artifact is None and [f.rule_id for f in findings] == ["IDP001"]
+
+
+# --- stacks as a whole: where declared, where tagged ----------------------------------------------
+
+from scanner.inputs import cdk_stacks  # noqa: E402
+
+
+@pytest.mark.parametrize(("assembly", "template", "expected"), [
+    (APP / "cdk.out", "fixtures/cdk/app/cdk.out/Orders.template.json",
+     ("Orders", "Orders", cdk_sources.Frame("fixtures/cdk/app/bin/app.ts", 7, True), {}, None)),
+    (APP / "cdk.out", "fixtures/cdk/app/cdk.out/OrdersReporting58986DD0.nested.template.json",  # a nested stack: its parent's
+     ("Orders", "Orders", cdk_sources.Frame("fixtures/cdk/app/bin/app.ts", 7, True), {}, None)),
+    (APP / "cdk.out", "fixtures/cdk/app/cdk.out/assembly-PreviewPr123/PreviewPr123ServiceBECCD267.template.json",  # in a Stage
+     ("PreviewPr123-Service", "PreviewPr123/Service", cdk_sources.Frame("fixtures/cdk/app/lib/stacks.ts", 54, True),
+      {"environment": "preview", "expires-at": "2026-12-31"}, Location("fixtures/cdk/app/cdk.out/assembly-PreviewPr123/manifest.json", 18, 18))),
+    # Python: jsii's frames start in LegacyStack.__init__ (super().__init__, line 11); the stack is created at line 25
+    (PY_APP / "cdk.debug.out", PY_DEBUG_TEMPLATE,
+     ("LegacyPy", "LegacyPy", cdk_sources.Frame(PY_SOURCE, 25, True), {"owner": "team-legacy"},
+      Location("fixtures/cdk/python-app/cdk.debug.out/manifest.json", 18, 18))),
+    (PY_APP / "cdk.out", PY_PLAIN_TEMPLATE,  # without --debug: no Python frames
+     ("LegacyPy", "LegacyPy", None, {"owner": "team-legacy"}, Location("fixtures/cdk/python-app/cdk.out/manifest.json", 18, 18))),
+])
+def test_stack_site_names_the_declaring_line_and_the_recorded_tags(assembly, template, expected):
+    artifacts, _ = cdk.load_assembly(assembly, assembly.relative_to(REPO).as_posix())
+    (artifact,) = [a for a in artifacts if a.uri == template]
+    site = cdk_stacks.stack_site(artifact)
+    assert site is not None and site.template == template
+    assert (site.stack, site.construct_path, site.declared_at, dict(site.tags), site.tags_at) == expected
+
+
+def test_stack_site_of_a_plain_template_is_none():
+    artifact, _ = cfn.load_text('{"Resources": {}}', Path("t.json"), "t.json")
+    assert artifact is not None and cdk_stacks.stack_site(artifact) is None
+
+
+@pytest.mark.parametrize(("frames", "expected"), [
+    (["(no user code in 10 frames, use --stack-trace-limit to capture more)", "__init__ (/a/app.py:11)", "<module> (/a/app.py:25)"], ("/a/app.py", 25)),
+    (["__init__ (/a/stacks/base.py:9)", "__init__ (/a/stacks/web.py:14)", "build (/a/app.py:30)"], ("/a/app.py", 30)),
+    (["__init__ (/a/app.py:11)"], ("/a/app.py", 11)),  # only a constructor frame: it
+    (["<anonymous> (/b/bin/app.ts:7:1)"], ("/b/bin/app.ts", 7)),
+    (["Acme.AppStack..ctor (/c/AppStack.cs:12)", "Acme.Program.Main (/c/Program.cs:8)"], ("/c/Program.cs", 8)),
+    (["...aws-cdk-lib..."], None),
+])
+def test_stack_declaration_skips_constructor_frames(frames, expected):
+    found = cdk_stacks.declaration(frames, cdk_sources.SourceFinder(Path("/nonexistent"), None))
+    assert (None if found is None else (found.uri, found.line)) == expected

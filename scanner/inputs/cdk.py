@@ -33,8 +33,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Iterator, Mapping, Sequence
 
 from scanner.failures import failure
-from scanner.inputs import cdk_framework, cfn
-from scanner.inputs.cdk_sources import LOGICAL_ID, Frame, SourceFinder, frames_of
+from scanner.inputs import cdk_framework, cdk_stacks, cfn
+from scanner.inputs.cdk_sources import CREATION_STACK, LOGICAL_ID, Frame, SourceFinder, frames_of
 from scanner.model import Artifact, Finding, Location, PropertyPath, Suppression
 
 KIND = "cdk"
@@ -84,14 +84,22 @@ def _read_json(path: Path) -> tuple[Any, str | None]:
         return None, f"{path.name} could not be read: {exc}"
 
 
-def _line_of_key(path: Path, key: str) -> int:
-    """The line where `"key":` first appears (manifests are pretty-printed JSON)."""
+def _line_of_key(path: Path, key: str, after: int = 0) -> int:
+    """The line where `"key":` first appears, from line `after` on (manifests are pretty-printed
+    JSON); 1 when it does not, or 0 when it does not after a given line."""
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
-        return 1
-    position = text.find(json.dumps(key) + ":")
-    return text.count("\n", 0, position) + 1 if position >= 0 else 1
+        return 1 if not after else 0
+    start = 0
+    for _ in range(max(after - 1, 0)):
+        start = text.find("\n", start) + 1
+        if start == 0:
+            return 0
+    position = text.find(json.dumps(key) + ":", start)
+    if position < 0:
+        return 1 if not after else 0
+    return text.count("\n", 0, position) + 1
 
 
 def _uri(base_uri: str, *parts: str) -> str:
@@ -136,6 +144,7 @@ class _TemplateFacts:
     sources: dict[str, dict[str, Frame]] = field(default_factory=dict)
     acknowledged: list[tuple[str, str, str]] = field(default_factory=list)  # (construct path, rule id, reason)
     handlers: list[str] = field(default_factory=list)  # CDK's custom-resource handlers in the stack
+    site: dict[str, Any] = field(default_factory=dict)  # the stack's declaration and tags (cdk_stacks)
 
 
 def _facts(metadata: _Metadata, scopes: Sequence[str], finder: SourceFinder) -> dict[str, _TemplateFacts]:
@@ -305,8 +314,9 @@ class _Walk:
         scopes = metadata.template_scopes()
         scopes.setdefault(template_file, "/" + display)
         facts = _facts(metadata, list(scopes.values()), self.finder)
+        site = self.stack_site(directory, "/" + display, metadata, where, properties.get("tags"))
         for fact in facts.values():
-            fact.handlers = cdk_framework.handler_paths(metadata.entries)
+            fact.handlers, fact.site = cdk_framework.handler_paths(metadata.entries), site
         stack_name = str(properties.get("stackName") or name)
         # What rules read about the stack as a whole: its tags and `aws://account/region`.
         tags, environment = properties.get("tags"), entry.get("environment")
@@ -321,8 +331,14 @@ class _Walk:
             if nested_file == template_file:
                 continue
             nested_where = self.nested_reference(parent, nested_file) or where
-            facts.setdefault(nested_scope, _TemplateFacts(nested_scope, handlers=facts[scopes[template_file]].handlers))
+            facts.setdefault(nested_scope, _TemplateFacts(nested_scope, handlers=facts[scopes[template_file]].handlers, site=site))
             self.template(directory, uri, nested_file, stack_name, facts[nested_scope], nested_where, stack_facts)
+
+    def stack_site(self, directory: Path, path: str, metadata: _Metadata, where: Location, tags: Any) -> dict[str, Any]:
+        creation = next((e.get("data") for e in metadata.entries.get(path, []) if e.get("type") == CREATION_STACK), None)
+        declared = cdk_stacks.declaration(creation, self.finder) if isinstance(creation, list) else None
+        tags_line = _line_of_key(directory / MANIFEST, "tags", after=where.start_line) if isinstance(tags, Mapping) and tags else 0
+        return cdk_stacks.site_context(path, declared, Location(where.uri, tags_line) if tags_line else None)
 
     def metadata(self, directory: Path, uri: str, name: str, entry: Mapping[str, Any], where: Location, scope: str) -> _Metadata:
         merged: dict[str, Any] = dict(entry.get("metadata", {})) if isinstance(entry.get("metadata"), Mapping) else {}
@@ -394,7 +410,7 @@ class _Walk:
             "construct_paths": construct_paths,
             "cdk": {"scope": facts.scope.lstrip("/"), "sources": facts.sources, "plumbing": plumbing_paths(artifact),
                     "acknowledged": engine_acknowledgements(facts.acknowledged),
-                    "handlers": facts.handlers},
+                    "handlers": facts.handlers, "stack_site": facts.site},
         }
         artifact = replace(artifact, context=context)
         context["suppressions"] = cdk_suppressions(artifact, facts.acknowledged)

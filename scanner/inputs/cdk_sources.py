@@ -47,25 +47,33 @@ def parse_frame(text: str) -> tuple[str, int] | None:
     (`__init__ (/app/app.py:38)`); Python tracebacks: `File "x.py", line 12, in f`. Summaries
     (`...new Vpc2 in aws-cdk-lib...`) and `(no user code in 10 frames, ...)` name no frame.
     """
+    named = parse_named_frame(text)
+    return (named[1], named[2]) if named is not None else None
+
+
+def parse_named_frame(text: str) -> tuple[str, str, int] | None:
+    """(function, file, line) of one stack frame (see `parse_frame`); the function may be ""."""
     text = text.strip().removeprefix("at ").strip()
     if not text or text.startswith(("...", "(no user code")):
         return None
     traceback = _PY_TRACEBACK.search(text)
     if traceback is not None:
-        return traceback.group("file"), int(traceback.group("line"))
+        function = text.rsplit(", in ", 1)[1].strip() if ", in " in text else ""
+        return function, traceback.group("file"), int(traceback.group("line"))
     if text.endswith(")"):
         return _in_parentheses(text[:-1])
-    return _location(text)
+    found = _location(text)
+    return ("", *found) if found is not None else None
 
 
-def _in_parentheses(text: str) -> tuple[str, int] | None:
+def _in_parentheses(text: str) -> tuple[str, str, int] | None:
     """The location after the first ` (` that leaves one: function names hold no ` (`, paths
     may (`/home/me/app (copy)/lib/x.ts`)."""
     starts = [i for i, char in enumerate(text) if char == "(" and text[i - 1:i] in (" ", "")]
     for position in starts or [i for i, char in enumerate(text) if char == "("]:
         found = _location(text[position + 1:])
         if found is not None:
-            return found
+            return text[:position].strip(), *found
     return None
 
 
@@ -98,13 +106,18 @@ def user_frames(frames: Iterable[Any]) -> list[tuple[str, int]]:
     """Frames of the user's own code, innermost first: not the CDK library, node_modules,
     ts-node, node internals, the jsii runtime or the Python library. An entry may hold several
     frames, one a line (a cdk-nag report's `stackTraces`)."""
-    found: list[tuple[str, int]] = []
+    return [(file, line) for _, file, line in named_user_frames(frames)]
+
+
+def named_user_frames(frames: Iterable[Any]) -> list[tuple[str, str, int]]:
+    """`user_frames` with the function of each: (function, file, line)."""
+    found: list[tuple[str, str, int]] = []
     for raw in frames:
         if not isinstance(raw, str):
             continue
         for line in raw.splitlines():
-            frame = parse_frame(line)
-            if frame is not None and is_user_file(frame[0]):
+            frame = parse_named_frame(line)
+            if frame is not None and is_user_file(frame[1]):
                 found.append(frame)
     return found
 
