@@ -425,7 +425,8 @@ NAG_FINDINGS = {
     (IAM4, NAG, 22, "Media/Thumbnailer/ServiceRole/Resource"),
     (IAM4, NAG, 22, f"{LOG_RETENTION}/ServiceRole/Resource"),
     (IAM4, NAG, 29, "Media/BucketNotificationsHandler050a0587b7544547bf325f094a3db834/Role/Resource"),
-    ("AwsSolutions-IAM5[Resource::*]", NAG_TEMPLATE, 428, f"{LOG_RETENTION}/ServiceRole/DefaultPolicy/Resource"),  # CDK made it: no user frame
+    # its policy records no user frame: the nearest construct above it that does (the log-retention function)
+    ("AwsSolutions-IAM5[Resource::*]", NAG, 22, f"{LOG_RETENTION}/ServiceRole/DefaultPolicy/Resource"),
     ("AwsSolutions-L1", NAG, 22, "Media/Thumbnailer/Resource"),
     ("AwsSolutions-ECS4", NAG, 36, "Media/Cluster/Resource"),
     ("AwsSolutions-ECS7", NAG, 37, "Media/Task/Resource"),
@@ -717,3 +718,15 @@ def test_stack_site_of_a_plain_template_is_none():
 def test_stack_declaration_skips_constructor_frames(frames, expected):
     found = cdk_stacks.declaration(frames, cdk_sources.SourceFinder(Path("/nonexistent"), None))
     assert (None if found is None else (found.uri, found.line)) == expected
+
+
+def test_resources_without_a_user_frame_take_the_nearest_constructs_inside_the_stack():
+    vpc, subnet, table = cdk_sources.Frame("lib/net.ts", 10, True), cdk_sources.Frame("lib/net.ts", 99, True), cdk_sources.Frame("lib/net.ts", 12, True)
+    paths = {"Vpc8378EB38": "S/Vpc/Resource", "VpcSubnet1": "S/Vpc/Public1/Subnet", "VpcRt1": "S/Vpc/Public1/RouteTable",
+             "VpcGw": "S/Vpc/IGW", "Other": "S/Other/Resource", "Table": "S/Db/Table/Resource", "TablePolicy": "S/Db/Table/Policy/Resource"}
+    sources = {"Vpc8378EB38": {"": vpc}, "VpcSubnet1": {"CidrBlock": subnet}, "Table": {"": table}}
+    found = cdk_sources.inherit_sources(paths, sources, "S")
+    assert found == {
+        "Vpc8378EB38": {"": vpc}, "VpcSubnet1": {"CidrBlock": subnet, "": vpc}, "VpcRt1": {"": vpc}, "VpcGw": {"": vpc},
+        "Table": {"": table}, "TablePolicy": {"": table},  # "Other" has nothing above it inside the stack: no source
+    }

@@ -34,7 +34,7 @@ from typing import Any, Iterator, Mapping, Sequence
 
 from scanner.failures import failure
 from scanner.inputs import cdk_framework, cdk_stacks, cfn
-from scanner.inputs.cdk_sources import CREATION_STACK, LOGICAL_ID, Frame, SourceFinder, frames_of
+from scanner.inputs.cdk_sources import CREATION_STACK, LOGICAL_ID, Frame, SourceFinder, frames_of, inherit_sources
 from scanner.model import Artifact, Finding, Location, PropertyPath, Suppression
 
 KIND = "cdk"
@@ -408,7 +408,8 @@ class _Walk:
             **(stack_facts or {}),
             "stack": stack,
             "construct_paths": construct_paths,
-            "cdk": {"scope": facts.scope.lstrip("/"), "sources": facts.sources, "plumbing": plumbing_paths(artifact),
+            "cdk": {"scope": facts.scope.lstrip("/"), "sources": inherit_sources(construct_paths, facts.sources, facts.scope.lstrip("/")),
+                    "plumbing": plumbing_paths(artifact),
                     "acknowledged": engine_acknowledgements(facts.acknowledged),
                     "handlers": facts.handlers, "stack_site": facts.site},
         }

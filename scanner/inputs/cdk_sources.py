@@ -189,6 +189,33 @@ def frames_of(entries: Sequence[Mapping[str, Any]], finder: SourceFinder) -> dic
     return frames
 
 
+def inherit_sources(construct_paths: Mapping[str, str], sources: Mapping[str, Mapping[str, Frame]], scope: str) -> dict[str, dict[str, Frame]]:
+    """Sources for the resources whose own creation stack names no user code (an L2 construct
+    makes its subnets and route tables deeper than the 10 frames CDK keeps): the creation frame
+    of the nearest construct above them, inside the stack, that has one (`VPC/PublicSubnet1/Subnet`
+    -> `VPC/Resource`, the user's `new Vpc(...)`). A construct's own `Resource` is preferred."""
+    below: dict[str, Frame] = {}  # construct path -> the creation frame of a resource below it
+    for logical_id, path in sorted(construct_paths.items(), key=lambda item: (not item[1].endswith("/Resource"), item[1])):
+        frame = sources.get(logical_id, {}).get("")
+        parts = path.split("/")
+        for depth in range(len(parts) - 1, 0, -1):
+            if frame is not None:
+                below.setdefault("/".join(parts[:depth]), frame)
+    out = {logical_id: dict(frames) for logical_id, frames in sources.items()}
+    for logical_id, path in construct_paths.items():
+        if out.get(logical_id, {}).get(""):
+            continue
+        parts = path.split("/")
+        for depth in range(len(parts) - 1, 0, -1):
+            prefix = "/".join(parts[:depth])
+            if len(prefix) <= len(scope):  # the stack as a whole is no construct's place
+                break
+            if prefix in below:
+                out.setdefault(logical_id, {})[""] = below[prefix]
+                break
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # After the engines: construct paths, source lines, no plumbing
 
