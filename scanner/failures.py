@@ -236,6 +236,17 @@ _FAILURES: dict[str, tuple[Severity, str, str]] = {
         "could not be read, so its violations could not gate the merge.\n\n**Fix:** run "
         "`cdk synth` again.",
     ),
+    "IDP064": (
+        Severity.NOTE,
+        "CDK framework resources added by a construct option",
+        "An option of this construct (`autoDeleteObjects: true`, `logRetention`, a bucket "
+        "notification, ...) makes CDK add resources of its own: a custom-resource provider, a "
+        "log-retention function, a notifications handler. Their runtime, role, tracing, "
+        "concurrency and tags are CDK's choice and tag aspects do not reach them, so what is found "
+        "on them is marked suppressed (\"CDK framework resource\"); `--no-suppressions` shows it.\n\n"
+        "**Fix:** nothing to do; to be rid of the extra resources, drop the option (empty the "
+        "bucket in the pipeline, set the retention on a `LogGroup` you create).",
+    ),
     "IDP070": (
         Severity.ERROR,
         "Account file could not be read",

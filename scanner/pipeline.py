@@ -164,6 +164,8 @@ def run(settings: Settings, progress: Progress = _quiet, in_process: bool = Fals
         for f in findings
         if is_selected(f.rule_id, settings.select, settings.ignore)
     ]
+    if not settings.no_suppressions:  # an audit reopens what the notes would explain
+        selected += cdk_sources.framework_notes(selected, execution.artifacts)
     covered = deletion_scope(settings, deleted)
     merged = sorted(mark(merge(selected, rules), execution.artifacts, settings, rules, covered=covered), key=lambda f: f.sort_key)
     timings["total"] = time.monotonic() - started

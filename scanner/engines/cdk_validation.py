@@ -1,19 +1,34 @@
 """The cdk-validation engine: aws-cdk-lib's own validation report as idp-scan findings.
 
 `cdk synth` writes `cdk.out/validation-report.json` when policy validation plugins ran (the
-built-in CloudFormation validation, cdk-nag v3 rule packs, CfnGuard plugins). Each violating
-construct becomes a finding under the violation's rule name, at the template line of its
-resource (and property), named by construct path, so cdk-nag users get SARIF and one merge
-gate. The rules are only known once a report was read, so `rules()` lists what `scan` saw.
+built-in CloudFormation Validate, cdk-nag v3 rule packs, CfnGuard plugins, and with
+`@aws-cdk/core:annotationsInValidationReport` the construct annotations). Each entry of a
+violation's `violatingConstructs` becomes a finding under the violation's rule name, named by
+its construct path, with the plugin's severity:
+
+- at the template line of its resource (and property): the report's `cloudFormationResource`
+  when the plugin gave one (CloudFormation Validate), else the construct path found in the
+  stack templates (cdk-nag, annotations): the construct's own resource, its `Resource` or
+  `Default` child, else its first resource; a construct without resources (an imported VPC's
+  subnet) sits on line 1 of its stack's template;
+- the source line follows from the stack metadata after the engines ran (`cdk_sources`), else
+  from the construct's own `stackTraces` in the report.
+
+`suppressedViolations` (acknowledged with `Validations.of(x).acknowledge(...)`) are reported as
+well, marked SUPPRESSED with the acknowledgement's reason; the same acknowledgement in the stack
+metadata (`aws:cdk:acknowledged-rules`) marks cfn-lint's finding of that rule (`cdk_sources`).
+The rules are only known once a report was read, so `rules()` lists what
+`scan` saw.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from scanner.inputs import cdk, cdk_sources, cfn
-from scanner.model import Artifact, Finding, Location, PropertyPath, RuleMeta, Severity
+from scanner.model import Artifact, Finding, Location, PropertyPath, ResourceId, RuleMeta, Severity, Status
 from scanner.settings import Settings
 
 ENGINE = "cdk-validation"
@@ -43,6 +58,37 @@ def property_path(text: str) -> PropertyPath:
     return tuple(int(part) if part.isdigit() else part for part in text.split(".") if part)
 
 
+class Placement:
+    """Where a construct path is: its template, logical id and property, from the stack templates."""
+
+    def __init__(self, templates: Sequence[Artifact]) -> None:
+        self._templates = list(templates)
+        self._by_path: dict[str, tuple[Artifact, str]] = {}
+        self._children: list[tuple[str, Artifact, str]] = []  # (construct path, template, logical id), template order
+        for template in self._templates:
+            paths: Mapping[str, str] = template.context.get("construct_paths", {})
+            for logical_id, path in sorted(paths.items(), key=lambda item: template.locate(("Resources", item[0])).start_line):
+                self._by_path.setdefault(path, (template, logical_id))
+                self._children.append((path, template, logical_id))
+
+    def resource(self, construct_path: str) -> tuple[Artifact, str] | None:
+        """The construct's own resource, its `Resource`/`Default` child, else its first resource."""
+        for candidate in (construct_path, f"{construct_path}/Resource", f"{construct_path}/Default"):
+            if candidate in self._by_path:
+                return self._by_path[candidate]
+        prefix = construct_path + "/"
+        return next(((t, lid) for path, t, lid in self._children if path.startswith(prefix)), None)
+
+    def stack_template(self, construct_path: str) -> Artifact | None:
+        """The template of the innermost stack (or nested stack) the construct belongs to."""
+        owners = [t for t in self._templates if _within(construct_path, str(t.context.get("cdk", {}).get("scope", "")))]
+        return max(owners, key=lambda t: len(str(t.context["cdk"]["scope"])), default=None)
+
+
+def _within(path: str, scope: str) -> bool:
+    return bool(scope) and (path == scope or path.startswith(scope + "/"))
+
+
 class CdkValidationEngine:
     name = ENGINE
     cross_file = True  # a report names templates loaded as other artifacts; rules are learnt in scan
@@ -58,25 +104,15 @@ class CdkValidationEngine:
         return artifact.kind == cdk.REPORT_KIND or (artifact.kind == cfn.KIND and "cdk" in artifact.context)
 
     def scan(self, artifacts: Sequence[Artifact]) -> Iterable[Finding]:
+        cdk_templates = [a for a in artifacts if a.kind == cfn.KIND and "cdk" in a.context]
         templates = {Path(a.path).resolve(): a for a in artifacts if a.kind == cfn.KIND}
+        placement = Placement(cdk_templates)
         for report in (a for a in artifacts if a.kind == cdk.REPORT_KIND):
+            reader = _Report(report, templates, placement, self._meta)
             plugins = report.data.get("pluginReports", [])
             for plugin in plugins if isinstance(plugins, list) else []:
                 if isinstance(plugin, Mapping):
-                    yield from self._plugin(plugin, report, templates)
-
-    def _plugin(self, plugin: Mapping[str, Any], report: Artifact, templates: Mapping[Path, Artifact]) -> Iterator[Finding]:
-        name = str(plugin.get("pluginName", "CDK validation"))
-        conclusion = str(plugin.get("conclusion", ""))
-        violations = plugin.get("violations", [])
-        for violation in violations if isinstance(violations, list) else []:
-            if not isinstance(violation, Mapping) or not violation.get("ruleName"):
-                continue
-            meta = self._meta(violation, name, severity_of(violation, conclusion))
-            constructs = violation.get("violatingConstructs", [])
-            for construct in constructs if isinstance(constructs, list) else []:
-                if isinstance(construct, Mapping):
-                    yield self._finding(meta, violation, construct, report, templates)
+                    yield from reader.plugin(plugin)
 
     def _meta(self, violation: Mapping[str, Any], plugin: str, severity: Severity) -> RuleMeta:
         rule_id = str(violation["ruleName"])
@@ -96,27 +132,103 @@ class CdkValidationEngine:
             )
         return self._rules[rule_id]
 
-    def _finding(self, meta: RuleMeta, violation: Mapping[str, Any], construct: Mapping[str, Any], report: Artifact, templates: Mapping[Path, Artifact]) -> Finding:
-        path = str(construct.get("constructPath", ""))
-        resource = construct.get("cloudFormationResource")
-        resource = resource if isinstance(resource, Mapping) else {}
-        template = templates.get((Path(report.context["assembly_dir"]) / str(resource.get("templatePath", ""))).resolve())
-        logical_id = str(resource.get("logicalId", ""))
+
+class _Report:
+    """One validation report: its violations as findings, placed in the templates and source."""
+
+    def __init__(self, report: Artifact, templates: Mapping[Path, Artifact], placement: Placement, meta: Any) -> None:
+        self.report = report
+        self.templates = templates
+        self.placement = placement
+        self.meta = meta
+        assembly = Path(report.context["assembly_dir"])
+        root = cdk.repo_root_of(Path(report.path), report.uri)
+        self.finder = cdk_sources.SourceFinder(assembly.resolve().parent, root)
+        self._text: str | None = None
+
+    def plugin(self, plugin: Mapping[str, Any]) -> Iterator[Finding]:
+        name = str(plugin.get("pluginName", "CDK validation"))
+        conclusion = str(plugin.get("conclusion", ""))
+        for key, acknowledged in (("violations", False), ("suppressedViolations", True)):
+            violations = plugin.get(key, [])
+            for violation in violations if isinstance(violations, list) else []:
+                if not isinstance(violation, Mapping) or not violation.get("ruleName"):
+                    continue
+                meta = self.meta(violation, name, severity_of(violation, conclusion))
+                constructs = violation.get("violatingConstructs", [])
+                for construct in constructs if isinstance(constructs, list) else []:
+                    if isinstance(construct, Mapping):
+                        finding = self.finding(meta, violation, construct)
+                        yield _acknowledged(finding, violation) if acknowledged else finding
+
+    def finding(self, meta: RuleMeta, violation: Mapping[str, Any], construct: Mapping[str, Any]) -> Finding:
+        path = str(construct.get("constructPath", "")).lstrip("/")
         message = str(violation.get("description", meta.title))
         if violation.get("suggestedFix"):
             message += f" Fix: {violation['suggestedFix']}"
-        if template is None or not logical_id:
-            return Finding(meta.id, ENGINE, meta.severity, f"{path}: {message}" if path else message, Location(report.uri))
-        property_paths = resource.get("propertyPaths", [])
-        first = property_path(str(property_paths[0])) if isinstance(property_paths, list) and property_paths else ()
-        return Finding(
-            rule_id=meta.id,
-            engine=ENGINE,
-            severity=meta.severity,
-            message=message,
-            location=template.locate(("Resources", logical_id, *first)),
-            resource=cdk_sources.stack_resource(template, logical_id),
-        )
+        template, logical_id, where = self.place(construct, path)
+        if template is None:
+            at = Location(self.report.uri, self._line_of(path))
+            resource = ResourceId(cdk.KIND, path) if path else None
+            return Finding(meta.id, ENGINE, meta.severity, f"{path}: {message}" if path else message, at, resource)
+        if logical_id:
+            resource = cdk_sources.stack_resource(template, logical_id)
+            if resource.name != path and path:  # an annotation on an L2 construct: named by its own path
+                resource = ResourceId(cdk.KIND, path, resource.type, logical_id, resource.stack)
+        else:
+            resource = ResourceId(cdk.KIND, path, "", "", str(template.context.get("stack", "")))
+        finding = Finding(meta.id, ENGINE, meta.severity, message, where, resource)
+        return finding if logical_id and self._has_source(template, logical_id) else self._with_trace(finding, construct)
+
+    def place(self, construct: Mapping[str, Any], path: str) -> tuple[Artifact | None, str, Location]:
+        """The template, logical id and line of a violating construct."""
+        given = construct.get("cloudFormationResource")
+        given = given if isinstance(given, Mapping) else {}
+        template_path = given.get("templatePath")
+        if isinstance(template_path, str) and given.get("logicalId"):
+            template = self.templates.get((Path(self.report.context["assembly_dir"]) / template_path).resolve())
+            if template is not None:
+                logical_id = str(given["logicalId"])
+                paths = given.get("propertyPaths", [])
+                first = property_path(str(paths[0])) if isinstance(paths, list) and paths else ()
+                return template, logical_id, template.locate(("Resources", logical_id, *first))
+        found = self.placement.resource(path) if path else None
+        if found is not None:
+            return found[0], found[1], found[0].locate(("Resources", found[1]))
+        stack = self.placement.stack_template(path) if path else None
+        return stack, "", Location(stack.uri) if stack is not None else Location(self.report.uri)
+
+    def _has_source(self, template: Artifact, logical_id: str) -> bool:
+        return bool(template.context.get("cdk", {}).get("sources", {}).get(logical_id))
+
+    def _with_trace(self, finding: Finding, construct: Mapping[str, Any]) -> Finding:
+        """The construct's own stack trace, when the metadata gave its resource none."""
+        traces = construct.get("stackTraces")
+        frames = cdk_sources.user_frames(traces) if isinstance(traces, list) else []
+        frame = self.finder.best(frames)
+        if frame is None:
+            return finding
+        if not frame.in_repo:
+            return replace(finding, message=f"{finding.message} (defined at {frame.uri}:{frame.line})")
+        return replace(finding, location=Location(frame.uri, frame.line, frame.line), related=(finding.location, *finding.related))
+
+    def _line_of(self, path: str) -> int:
+        """The report line naming the construct, for a construct found in no template."""
+        if self._text is None:
+            try:
+                self._text = Path(self.report.path).read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                self._text = ""
+        position = self._text.find(f'"constructPath": "{path}"') if path else -1
+        return self._text.count("\n", 0, position) + 1 if position >= 0 else 1
+
+
+def _acknowledged(finding: Finding, violation: Mapping[str, Any]) -> Finding:
+    """A violation the app acknowledged (`Validations.of(x).acknowledge(...)`): suppressed, with
+    the acknowledgement's reason (an audit with `--no-suppressions` reopens it)."""
+    ack_id = str(violation.get("acknowledgedId", "")) or finding.rule_id
+    where = str(violation.get("acknowledgedAt", "")) or (finding.resource.name if finding.resource else "")
+    return finding.with_status(Status.SUPPRESSED, cdk_sources.acknowledgement_reason(where, ack_id, str(violation.get("reason", ""))))
 
 
 def create(settings: Settings) -> CdkValidationEngine:

@@ -13,7 +13,9 @@ every CloudFormation engine and rule applies unchanged; its `context` adds what 
   `trace`; `cdk.plumbing`: the template paths CDK itself adds (CDKMetadata, bootstrap checks,
   asset parameters);
 - `suppressions`: cdk-nag `rules_to_suppress` and `aws:cdk:acknowledged-rules` waivers that
-  name an idp-scan rule or an alias of one.
+  name an idp-scan rule or an alias of one; `cdk.acknowledged`: acknowledgements of the
+  CloudFormation Validate plugin's (cfn-lint's) rules, which mark cfn-lint's findings;
+  `cdk.handlers`: construct paths CDK marks as its custom-resource handlers (`cdk_framework`).
 
 `validation-report.json` (aws-cdk-lib's policy validation and cdk-nag v3) becomes an artifact
 of kind `cdk-validation-report` for the `cdk-validation` engine.
@@ -31,8 +33,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Iterator, Mapping, Sequence
 
 from scanner.failures import failure
-from scanner.inputs import cfn
-from scanner.inputs.cdk_sources import LOGICAL_ID, Frame, SourceFinder, frames_of
+from scanner.inputs import cdk_framework, cdk_stacks, cfn
+from scanner.inputs.cdk_sources import CREATION_STACK, LOGICAL_ID, Frame, SourceFinder, frames_of, inherit_sources
 from scanner.model import Artifact, Finding, Location, PropertyPath, Suppression
 
 KIND = "cdk"
@@ -82,14 +84,22 @@ def _read_json(path: Path) -> tuple[Any, str | None]:
         return None, f"{path.name} could not be read: {exc}"
 
 
-def _line_of_key(path: Path, key: str) -> int:
-    """The line where `"key":` first appears (manifests are pretty-printed JSON)."""
+def _line_of_key(path: Path, key: str, after: int = 0) -> int:
+    """The line where `"key":` first appears, from line `after` on (manifests are pretty-printed
+    JSON); 1 when it does not, or 0 when it does not after a given line."""
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
-        return 1
-    position = text.find(json.dumps(key) + ":")
-    return text.count("\n", 0, position) + 1 if position >= 0 else 1
+        return 1 if not after else 0
+    start = 0
+    for _ in range(max(after - 1, 0)):
+        start = text.find("\n", start) + 1
+        if start == 0:
+            return 0
+    position = text.find(json.dumps(key) + ":", start)
+    if position < 0:
+        return 1 if not after else 0
+    return text.count("\n", 0, position) + 1
 
 
 def _uri(base_uri: str, *parts: str) -> str:
@@ -133,6 +143,8 @@ class _TemplateFacts:
     construct_paths: dict[str, str] = field(default_factory=dict)
     sources: dict[str, dict[str, Frame]] = field(default_factory=dict)
     acknowledged: list[tuple[str, str, str]] = field(default_factory=list)  # (construct path, rule id, reason)
+    handlers: list[str] = field(default_factory=list)  # CDK's custom-resource handlers in the stack
+    site: dict[str, Any] = field(default_factory=dict)  # the stack's declaration and tags (cdk_stacks)
 
 
 def _facts(metadata: _Metadata, scopes: Sequence[str], finder: SourceFinder) -> dict[str, _TemplateFacts]:
@@ -186,6 +198,24 @@ def _acknowledged_rule(ack_id: str) -> str:
     return ack_id.rsplit("::", 1)[-1]
 
 
+_CFN_LINT_ID = re.compile(r"^[EWI]\d{4}$")
+
+
+def cfn_lint_rule(ack_id: str) -> str | None:
+    """The cfn-lint rule a CDK acknowledgement waives: aws-cdk-lib's CloudFormation Validate
+    plugin runs cfn-lint's rules, so `CloudFormation-Validate::W3045` is cfn-lint's W3045."""
+    plugin, _, rule_id = ack_id.rpartition("::")
+    return rule_id if plugin == "CloudFormation-Validate" and _CFN_LINT_ID.match(rule_id) else None
+
+
+def engine_acknowledgements(acknowledged: Sequence[tuple[str, str, str]]) -> list[list[str]]:
+    """[construct path, acknowledgement id, cfn-lint rule, reason] of the acknowledgements that
+    waive another engine's rule. They mark findings when sources are attached, not at the gate:
+    aws-cdk-lib acknowledges rules on its own behalf (W3010 wherever a stack reads
+    `availabilityZones`), so one that matches nothing is no unused waiver of the user's."""
+    return [[path, ack_id, rule, reason] for path, ack_id, reason in acknowledged if (rule := cfn_lint_rule(ack_id))]
+
+
 def cdk_suppressions(artifact: Artifact, acknowledged: Sequence[tuple[str, str, str]]) -> list[Suppression]:
     """cdk-nag `rules_to_suppress` Metadata and `aws:cdk:acknowledged-rules` as Suppressions."""
     found: list[Suppression] = []
@@ -230,7 +260,7 @@ class _Walk:
     def inside(self, path: Path) -> bool:
         try:
             return path.resolve().is_relative_to(self.top.resolve())
-        except OSError:
+        except (OSError, ValueError):  # ValueError: a NUL in a name the manifest gives
             return False
 
     def assembly(self, directory: Path, uri: str, depth: int) -> None:
@@ -284,6 +314,9 @@ class _Walk:
         scopes = metadata.template_scopes()
         scopes.setdefault(template_file, "/" + display)
         facts = _facts(metadata, list(scopes.values()), self.finder)
+        site = self.stack_site(directory, "/" + display, metadata, where, properties.get("tags"))
+        for fact in facts.values():
+            fact.handlers, fact.site = cdk_framework.handler_paths(metadata.entries), site
         stack_name = str(properties.get("stackName") or name)
         # What rules read about the stack as a whole: its tags and `aws://account/region`.
         tags, environment = properties.get("tags"), entry.get("environment")
@@ -298,8 +331,14 @@ class _Walk:
             if nested_file == template_file:
                 continue
             nested_where = self.nested_reference(parent, nested_file) or where
-            facts.setdefault(nested_scope, _TemplateFacts(nested_scope))
+            facts.setdefault(nested_scope, _TemplateFacts(nested_scope, handlers=facts[scopes[template_file]].handlers, site=site))
             self.template(directory, uri, nested_file, stack_name, facts[nested_scope], nested_where, stack_facts)
+
+    def stack_site(self, directory: Path, path: str, metadata: _Metadata, where: Location, tags: Any) -> dict[str, Any]:
+        creation = next((e.get("data") for e in metadata.entries.get(path, []) if e.get("type") == CREATION_STACK), None)
+        declared = cdk_stacks.declaration(creation, self.finder) if isinstance(creation, list) else None
+        tags_line = _line_of_key(directory / MANIFEST, "tags", after=where.start_line) if isinstance(tags, Mapping) and tags else 0
+        return cdk_stacks.site_context(path, declared, Location(where.uri, tags_line) if tags_line else None)
 
     def metadata(self, directory: Path, uri: str, name: str, entry: Mapping[str, Any], where: Location, scope: str) -> _Metadata:
         merged: dict[str, Any] = dict(entry.get("metadata", {})) if isinstance(entry.get("metadata"), Mapping) else {}
@@ -369,7 +408,10 @@ class _Walk:
             **(stack_facts or {}),
             "stack": stack,
             "construct_paths": construct_paths,
-            "cdk": {"scope": facts.scope.lstrip("/"), "sources": facts.sources, "plumbing": plumbing_paths(artifact)},
+            "cdk": {"scope": facts.scope.lstrip("/"), "sources": inherit_sources(construct_paths, facts.sources, facts.scope.lstrip("/")),
+                    "plumbing": plumbing_paths(artifact),
+                    "acknowledged": engine_acknowledgements(facts.acknowledged),
+                    "handlers": facts.handlers, "stack_site": facts.site},
         }
         artifact = replace(artifact, context=context)
         context["suppressions"] = cdk_suppressions(artifact, facts.acknowledged)
