@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from scanner.engines import cfn_guard_binary as guard
-from scanner.engines.cfn_guard_rules import test_pairs
+from scanner.engines.cfn_guard_rules import rule_test_pairs
 
 
 def registry_binary(binary: Path, rules: Path) -> dict[str, Any]:
     started = time.perf_counter()
-    pairs = test_pairs([rules])
+    pairs = rule_test_pairs([rules])
     cases = failed = 0
     for rule_file, test_file in pairs:
         results = guard.run_tests(binary, rule_file, test_file)
@@ -42,15 +42,37 @@ def _rs_statuses(run: Any, data: Any, rules_text: str) -> dict[str, str]:
     return guard.file_verdict(report).statuses
 
 
+def _short_form_loader() -> Any:
+    """YAML with CloudFormation's short-form tags in long form, as cfn-guard reads them."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def construct(loader: Any, suffix: str, node: Any) -> Any:
+        if isinstance(node, yaml.ScalarNode):
+            value: Any = loader.construct_scalar(node)
+        elif isinstance(node, yaml.SequenceNode):
+            value = loader.construct_sequence(node, deep=True)
+        else:
+            value = loader.construct_mapping(node, deep=True)
+        return {suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}": value}
+
+    Loader.add_multi_constructor("!", construct)
+    return Loader
+
+
 def registry_rs(rules: Path) -> dict[str, Any]:
     import yaml
     from cfn_guard_rs.cfn_guard_rs import run_checks_rs  # type: ignore[import-not-found]
 
+    loader = _short_form_loader()
+
     started = time.perf_counter()
     cases = failed = errors = 0
-    for rule_file, test_file in test_pairs([rules]):
+    for rule_file, test_file in rule_test_pairs([rules]):
         text = rule_file.read_text()
-        for case in yaml.safe_load(test_file.read_text()) or []:
+        for case in yaml.load(test_file.read_text(), Loader=loader) or []:
             cases += 1
             try:
                 statuses = _rs_statuses(run_checks_rs, case.get("input") or {}, text)

@@ -158,10 +158,10 @@ class GuardFileResult:
 def run_guard_tests(path: Path, binary: Path) -> list[GuardFileResult]:
     """Every rule file under `path` that has a test file, with cfn-guard's own test semantics."""
     from scanner.engines import cfn_guard_binary as guard
-    from scanner.engines.cfn_guard_rules import test_pairs
+    from scanner.engines.cfn_guard_rules import rule_test_pairs
 
     results = []
-    for rule_file, test_file in test_pairs([path]):
+    for rule_file, test_file in rule_test_pairs([path]):
         try:
             cases = tuple(guard.run_tests(binary, rule_file, test_file))
             results.append(GuardFileResult(rule_file, test_file, cases, "" if cases else "no test case in the test file"))

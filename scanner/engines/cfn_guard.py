@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -100,8 +101,8 @@ class GuardEngine:
 
     # -- running cfn-guard ---------------------------------------------------------------
     def _evaluate(self, binary: Path, rules: list[GuardRule], files: list[Path], artifacts: Sequence[Artifact],
-                  folder: Path) -> list[Finding]:
-        data = [_write_data(folder / f"{i}.json", artifact) for i, artifact in enumerate(artifacts)]
+                  folder: Path, copy: bool = False) -> list[Finding]:
+        data = [guard_input(folder, artifact, copy) for artifact in artifacts]
         parameters = _write_parameters(folder / "parameters.json", self._options.parameters)
         try:
             result = guard.validate(binary, files, data, parameters, timeout=self._options.timeout)
@@ -111,7 +112,9 @@ class GuardEngine:
                     for a in artifacts]
         except (guard.GuardFailed, guard.GuardUnavailable) as exc:
             if len(artifacts) > 1:  # one file must not take the others' results with it
-                return [f for a, path in zip(artifacts, data) for f in self._evaluate(binary, rules, files, [a], folder)]
+                return [f for a in artifacts for f in self._evaluate(binary, rules, files, [a], folder)]
+            if not copy and data[0] == Path(artifacts[0].path):  # cfn-guard cannot read the file: give it ours
+                return self._evaluate(binary, rules, files, artifacts, folder, copy=True)
             return [failure("IDP020", f"cfn-guard failed on {artifacts[0].uri}: {exc}; its rules did not run on this file.",
                             Location(artifacts[0].uri))]
         by_name = {rule.name: rule for rule in rules}
@@ -155,9 +158,28 @@ class GuardEngine:
         return self._found
 
 
-def _write_data(path: Path, artifact: Artifact) -> Path:
-    path.write_text(json.dumps(without_guard_suppressions(artifact.data), default=str), encoding="utf-8")
+def guard_input(folder: Path, artifact: Artifact, copy: bool = False) -> Path:
+    """The file cfn-guard reads: the template itself where idp-scan read it as written (so the
+    verdicts are cfn-guard's own: `!GetAtt a.b` stays a string for it), else idp-scan's decoded
+    document as JSON — expanded by a transform, or without its `Metadata.guard.SuppressedRules`."""
+    source = Path(artifact.path)
+    cleaned = without_guard_suppressions(artifact.data)
+    if not copy and cleaned is artifact.data and source.is_file() and not declares_transform(source):
+        return source
+    path = folder / f"{hashlib.sha256(artifact.uri.encode()).hexdigest()[:16]}-{artifact.kind}.json"
+    path.write_text(json.dumps(cleaned, default=str), encoding="utf-8")
     return path
+
+
+_TRANSFORM = re.compile(rb"""^["']?Transform["']?\s*:|"Transform"\s*:""", re.MULTILINE)
+
+
+def declares_transform(path: Path) -> bool:
+    """The file names a Transform: idp-scan expanded it (SAM, LanguageExtensions), cfn-guard would not."""
+    try:
+        return bool(_TRANSFORM.search(path.read_bytes()))
+    except OSError:
+        return True
 
 
 def _write_parameters(path: Path, parameters: Mapping[str, Any] | None) -> Path | None:
@@ -244,7 +266,7 @@ def _options(settings: Settings) -> GuardOptions:
     base = settings.config_file.parent if settings.config_file else Path.cwd()
     binary = section.get("binary")
     timeout = section.get("timeout") or max(10.0, 0.9 * (settings.unit_timeout or max(30.0, settings.budget / 2)))
-    search = (base, settings.root, *(p if p.is_dir() else p.parent for p in settings.paths), Path.cwd())
+    search = (base, settings.root, *(p if p.is_dir() else p.parent for p in settings.paths))
     return GuardOptions(
         rules=tuple(str(r) for r in section.get("rules") or ()),
         binary=(base / str(binary)) if binary else None,

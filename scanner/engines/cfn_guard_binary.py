@@ -8,7 +8,8 @@ package ships the AWS Control Tower proactive controls (`rules/control-tower`).
 `cfn-guard validate` takes every rule file and every data file of a batch in one process and
 prints one JSON report per data file (`--structured`). It exits 0 (all pass), 19 (a rule
 failed) or 5 (a rule file did not parse: it still prints reports, without that file's rules,
-so that exit code is a failure and never a pass).
+and says so on stderr only; with another rule failing the exit is 19), so a rule file that
+did not parse is read from stderr and is a failure, never a pass.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ PACKAGE = "@cdklabs/cdk-validator-cfnguard"
 PASS, FAIL, SKIP = "PASS", "FAIL", "SKIP"
 RULE_FILE_INVALID = 5  # cfn-guard's exit code when a rules file does not parse
 _OK = (0, 19)
+_RULE_ERROR = "error handling rule file"
 
 
 class GuardUnavailable(Exception):
@@ -148,7 +150,8 @@ def validate(binary: Path, rules: Sequence[Path], data: Sequence[Path], paramete
         raise GuardFailed(f"cfn-guard exit {done.returncode}, unreadable report ({exc}): {_tail(done.stderr)}") from exc
     if not isinstance(reports, list) or len(reports) != len(data):
         raise GuardFailed(f"cfn-guard reported on {len(reports) if isinstance(reports, list) else 0} of {len(data)} files")
-    errors = done.stderr.strip() if done.returncode == RULE_FILE_INVALID else ""
+    # A rule file that does not parse is only said on stderr (exit 5, or 19 when another rule failed).
+    errors = done.stderr.strip() if done.returncode == RULE_FILE_INVALID or _RULE_ERROR in done.stderr else ""
     return Validation(tuple(file_verdict(report) for report in reports), errors)
 
 

@@ -147,7 +147,7 @@ def plain_meta(name: str, path: Path, text: str) -> RuleMeta:
     )
 
 
-def test_pairs(paths: Iterable[Path]) -> list[tuple[Path, Path]]:
+def rule_test_pairs(paths: Iterable[Path]) -> list[tuple[Path, Path]]:
     """(rule file, its test file) for every rule file with one: `<stem>_tests.yml` (or .yaml,
     .json) in a `tests/` folder beside the rule file (`cfn-guard test -d`'s layout, where
     `<stem>.yml` also counts) or beside it."""
