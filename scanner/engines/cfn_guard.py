@@ -102,6 +102,9 @@ class GuardEngine:
     # -- running cfn-guard ---------------------------------------------------------------
     def _evaluate(self, binary: Path, rules: list[GuardRule], files: list[Path], artifacts: Sequence[Artifact],
                   folder: Path, copy: bool = False) -> list[Finding]:
+        files = applicable(rules, files, artifacts)
+        if not files:
+            return []  # every rule is about resource types these templates do not have: all SKIP
         data = [guard_input(folder, artifact, copy) for artifact in artifacts]
         parameters = _write_parameters(folder / "parameters.json", self._options.parameters)
         try:
@@ -156,6 +159,24 @@ class GuardEngine:
             except guard.GuardUnavailable as exc:
                 self._found = (None, str(exc))
         return self._found
+
+
+def applicable(rules: Sequence[GuardRule], files: Sequence[Path], artifacts: Sequence[Artifact]) -> list[Path]:
+    """The rule files that can decide something on these templates. A control evaluates only its
+    `EvaluatedResourceTypes` (every Control Tower rule is SKIP on a template without them), so a
+    batch pays for parsing only the controls of its resource types; a rule file without that
+    metadata always runs."""
+    present = {body.get("Type") for a in artifacts for body in _resource_bodies(a.data)}
+    wanted: set[Path] = set()
+    for rule in rules:
+        if not rule.resource_types or rule.resource_types & present:
+            wanted.add(rule.file)
+    return [f for f in files if f in wanted or not any(rule.file == f for rule in rules)]
+
+
+def _resource_bodies(data: Any) -> list[Mapping[str, Any]]:
+    resources = data.get("Resources") if isinstance(data, Mapping) else None
+    return [b for b in resources.values() if isinstance(b, Mapping)] if isinstance(resources, Mapping) else []
 
 
 def guard_input(folder: Path, artifact: Artifact, copy: bool = False) -> Path:

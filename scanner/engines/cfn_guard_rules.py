@@ -41,6 +41,7 @@ class GuardRule:
     file: Path
     meta: RuleMeta
     suppression_names: tuple[str, ...] = field(default=())  # what Metadata.guard.SuppressedRules may say
+    resource_types: frozenset[str] = frozenset()  # the control's EvaluatedResourceTypes; empty: unknown
 
 
 def rule_files(paths: Iterable[Path]) -> list[Path]:
@@ -79,9 +80,10 @@ def load_rules(files: Sequence[Path], severity_overrides: Mapping[str, str] | No
         except (OSError, UnicodeDecodeError) as exc:
             raise GuardRulesError(f"guard.rules: {path} cannot be read: {exc}") from exc
         control = _metadata(path)
+        types = frozenset(str(t) for t in (control or {}).get("EvaluatedResourceTypes") or [])
         for name in rule_names(text):
             meta = control_meta(control, name, path) if control else plain_meta(name, path, text)
-            rules.append(GuardRule(name, path, meta, tuple(dict.fromkeys((name, meta.id)))))
+            rules.append(GuardRule(name, path, meta, tuple(dict.fromkeys((name, meta.id))), types))
     return rules
 
 
