@@ -301,3 +301,16 @@ def test_a_failing_guard_test_case_fails_the_command_and_says_why(tmp_path, caps
 @needs_binary
 def test_fixture_rules_pass_their_own_tests():
     assert main(["rules", "test", str(GUARD / "rules")]) == 0
+
+
+def test_the_readme_guard_configuration_is_valid():
+    import re
+
+    import yaml
+
+    from scanner.settings import validate_config
+
+    blocks = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", (REPO / "README.md").read_text(), re.S)]
+    configs = [b for b in blocks if isinstance(b, dict) and "guard" in b]
+    assert len(configs) == 1
+    validate_config(configs[0], "README.md")

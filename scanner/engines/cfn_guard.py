@@ -251,10 +251,11 @@ def _finding(artifact: Artifact, rule: GuardRule | None, name: str, logical_id: 
     body = resources.get(logical_id) if logical_id and isinstance(resources, Mapping) else None
     type_ = body.get("Type") if isinstance(body, Mapping) else ""
     resource: ResourceId | None = cfn.resource_identity(artifact, logical_id, type_ if isinstance(type_, str) else "") if body is not None else None
-    messages = list(dict.fromkeys(m for _, m in places if m))
+    rule_id = rule.meta.id if rule else name
+    messages = list(dict.fromkeys(m.removeprefix(f"[{rule_id}]:").strip() for _, m in places if m))
     message = " ".join(messages) or f"Guard rule {name} failed" + (f" on {logical_id}" if logical_id else "")
     finding = Finding(
-        rule_id=rule.meta.id if rule else name,
+        rule_id=rule_id,
         engine=NAME,
         severity=rule.meta.severity if rule else Severity.ERROR,
         message=message,
