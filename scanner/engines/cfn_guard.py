@@ -126,7 +126,7 @@ class GuardEngine:
             findings.extend(to_findings(artifact, verdict, by_name))
             if result.rule_errors:
                 findings.append(failure("IDP027", f"A Guard rule file did not parse, so its rules did not run on this file: "
-                                        f"{guard._tail(result.rule_errors)}", Location(artifact.uri)))
+                                        f"{guard.tail(result.rule_errors)}", Location(artifact.uri)))
         return findings
 
     def _rules(self) -> tuple[list[GuardRule], list[Path], str]:

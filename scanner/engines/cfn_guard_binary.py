@@ -143,11 +143,11 @@ def validate(binary: Path, rules: Sequence[Path], data: Sequence[Path], paramete
     except OSError as exc:
         raise GuardUnavailable(f"{binary} does not run: {exc}") from exc
     if done.returncode not in (*_OK, RULE_FILE_INVALID):
-        raise GuardFailed(f"cfn-guard exit {done.returncode}: {_tail(done.stderr or done.stdout)}")
+        raise GuardFailed(f"cfn-guard exit {done.returncode}: {tail(done.stderr or done.stdout)}")
     try:
         reports = json.loads(done.stdout)
     except ValueError as exc:
-        raise GuardFailed(f"cfn-guard exit {done.returncode}, unreadable report ({exc}): {_tail(done.stderr)}") from exc
+        raise GuardFailed(f"cfn-guard exit {done.returncode}, unreadable report ({exc}): {tail(done.stderr)}") from exc
     if not isinstance(reports, list) or len(reports) != len(data):
         raise GuardFailed(f"cfn-guard reported on {len(reports) if isinstance(reports, list) else 0} of {len(data)} files")
     # A rule file that does not parse is only said on stderr (exit 5, or 19 when another rule failed).
@@ -155,7 +155,7 @@ def validate(binary: Path, rules: Sequence[Path], data: Sequence[Path], paramete
     return Validation(tuple(file_verdict(report) for report in reports), errors)
 
 
-def _tail(text: str, limit: int = 500) -> str:
+def tail(text: str, limit: int = 500) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else "..." + text[-limit:]
 
@@ -254,7 +254,7 @@ def run_tests(binary: Path, rule_file: Path, test_file: Path, timeout: float | N
     try:
         report = json.loads(done.stdout)
     except ValueError as exc:
-        raise GuardFailed(f"cfn-guard test exit {done.returncode}: {_tail(done.stderr or done.stdout)}") from exc
+        raise GuardFailed(f"cfn-guard test exit {done.returncode}: {tail(done.stderr or done.stdout)}") from exc
     cases = report.get("test_cases") if isinstance(report, dict) else None
     if not isinstance(cases, list):
         raise GuardFailed(f"cfn-guard test exit {done.returncode}: no test cases in its report")
