@@ -167,11 +167,9 @@ def applicable(rules: Sequence[GuardRule], files: Sequence[Path], artifacts: Seq
     batch pays for parsing only the controls of its resource types; a rule file without that
     metadata always runs."""
     present = {body.get("Type") for a in artifacts for body in _resource_bodies(a.data)}
-    wanted: set[Path] = set()
-    for rule in rules:
-        if not rule.resource_types or rule.resource_types & present:
-            wanted.add(rule.file)
-    return [f for f in files if f in wanted or not any(rule.file == f for rule in rules)]
+    wanted = {rule.file for rule in rules if not rule.resource_types or rule.resource_types & present}
+    named = {rule.file for rule in rules}
+    return [f for f in files if f in wanted or f not in named]
 
 
 def _resource_bodies(data: Any) -> list[Mapping[str, Any]]:
