@@ -361,10 +361,14 @@ def rules_docs(output: Path | None, config_path: Path | None) -> None:
 @click.option("--rule", "only", multiple=True, help="Only this rule id (repeatable).")
 @click.option("--verbose", "-v", is_flag=True, help="Also print the findings of each fixture.")
 def test_rules(directory: Path | None, fixtures: Path | None, only: tuple[str, ...], verbose: bool) -> None:
-    """Run the fixtures of the rules in DIRECTORY (default: the bundled pack) and report what passed."""
-    from scanner.catalogue import bundled_entries, directory_entries
-    from scanner.ruletest import describe, run_rule_tests
+    """Run the fixtures of the rules in DIRECTORY (default: the bundled pack) and report what passed.
 
+    A DIRECTORY (or file) of CloudFormation Guard rules runs their `*_tests.yml` with `cfn-guard test`."""
+    from scanner.catalogue import bundled_entries, directory_entries
+    from scanner.ruletest import describe, has_guard_rules, run_rule_tests
+
+    if directory is not None and directory.exists() and has_guard_rules(directory):
+        _test_guard_rules(directory, config_path=None)
     try:
         entries = directory_entries(directory) if directory else bundled_entries()
     except CatalogueError as exc:
@@ -387,6 +391,29 @@ def test_rules(directory: Path | None, fixtures: Path | None, only: tuple[str, .
     skipped = sum(r.status == "skipped" for r in results)
     click.echo(f"\n{len(rule_ids)} rule(s): {sum(r.status == 'ok' for r in results)} fixture(s) passed, {failed} failed, {skipped} skipped")
     raise SystemExit(int(ExitCode.BLOCKED if failed else ExitCode.OK))
+
+
+def _test_guard_rules(path: Path, config_path: Path | None) -> None:
+    """Guard rule test files, per case; exit 0 only when every case of every file passed."""
+    from scanner.engines import cfn_guard
+    from scanner.engines.cfn_guard_binary import GuardUnavailable, find_binary
+    from scanner.ruletest import describe_guard, run_guard_tests
+
+    settings = _settings([path], config_path, {"engines": ["guard"]})
+    options = cfn_guard.create(settings).options
+    try:
+        binary = find_binary(options.binary, options.search_from)
+    except GuardUnavailable as exc:
+        click.echo(f"FAILED  {path}: {exc}")
+        raise SystemExit(int(ExitCode.BLOCKED)) from exc
+    results = run_guard_tests(path, binary)
+    for result in results:
+        for line in describe_guard(result):
+            click.echo(line)
+    passed = sum(case.passed for r in results for case in r.cases)
+    failed = sum(r.failed for r in results)
+    click.echo(f"\n{len(results)} Guard rule file(s) with tests: {passed} case(s) passed, {failed} failed")
+    raise SystemExit(int(ExitCode.BLOCKED if failed or not results else ExitCode.OK))
 
 
 _started: float | None = None  # when this command started; None: when the pipeline starts

@@ -101,6 +101,24 @@ _FAILURES: dict[str, tuple[Severity, str, str]] = {
         "**Fix:** scan the template the macro produces, or exclude this file from the scan "
         "deliberately (a waiver with a reason).",
     ),
+    "IDP026": (
+        Severity.ERROR,
+        "CloudFormation Guard rules did not run",
+        "Guard rules are configured (`guard.rules`) but cfn-guard could not run them: no binary was "
+        "found (`guard.binary`, `cfn-guard` on PATH, then the npm package "
+        "`@cdklabs/cdk-validator-cfnguard` in the repository's or the scanned app's `node_modules` or "
+        "npm's global root), or `control-tower` was asked for without that package. Nothing is "
+        "downloaded at scan time. What was not checked was not proven compliant.\n\n**Fix:** "
+        "`npm install @cdklabs/cdk-validator-cfnguard` (it ships the cfn-guard 3.1.1 binary and the "
+        "Control Tower rules), or set `guard.binary`.",
+    ),
+    "IDP027": (
+        Severity.ERROR,
+        "CloudFormation Guard rule file could not be parsed",
+        "cfn-guard could not parse one of the configured Guard rule files, so the rules in it did not "
+        "run on this file (the other rule files' results stand).\n\n**Fix:** correct the rule file "
+        "the message names; `cfn-guard parse-tree -r FILE` shows the same error.",
+    ),
     "IDP010": (
         Severity.ERROR,
         "Duplicate key",

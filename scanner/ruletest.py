@@ -131,3 +131,52 @@ def describe(result: FixtureResult) -> str:
         details.append(f"found but not expected: {', '.join(sorted(result.unexpected))}")
     details.extend(result.problems)
     return head + "".join(f"\n          {line}" for line in details)
+
+
+# -- Guard rule tests (`*_tests.yml` beside a `.guard` file or in `tests/`), run by `cfn-guard test` --
+
+
+def has_guard_rules(path: Path) -> bool:
+    from scanner.engines.cfn_guard_rules import RULE_SUFFIXES
+
+    return path.suffix in RULE_SUFFIXES if path.is_file() else any(p.suffix in RULE_SUFFIXES for p in path.rglob("*"))
+
+
+@dataclass(frozen=True)
+class GuardFileResult:
+    """The cases of one rule file's test file, or why they could not run."""
+
+    rule_file: Path
+    test_file: Path
+    cases: tuple[Any, ...] = ()  # cfn_guard_binary.CaseResult
+    error: str = ""
+
+    @property
+    def failed(self) -> int:
+        return sum(not case.passed for case in self.cases) + (1 if self.error else 0)
+
+
+def run_guard_tests(path: Path, binary: Path) -> list[GuardFileResult]:
+    """Every rule file under `path` that has a test file, with cfn-guard's own test semantics."""
+    from scanner.engines import cfn_guard_binary as guard
+    from scanner.engines.cfn_guard_rules import rule_test_pairs
+
+    results = []
+    for rule_file, test_file in rule_test_pairs([path]):
+        try:
+            cases = tuple(guard.run_tests(binary, rule_file, test_file))
+            results.append(GuardFileResult(rule_file, test_file, cases, "" if cases else "no test case in the test file"))
+        except guard.GuardFailed as exc:
+            results.append(GuardFileResult(rule_file, test_file, error=str(exc)))
+    return results
+
+
+def describe_guard(result: GuardFileResult) -> list[str]:
+    """One line per case, with the expectations that did not hold."""
+    if result.error:
+        return [f"FAILED  {result.rule_file}: {result.error}"]
+    lines = []
+    for case in result.cases:
+        lines.append(f"{'OK' if case.passed else 'FAILED':<7} {result.rule_file}: {case.name}")
+        lines.extend(f"          {failure}" for failure in case.failures)
+    return lines

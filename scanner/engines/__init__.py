@@ -22,6 +22,11 @@ BUILTIN_ENGINES: dict[str, str] = {
     "cfn-lint": "scanner.engines.cfn_lint:create",
     "schema": "scanner.engines.schema:create",
     "cdk-validation": "scanner.engines.cdk_validation:create",
+    "guard": "scanner.engines.cfn_guard:create",
+}
+# Engines in the default set only when their configuration asks for them (no rules, no work).
+CONFIGURED_ENGINES: dict[str, Callable[[Settings], bool]] = {
+    "guard": lambda settings: bool((settings.options.get("guard") or {}).get("rules")),
 }
 
 
@@ -59,7 +64,8 @@ def available_engines() -> dict[str, str]:
 def selected_engine_names(settings: Settings) -> tuple[str, ...]:
     table = available_engines()
     if settings.engines is None:
-        return tuple(name for name in DEFAULT_ENGINES if name in table)
+        configured = tuple(name for name, wanted in CONFIGURED_ENGINES.items() if wanted(settings))
+        return tuple(name for name in (*DEFAULT_ENGINES, *configured) if name in table)
     unknown = [name for name in settings.engines if name not in table]
     if unknown:
         raise EngineError(f"unknown engine(s): {', '.join(unknown)} (available: {', '.join(sorted(table))})")
