@@ -77,14 +77,15 @@ def config_at(commit: str, given: str) -> str | None:
 
 
 def policy_paths(config_file: Path) -> list[str]:
-    """The files a configuration points at (rule directories, waivers, baseline), relative to it."""
+    """The files a configuration points at (rule directories, Guard rules, waivers, baseline), relative to it."""
     import yaml  # installed with idp-scan
 
     if config_file.name == "pyproject.toml":
         config = tomllib.loads(config_file.read_text()).get("tool", {}).get("idp-scan", {})
     else:
         config = yaml.safe_load(config_file.read_text()) or {}
-    named = [*config.get("rules", []), config.get("waivers"), config.get("baseline")]
+    guard = config.get("guard") or {}
+    named = [*config.get("rules", []), *guard.get("rules", []), config.get("waivers"), config.get("baseline")]
     return [str(p) for p in named if p]
 
 

@@ -172,6 +172,18 @@ def test_prepare_keys_pips_cache_on_the_actions_own_pyproject(pull_request, tmp_
     assert Path(outputs["pip-dir"]).is_absolute()
 
 
+def test_policy_paths_include_guard_rules(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("action_steps", STEPS)
+    assert spec and spec.loader
+    steps = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(steps)
+    config = tmp_path / ".idp-scan.yaml"
+    config.write_text("rules: [policy/rules]\nguard: {rules: [policy/guard, control-tower]}\nwaivers: w.yaml\nbaseline: b.json\n")
+    assert steps.policy_paths(config) == ["policy/rules", "policy/guard", "control-tower", "w.yaml", "b.json"]
+
+
 def test_policy_without_a_config_on_the_base_uses_zero_configuration(pull_request, tmp_path):
     git(pull_request, "checkout", "-q", "--orphan", "empty")
     git(pull_request, "rm", "-rq", "--cached", ".")
