@@ -211,7 +211,8 @@ class Comment:
         link_base = f"{self.context.server_url}/{pull.repository}/blob/{pull.head_sha}/"
         body = "\n".join([marker(self.category), markdown.render(result, ReportOptions(link_base=link_base)),
                           *not_scanned(result), self.footer(pull.head_sha)])
-        tail = (f"… truncated to fit GitHub's comment limit: the full summary is in the [job summary]({self.context.run_url}).\n\n"
+        # After a blank line: GitHub's Markdown would read a line right below a table as a row.
+        tail = (f"\n… truncated to fit GitHub's comment limit: the full summary is in the [job summary]({self.context.run_url}).\n\n"
                 + self.footer(pull.head_sha))
         return fit(body, tail)
 

@@ -214,7 +214,7 @@ def test_ten_thousand_findings_stay_under_the_limit_with_a_link_to_the_summary(g
     [comment] = github.comments.values()
     body = comment["body"]
     assert len(body.encode()) <= MAX_BODY
-    assert "… truncated to fit GitHub's comment limit: the full summary is in the [job summary](" in body
+    assert "|\n\n… truncated to fit GitHub's comment limit: the full summary is in the [job summary](" in body
     assert body.startswith(marker("idp-scan")) and body.rstrip().endswith("</sub>")
     untruncated = render(result_from_report(many_findings(10_000)), ReportOptions(link_base="https://x/"))
     assert len(untruncated.encode()) > MAX_BODY, "the test input must need truncation"
