@@ -9,13 +9,16 @@ The comment is a report, never the verdict: a token without `pull-requests: writ
 event that is not a pull request or an unreachable API gives a warning and exit code 0.
 
 Inputs (environment): INPUT_COMMENT (true | false | on-failure), INPUT_CATEGORY, INPUT_REPORT
-(the JSON report), EXIT_CODE (the scan's), INPUT_POLICY_SOURCE, and the runner's GITHUB_*.
+(the JSON report), EXIT_CODE (the scan's), INPUT_POLICY_SOURCE, INPUT_REVIEW_COMMENTS (at most
+this many review comments, on changed lines, for blocking findings not commented before; 0: none),
+and the runner's GITHUB_*.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import urllib.error
 import urllib.request
@@ -32,6 +35,8 @@ MAX_BODY = 65_536  # GitHub's limit on a comment body, in characters; we count U
 MODES = ("true", "false", "on-failure")
 NOT_SCANNED_ROWS = 20
 RESOLVED = "## :white_check_mark: idp-scan: resolved"
+HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@")
+FINDING_MARKER = re.compile(r"<!-- idp-scan:finding (\w+) -->")
 
 
 class ApiError(Exception):
@@ -108,14 +113,29 @@ class GitHub:
             raise ApiError(exc.code, _error_message(exc.read())) from exc
         return json.loads(payload) if payload else None
 
-    def comments(self, pull: PullRequest) -> list[dict[str, Any]]:
+    def pages(self, path: str) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
-        for page in range(1, 51):  # 5,000 comments: far beyond any pull request
-            batch = self.request("GET", f"/repos/{pull.repository}/issues/{pull.number}/comments?per_page=100&page={page}")
+        for page in range(1, 51):  # 5,000 items: far beyond any pull request
+            batch = self.request("GET", f"{path}?per_page=100&page={page}")
             found += batch
             if len(batch) < 100:
                 break
         return found
+
+    def comments(self, pull: PullRequest) -> list[dict[str, Any]]:
+        return self.pages(f"/repos/{pull.repository}/issues/{pull.number}/comments")
+
+    def changed_lines(self, pull: PullRequest) -> dict[str, set[int]]:
+        """The lines each file of the pull request adds: where a review comment can stand."""
+        files = self.pages(f"/repos/{pull.repository}/pulls/{pull.number}/files")
+        return {str(f["filename"]): added_lines(str(f.get("patch", ""))) for f in files}
+
+    def review_comments(self, pull: PullRequest) -> list[dict[str, Any]]:
+        return self.pages(f"/repos/{pull.repository}/pulls/{pull.number}/comments")
+
+    def review(self, pull: PullRequest, body: str, comments: list[dict[str, Any]]) -> Any:
+        return self.request("POST", f"/repos/{pull.repository}/pulls/{pull.number}/reviews",
+                            {"commit_id": pull.head_sha, "event": "COMMENT", "body": body, "comments": comments})
 
     def create(self, pull: PullRequest, body: str) -> Any:
         return self.request("POST", f"/repos/{pull.repository}/issues/{pull.number}/comments", {"body": body})
@@ -129,6 +149,22 @@ def _error_message(payload: bytes) -> str:
         return str(json.loads(payload).get("message", ""))
     except (ValueError, AttributeError):
         return payload.decode(errors="replace")[:200]
+
+
+def added_lines(patch: str) -> set[int]:
+    """The new-side lines a unified diff adds."""
+    lines: set[int] = set()
+    line = 0
+    for text in patch.split("\n"):
+        hunk = HUNK.match(text)
+        if hunk:
+            line = int(hunk.group(1))
+        elif text.startswith("+"):
+            lines.add(line)
+            line += 1
+        elif text.startswith(" "):
+            line += 1
+    return lines
 
 
 def marker(category: str) -> str:
@@ -250,6 +286,22 @@ def publish(github: GitHub, comment: Comment, pull: PullRequest, body: str | Non
     return f"comment {created.get('id')} created"
 
 
+def review(github: GitHub, pull: PullRequest, result: ScanResult, cap: int) -> str:
+    """Review comments on the changed lines of blocking findings, each once, at most CAP a run."""
+    changed = github.changed_lines(pull)
+    candidates = [f for f in result.blocking if f.location.start_line in changed.get(f.location.uri, set())]
+    posted = {m for c in github.review_comments(pull) for m in FINDING_MARKER.findall(str(c.get("body", "")))} if candidates else set()
+    new = [f for f in candidates if f.fingerprint not in posted]
+    if not new:
+        return f"no new review comments ({len(candidates)} blocking finding(s) on changed lines)"
+    comments = [{"path": f.location.uri, "line": f.location.start_line, "side": "RIGHT",
+                 "body": f"<!-- idp-scan:finding {f.fingerprint} -->\n**{f.rule_id}** ({f.severity.value}): {f.message}"}
+                for f in new[:cap]]
+    more = f" ({len(new) - cap} more in the summary comment)" if len(new) > cap else ""
+    github.review(pull, f"idp-scan: {len(comments)} blocking finding(s) on lines this pull request changes{more}.", comments)
+    return f"review with {len(comments)} comment(s) on changed lines{more}"
+
+
 def run(environ: Mapping[str, str]) -> str:
     """One comment step; returns what happened, for the log. Raises ApiError and OSError."""
     mode = environ.get("INPUT_COMMENT", "false").strip().lower()
@@ -269,7 +321,12 @@ def run(environ: Mapping[str, str]) -> str:
     body: str | None = None
     if wanted(mode, code, result):
         body = comment.findings(result, pull) if result is not None else comment.failed_to_run(code, pull)
-    return publish(GitHub(context.api_url, context.token), comment, pull, body)
+    github = GitHub(context.api_url, context.token)
+    done = publish(github, comment, pull, body)
+    cap_text = environ.get("INPUT_REVIEW_COMMENTS", "").strip()
+    if result is not None and cap_text.isdigit() and int(cap_text) > 0 and result.blocking:
+        done += "; " + review(github, pull, result, int(cap_text))
+    return done
 
 
 def main(environ: Mapping[str, str] | None = None) -> int:

@@ -51,6 +51,7 @@ def test_inputs_outputs_and_step_order():
     assert "if" not in policy, "the policy step always runs: on a pull request it reads the base branch by default"
     comment = next(s for s in steps if s.get("name") == "Comment on the pull request")
     assert comment["continue-on-error"] is True and comment["env"]["GITHUB_TOKEN"] == "${{ inputs.github-token }}"
+    assert comment["env"]["INPUT_REVIEW_COMMENTS"] == "${{ inputs.review-comments }}" and ACTION["inputs"]["review-comments"]["default"] == "0"
     for step in steps:
         assert "${{" not in step.get("run", ""), "inputs reach scripts as environment variables, never spliced into shell"
 

@@ -35,6 +35,8 @@ class FakeGitHub:
         self.comments: dict[int, dict[str, Any]] = {}
         self.next_id = 1000
         self.status = 0  # when set, every request answers with it
+        self.files: list[dict[str, Any]] = []  # the pull request's files, with their patches
+        self.review_comments: list[dict[str, Any]] = []
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self.handler())
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
 
@@ -81,6 +83,15 @@ class FakeGitHub:
             comment = self.comments[int(path.rsplit("/", 1)[1])]
             comment["body"] = body["body"]
             return 200, comment
+        pulls = f"/repos/{REPO}/pulls/7"
+        if method == "GET" and path.startswith(pulls + "/"):
+            page = int(path.rsplit("page=", 1)[1])
+            items = self.files if path.startswith(pulls + "/files?") else self.review_comments
+            return 200, items[(page - 1) * 100: page * 100]
+        if method == "POST" and path == pulls + "/reviews":
+            assert body["commit_id"] == HEAD and body["event"] == "COMMENT"
+            self.review_comments += body["comments"]
+            return 200, {"id": 1}
         return 404, {"message": "Not Found"}
 
     def writes(self) -> list[tuple[str, str]]:
@@ -253,3 +264,36 @@ def test_not_scanned_lists_the_scanners_own_failures_not_the_gates():
     assert [line for line in section if line.startswith("| `")] == ["| `broken.yaml:4` | IDP001 | could not be parsed |"]
     assert any("time budget ran out" in line for line in section)
     assert not_scanned(result_from_report({**document, "complete": True, "findings": document["findings"][2:]})) == []
+
+
+def patch(first: int, last: int, added: set[int]) -> str:
+    """A unified diff hunk over new lines FIRST..LAST that adds ADDED (and removes one old line)."""
+    lines = [f"@@ -{first},{last - first + 1} +{first},{last - first + 1} @@", "-removed"]
+    return "\n".join(lines + [("+" if n in added else " ") + f"line {n}" for n in range(first, last + 1)])
+
+
+def test_added_lines_of_a_patch():
+    from scanner.github_comment import added_lines
+
+    assert added_lines(patch(10, 30, {12, 27})) == {12, 27}
+    assert added_lines("@@ -1,2 +1,3 @@\n a\n-b\n+c\n+d\n\\ No newline at end of file\n@@ -40 +41,2 @@\n x\n+y") == {2, 3, 42}
+    assert added_lines("") == set()
+
+
+def test_review_comments_on_changed_lines_once_each_and_capped(github, reports, tmp_path):
+    github.files = [{"filename": "service.yaml", "patch": patch(10, 30, {12, 27})}, {"filename": "README.md"}]
+    env = environment(github, tmp_path, reports["blocked"], 1, INPUT_REVIEW_COMMENTS="1")
+    assert main(env) == 0
+    assert [(c["path"], c["line"], c["side"]) for c in github.review_comments] == [("service.yaml", 12, "RIGHT")]
+    assert github.review_comments[0]["body"].split("\n")[1].startswith("**IDP-NET-001** (error): BastionSecurityGroup allows SSH")
+    main(env)
+    assert [c["line"] for c in github.review_comments] == [12, 27], "the cap leaves the rest for the next run"
+    main(env)
+    assert [c["line"] for c in github.review_comments] == [12, 27], "never the same finding twice"
+    assert [m for m, p in github.writes()].count("POST") == 3, "one summary comment and two reviews"
+
+
+def test_no_review_comments_unless_asked(github, reports, tmp_path):
+    github.files = [{"filename": "service.yaml", "patch": patch(1, 60, set(range(1, 61)))}]
+    main(environment(github, tmp_path, reports["blocked"], 1))
+    assert github.review_comments == [] and not any("/pulls/" in p for _, p, _ in github.requests)
