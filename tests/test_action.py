@@ -35,6 +35,7 @@ def test_inputs_outputs_and_step_order():
     assert set(ACTION["inputs"]) >= {"paths", "config", "fail-on", "budget", "baseline", "sarif-file", "upload-sarif", "category", "policy-ref",
                                      "comment", "github-token"}
     assert ACTION["inputs"]["policy-ref"]["default"] == "" and ACTION["inputs"]["comment"]["default"] == "false"
+    assert ACTION["inputs"]["fail-on"]["default"] == "", "the policy's fail_on applies unless the workflow overrides it"
     assert set(ACTION["outputs"]) >= {"sarif-file", "exit-code", "findings", "blocking", "errors", "warnings", "notes"}
     steps = ACTION["runs"]["steps"]
     assert ACTION["runs"]["using"] == "composite"
