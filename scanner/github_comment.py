@@ -92,7 +92,7 @@ def _pull_request(repository: str, event_path: str) -> PullRequest | None:
 
 
 class GitHub:
-    """The four REST calls the comment needs, with urllib."""
+    """The REST calls the comment and the review need, with urllib."""
 
     def __init__(self, api_url: str, token: str, timeout: float = 30.0) -> None:
         self.api_url, self.token, self.timeout = api_url, token, timeout
