@@ -191,6 +191,12 @@ def _finding(data: Mapping[str, Any]) -> Finding:
     )
 
 
+def report_fingerprints(document: Mapping[str, Any]) -> dict[tuple[str, int, str, str, str], str]:
+    """Each finding's fingerprint as the report gives it (the scanner's own identity of the
+    violation instance), by the finding's sort key."""
+    return {_finding(f).sort_key: str(f["fingerprint"]) for f in document["findings"] if f.get("fingerprint")}
+
+
 def _fail_on(findings: Sequence[Finding], blocking: int) -> Severity | None:
     """The report gives the blocking count; the thresholds give nested sets, so the count names one."""
     for severity in Severity:
@@ -286,16 +292,18 @@ def publish(github: GitHub, comment: Comment, pull: PullRequest, body: str | Non
     return f"comment {created.get('id')} created"
 
 
-def review(github: GitHub, pull: PullRequest, result: ScanResult, cap: int) -> str:
+def review(github: GitHub, pull: PullRequest, result: ScanResult, cap: int,
+           fingerprints: Mapping[tuple[str, int, str, str, str], str]) -> str:
     """Review comments on the changed lines of blocking findings, each once, at most CAP a run."""
     changed = github.changed_lines(pull)
     candidates = [f for f in result.blocking if f.location.start_line in changed.get(f.location.uri, set())]
     posted = {m for c in github.review_comments(pull) for m in FINDING_MARKER.findall(str(c.get("body", "")))} if candidates else set()
-    new = [f for f in candidates if f.fingerprint not in posted]
+    identity = {f: fingerprints.get(f.sort_key, f.fingerprint) for f in candidates}
+    new = [f for f in candidates if identity[f] not in posted]
     if not new:
         return f"no new review comments ({len(candidates)} blocking finding(s) on changed lines)"
     comments = [{"path": f.location.uri, "line": f.location.start_line, "side": "RIGHT",
-                 "body": f"<!-- idp-scan:finding {f.fingerprint} -->\n**{f.rule_id}** ({f.severity.value}): {f.message}"}
+                 "body": f"<!-- idp-scan:finding {identity[f]} -->\n**{f.rule_id}** ({f.severity.value}): {f.message}"}
                 for f in new[:cap]]
     more = f" ({len(new) - cap} more in the summary comment)" if len(new) > cap else ""
     github.review(pull, f"idp-scan: {len(comments)} blocking finding(s) on lines this pull request changes{more}.", comments)
@@ -316,7 +324,8 @@ def run(environ: Mapping[str, str]) -> str:
     code_text = environ.get("EXIT_CODE", "").strip()
     code = int(code_text) if code_text.isdigit() else 2
     report = Path(environ.get("INPUT_REPORT", "").strip() or "-")
-    result = result_from_report(json.loads(report.read_text(encoding="utf-8"))) if report.is_file() else None
+    document = json.loads(report.read_text(encoding="utf-8")) if report.is_file() else None
+    result = result_from_report(document) if document is not None else None
     comment = Comment(environ.get("INPUT_CATEGORY", "").strip() or "idp-scan", context, environ.get("INPUT_POLICY_SOURCE", "").strip())
     body: str | None = None
     if wanted(mode, code, result):
@@ -324,8 +333,8 @@ def run(environ: Mapping[str, str]) -> str:
     github = GitHub(context.api_url, context.token)
     done = publish(github, comment, pull, body)
     cap_text = environ.get("INPUT_REVIEW_COMMENTS", "").strip()
-    if result is not None and cap_text.isdigit() and int(cap_text) > 0 and result.blocking:
-        done += "; " + review(github, pull, result, int(cap_text))
+    if document is not None and result is not None and cap_text.isdigit() and int(cap_text) > 0 and result.blocking:
+        done += "; " + review(github, pull, result, int(cap_text), report_fingerprints(document))
     return done
 
 

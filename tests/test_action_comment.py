@@ -286,6 +286,8 @@ def test_review_comments_on_changed_lines_once_each_and_capped(github, reports, 
     assert main(env) == 0
     assert [(c["path"], c["line"], c["side"]) for c in github.review_comments] == [("service.yaml", 12, "RIGHT")]
     assert github.review_comments[0]["body"].split("\n")[1].startswith("**IDP-NET-001** (error): BastionSecurityGroup allows SSH")
+    reported = {f["location"]["start_line"]: f["fingerprint"] for f in json.loads(reports["blocked"].read_text())["findings"]}
+    assert github.review_comments[0]["body"].split("\n")[0] == f"<!-- idp-scan:finding {reported[12]} -->", "the report's own identity"
     main(env)
     assert [c["line"] for c in github.review_comments] == [12, 27], "the cap leaves the rest for the next run"
     main(env)
