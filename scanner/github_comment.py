@@ -191,7 +191,7 @@ def _finding(data: Mapping[str, Any]) -> Finding:
     )
 
 
-def report_fingerprints(document: Mapping[str, Any]) -> dict[tuple[str, int, str, str, str], str]:
+def report_fingerprints(document: Mapping[str, Any]) -> dict[tuple[object, ...], str]:
     """Each finding's fingerprint as the report gives it (the scanner's own identity of the
     violation instance), by the finding's sort key."""
     return {_finding(f).sort_key: str(f["fingerprint"]) for f in document["findings"] if f.get("fingerprint")}
@@ -293,7 +293,7 @@ def publish(github: GitHub, comment: Comment, pull: PullRequest, body: str | Non
 
 
 def review(github: GitHub, pull: PullRequest, result: ScanResult, cap: int,
-           fingerprints: Mapping[tuple[str, int, str, str, str], str]) -> str:
+           fingerprints: Mapping[tuple[object, ...], str]) -> str:
     """Review comments on the changed lines of blocking findings, each once, at most CAP a run."""
     changed = github.changed_lines(pull)
     candidates = [f for f in result.blocking if f.location.start_line in changed.get(f.location.uri, set())]
