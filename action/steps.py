@@ -1,8 +1,10 @@
 """The GitHub Action's step logic, kept here (not inline in action.yml) so tests can run it.
 
-    python action/steps.py policy   # read config, rules, waivers and baseline from the base branch
-    python action/steps.py scan     # run idp-scan; write outputs, the job summary; never fail
-    python action/steps.py gate     # fail the job with the scan's exit code
+    python action/steps.py prepare        # the pip cache directory and key for the action's own install
+    python action/steps.py policy         # which commit the policy comes from (the base branch of a PR)
+    python action/steps.py scan           # run idp-scan; write outputs, the job summary; never fail
+    python action/steps.py upload-failed  # say in the summary that the SARIF upload failed
+    python action/steps.py gate           # fail the job with the scan's exit code
 
 Inputs arrive as environment variables (INPUT_*), never spliced into a shell line, so a pull
 request cannot inject commands through a path or a ref. Outputs go to $GITHUB_OUTPUT, the
@@ -11,6 +13,7 @@ summary to $GITHUB_STEP_SUMMARY. Standard library only: it runs before and besid
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -74,20 +77,41 @@ def config_at(commit: str, given: str) -> str | None:
 
 
 def policy_paths(config_file: Path) -> list[str]:
-    """The files a configuration points at (rule directories, waivers, baseline), relative to it."""
+    """The files a configuration points at (rule directories, Guard rules, waivers, baseline), relative to it."""
     import yaml  # installed with idp-scan
 
     if config_file.name == "pyproject.toml":
         config = tomllib.loads(config_file.read_text()).get("tool", {}).get("idp-scan", {})
     else:
         config = yaml.safe_load(config_file.read_text()) or {}
-    named = [*config.get("rules", []), config.get("waivers"), config.get("baseline")]
+    guard = config.get("guard") or {}
+    named = [*config.get("rules", []), *guard.get("rules", []), config.get("waivers"), config.get("baseline")]
     return [str(p) for p in named if p]
+
+
+PULL_REQUEST_EVENTS = ("pull_request", "pull_request_target")
+
+
+def policy_ref() -> str:
+    """The ref the policy is read from: the input; by default the base branch of a pull request
+    (a pull request must not judge itself by its own policy); "" for the checkout."""
+    ref = env("INPUT_POLICY_REF")
+    if ref.lower() == "none":
+        return ""
+    if ref:
+        return ref
+    return env("GITHUB_BASE_REF") if env("GITHUB_EVENT_NAME") in PULL_REQUEST_EVENTS else ""
 
 
 def policy() -> None:
     """The policy must not be weakened by the pull request it judges: take it from the base."""
-    ref, given, baseline = env("INPUT_POLICY_REF"), env("INPUT_CONFIG"), env("INPUT_BASELINE")
+    ref, given, baseline = policy_ref(), env("INPUT_CONFIG"), env("INPUT_BASELINE")
+    if not ref:
+        head = git("rev-parse", "--verify", "--quiet", "HEAD").stdout.decode().strip()
+        reason = "policy-ref: none" if env("INPUT_POLICY_REF") else f"{env('GITHUB_EVENT_NAME') or 'no'} event"
+        set_outputs(commit=head, source=f"the checkout ({reason}) at {head[:12] or 'an unknown commit'}")
+        print(f"idp-scan: policy read from the checkout ({reason})")
+        return
     target = Path(env("RUNNER_TEMP", "/tmp")) / "idp-scan-policy"
     target.mkdir(parents=True, exist_ok=True)
     commit = resolve(ref)
@@ -101,7 +125,7 @@ def policy() -> None:
         base = Path(name).parent
         for relative in policy_paths(config):
             extract(commit, (base / relative).as_posix(), target)
-    outputs: dict[str, object] = {"config": config, "commit": commit}
+    outputs: dict[str, object] = {"config": config, "commit": commit, "source": f"`{ref}` at {commit[:12]}"}
     if baseline:
         extract(commit, baseline, target)
         outputs["baseline"] = target / baseline
@@ -127,14 +151,15 @@ def scan() -> None:
     report, summary = temp / "idp-scan.json", temp / "idp-scan-summary.md"
     for stale in (sarif, report, summary):
         stale.unlink(missing_ok=True)
-    command = [sys.executable, "-m", "scanner", "scan", *shlex.split(env("INPUT_PATHS", ".")),
+    command = [sys.executable, "-P", "-m", "scanner", "scan", *shlex.split(env("INPUT_PATHS", ".")),
                "--format", "github", "--format", f"sarif={sarif}", "--format", f"json={report}", "--format", f"markdown={summary}"]
     for flag, name in (("--config", "INPUT_CONFIG"), ("--fail-on", "INPUT_FAIL_ON"), ("--budget", "INPUT_BUDGET"),
                        ("--baseline", "INPUT_BASELINE"), ("--changed-since", "INPUT_CHANGED_SINCE")):
         if env(name):
             command += [flag, env(name)]
     code = subprocess.run(command, check=False).returncode
-    outputs: dict[str, object] = {"exit_code": code, "sarif_file": sarif if sarif.is_file() else ""}
+    outputs: dict[str, object] = {"exit_code": code, "sarif_file": sarif if sarif.is_file() else "",
+                                  "json_report": report if report.is_file() else ""}
     if report.is_file():
         outputs.update(counts(report))
     set_outputs(**outputs)
@@ -143,6 +168,33 @@ def scan() -> None:
             handle.write(summary.read_text())
         else:
             handle.write(f"## :x: idp-scan could not run (exit code {code})\n\nSee the step log for the error.\n")
+        if env("INPUT_POLICY_SOURCE"):
+            handle.write(f"\nPolicy (configuration, rule directories, waivers, baseline) read from {env('INPUT_POLICY_SOURCE')}.\n")
+
+
+def prepare() -> None:
+    """pip's cache for the action's own install, keyed by its pyproject.toml. setup-python's
+    `cache: pip` cannot key on a file outside the workspace (actions/setup-python#361)."""
+    project = Path(env("GITHUB_ACTION_PATH", str(Path(__file__).parent.parent))) / "pyproject.toml"
+    found = subprocess.run([sys.executable, "-m", "pip", "cache", "dir"], capture_output=True, text=True, check=False)
+    directory = found.stdout.strip() if found.returncode == 0 else str(Path.home() / ".cache" / "pip")
+    digest = hashlib.sha256(project.read_bytes()).hexdigest()[:16] if project.is_file() else "none"
+    version = f"{sys.version_info.major}.{sys.version_info.minor}.{sys.version_info.micro}"
+    set_outputs(pip_dir=directory, pip_key=f"idp-scan-pip-{sys.platform}-py{version}-{digest}")
+
+
+def upload_failed() -> None:
+    """The SARIF upload is a report, not the verdict: its failure is said, and the gate still decides."""
+    with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as handle:
+        handle.write(
+            "\n> [!WARNING]\n> The SARIF upload to code scanning failed, so these findings are not in the "
+            "Security tab. The usual cause: code scanning is not enabled for this repository (a private "
+            "repository needs GitHub Code Security / Advanced Security), or the job lacks "
+            "`permissions: security-events: write`. The findings are in this summary, the annotations and, "
+            "with `comment: true`, the pull request; set `upload-sarif: false` to skip the upload. "
+            "The job's result is the scan's, not the upload's.\n")
+    print("::warning title=idp-scan::SARIF upload failed (is code scanning enabled for this repository?); "
+          "the gate's verdict is the scan's exit code")
 
 
 def gate() -> None:
@@ -156,7 +208,7 @@ def gate() -> None:
 
 
 if __name__ == "__main__":
-    steps = {"policy": policy, "scan": scan, "gate": gate}
+    steps = {"prepare": prepare, "policy": policy, "scan": scan, "upload-failed": upload_failed, "gate": gate}
     if len(sys.argv) != 2 or sys.argv[1] not in steps:
         sys.exit(f"usage: steps.py {'|'.join(steps)}")
     steps[sys.argv[1]]()

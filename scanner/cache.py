@@ -36,6 +36,7 @@ FORMAT = "idp-scan-cache/1"
 ENV_DIR = "IDP_SCAN_CACHE_DIR"
 DEFAULT_DIR = ".idp-scan-cache"
 CACHEDIR_TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# idp-scan content cache: safe to delete.\n"
+GITIGNORE = "# idp-scan content cache: never committed.\n*\n"
 # Configuration keys that act after the engines (or on the run itself): changing them must
 # not throw the cache away. Every other key is part of the key, unknown future ones included.
 RUN_ONLY_KEYS = frozenset({"budget", "jobs", "unit_timeout", "cache", "cache_dir", "fail_on", "changed_since",
@@ -326,6 +327,9 @@ class Cache:
         tag = self.directory / "CACHEDIR.TAG"
         if not tag.exists():  # backup tools and idp-scan's own discovery skip tagged directories
             tag.write_text(CACHEDIR_TAG, encoding="utf-8")
+        ignore = self.directory / ".gitignore"
+        if not ignore.exists():  # `git add -A` after a local run must not commit the cache
+            ignore.write_text(GITIGNORE, encoding="utf-8")
 
     def _path(self, key: str) -> Path:
         assert self.directory is not None

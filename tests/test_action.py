@@ -32,7 +32,10 @@ def test_schema_check_can_fail():
 
 
 def test_inputs_outputs_and_step_order():
-    assert set(ACTION["inputs"]) >= {"paths", "config", "fail-on", "budget", "baseline", "sarif-file", "upload-sarif", "category", "policy-ref"}
+    assert set(ACTION["inputs"]) >= {"paths", "config", "fail-on", "budget", "baseline", "sarif-file", "upload-sarif", "category", "policy-ref",
+                                     "comment", "github-token"}
+    assert ACTION["inputs"]["policy-ref"]["default"] == "" and ACTION["inputs"]["comment"]["default"] == "false"
+    assert ACTION["inputs"]["fail-on"]["default"] == "", "the policy's fail_on applies unless the workflow overrides it"
     assert set(ACTION["outputs"]) >= {"sarif-file", "exit-code", "findings", "blocking", "errors", "warnings", "notes"}
     steps = ACTION["runs"]["steps"]
     assert ACTION["runs"]["using"] == "composite"
@@ -40,7 +43,16 @@ def test_inputs_outputs_and_step_order():
     assert names.index("github/codeql-action/upload-sarif") < names.index("Gate") == len(steps) - 1
     upload = next(s for s in steps if s.get("uses", "").startswith("github/codeql-action/upload-sarif"))
     assert upload["with"]["category"] == "${{ inputs.category }}"
-    assert "$GITHUB_ACTION_PATH" in steps[1]["run"], "installs idp-scan from the action's own checkout"
+    install = next(s for s in steps if s.get("name", "").startswith("Install idp-scan"))
+    assert '"$GITHUB_ACTION_PATH"' in install["run"], "installs idp-scan from the action's own checkout"
+    assert upload["continue-on-error"] is True, "the upload never decides the job"
+    said = next(s for s in steps if s.get("name") == "Say that the SARIF upload failed")
+    assert said["if"] == "steps.upload.outcome == 'failure'" and names.index(said["name"]) > names.index("github/codeql-action/upload-sarif")
+    policy = next(s for s in steps if s.get("id") == "policy")
+    assert "if" not in policy, "the policy step always runs: on a pull request it reads the base branch by default"
+    comment = next(s for s in steps if s.get("name") == "Comment on the pull request")
+    assert comment["continue-on-error"] is True and comment["env"]["GITHUB_TOKEN"] == "${{ inputs.github-token }}"
+    assert comment["env"]["INPUT_REVIEW_COMMENTS"] == "${{ inputs.review-comments }}" and ACTION["inputs"]["review-comments"]["default"] == "0"
     for step in steps:
         assert "${{" not in step.get("run", ""), "inputs reach scripts as environment variables, never spliced into shell"
 
@@ -57,7 +69,9 @@ class Runner:
 
     def run(self, step: str, **inputs: str) -> subprocess.CompletedProcess[str]:
         self.output.write_text("")
-        env = {**os.environ, "GITHUB_OUTPUT": str(self.output), "GITHUB_STEP_SUMMARY": str(self.summary),
+        # The runner's own variables (when the suite itself runs in GitHub Actions) must not leak in.
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_", "RUNNER_"))}
+        env = {**inherited, "GITHUB_OUTPUT": str(self.output), "GITHUB_STEP_SUMMARY": str(self.summary),
                "RUNNER_TEMP": str(self.temp), "GITHUB_WORKSPACE": str(self.workspace), **inputs}
         return subprocess.run([sys.executable, str(STEPS), step], cwd=self.workspace, env=env, capture_output=True, text=True, timeout=300)
 
@@ -95,7 +109,8 @@ def test_scan_step_writes_outputs_summary_and_never_fails(pull_request, tmp_path
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("::error file=service.yaml") == 5
     outputs = runner.outputs()
-    assert outputs == {"exit-code": "1", "sarif-file": "out.sarif", "findings": "5", "blocking": "5", "errors": "5", "warnings": "0", "notes": "0"}
+    report = str(runner.temp / "idp-scan.json")
+    assert outputs == {"exit-code": "1", "sarif-file": "out.sarif", "json-report": report, "findings": "5", "blocking": "5", "errors": "5", "warnings": "0", "notes": "0"}
     assert json.loads((pull_request / "out.sarif").read_text())["version"] == "2.1.0"
     assert runner.summary.read_text().startswith("## :x: idp-scan: blocked")
     gate = runner.run("gate", EXIT_CODE=outputs["exit-code"])
@@ -115,6 +130,62 @@ def test_the_pull_request_cannot_weaken_the_policy(pull_request, tmp_path):
     assert runner.outputs()["exit-code"] == "1"
 
 
+def test_on_a_pull_request_the_policy_comes_from_the_base_branch_by_default(pull_request, tmp_path):
+    runner = Runner(tmp_path, pull_request)
+    base = git(pull_request, "rev-parse", "main")
+    event = {"GITHUB_EVENT_NAME": "pull_request", "GITHUB_BASE_REF": "main"}
+    assert runner.run("policy", **event).returncode == 0
+    outputs = runner.outputs()
+    assert outputs["commit"] == base and outputs["source"] == f"`main` at {base[:12]}"
+    assert "fail_on" not in Path(outputs["config"]).read_text()
+    runner.run("scan", INPUT_PATHS=".", INPUT_CONFIG=outputs["config"], INPUT_POLICY_SOURCE=outputs["source"])
+    assert runner.outputs()["exit-code"] == "1", "the pull request's fail_on: never does not apply"
+    assert f"read from `main` at {base[:12]}." in runner.summary.read_text()
+
+
+@pytest.mark.parametrize("inputs, reason", [
+    ({"GITHUB_EVENT_NAME": "pull_request", "GITHUB_BASE_REF": "main", "INPUT_POLICY_REF": "none"}, "policy-ref: none"),
+    ({"GITHUB_EVENT_NAME": "push"}, "push event"),
+])
+def test_the_checkout_policy_only_when_asked_or_not_a_pull_request(pull_request, tmp_path, inputs, reason):
+    runner = Runner(tmp_path, pull_request)
+    assert runner.run("policy", **inputs).returncode == 0
+    head = git(pull_request, "rev-parse", "HEAD")
+    assert runner.outputs() == {"commit": head, "source": f"the checkout ({reason}) at {head[:12]}"}
+
+
+def test_a_failed_upload_is_said_and_the_scan_decides(pull_request, tmp_path):
+    runner = Runner(tmp_path, pull_request)
+    done = runner.run("upload-failed")
+    assert done.returncode == 0 and done.stdout.startswith("::warning title=idp-scan::SARIF upload failed")
+    assert "code scanning is not enabled for this repository" in runner.summary.read_text()
+    assert runner.run("gate", EXIT_CODE="0").returncode == 0
+    assert runner.run("gate", EXIT_CODE="1").returncode == 1
+
+
+def test_prepare_keys_pips_cache_on_the_actions_own_pyproject(pull_request, tmp_path):
+    import hashlib
+
+    runner = Runner(tmp_path, pull_request)
+    assert runner.run("prepare", GITHUB_ACTION_PATH=str(REPO)).returncode == 0
+    outputs = runner.outputs()
+    digest = hashlib.sha256((REPO / "pyproject.toml").read_bytes()).hexdigest()[:16]
+    assert outputs["pip-key"].startswith(f"idp-scan-pip-{sys.platform}-py3.") and outputs["pip-key"].endswith(digest)
+    assert Path(outputs["pip-dir"]).is_absolute()
+
+
+def test_policy_paths_include_guard_rules(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("action_steps", STEPS)
+    assert spec and spec.loader
+    steps = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(steps)
+    config = tmp_path / ".idp-scan.yaml"
+    config.write_text("rules: [policy/rules]\nguard: {rules: [policy/guard, control-tower]}\nwaivers: w.yaml\nbaseline: b.json\n")
+    assert steps.policy_paths(config) == ["policy/rules", "policy/guard", "control-tower", "w.yaml", "b.json"]
+
+
 def test_policy_without_a_config_on_the_base_uses_zero_configuration(pull_request, tmp_path):
     git(pull_request, "checkout", "-q", "--orphan", "empty")
     git(pull_request, "rm", "-rq", "--cached", ".")
@@ -131,7 +202,7 @@ def test_scan_step_reports_a_usage_error_and_gate_fails(pull_request, tmp_path):
     runner = Runner(tmp_path, pull_request)
     assert runner.run("scan", INPUT_PATHS="does-not-exist").returncode == 0
     outputs = runner.outputs()
-    assert outputs == {"exit-code": "2", "sarif-file": ""}
+    assert outputs == {"exit-code": "2", "sarif-file": "", "json-report": ""}
     assert "could not run (exit code 2)" in runner.summary.read_text()
     assert runner.run("gate", EXIT_CODE="2").returncode == 2
     assert runner.run("gate", EXIT_CODE="").returncode == 1, "no exit code: fail closed"

@@ -7,6 +7,7 @@ a configuration value, an engine version, the file), and expects the new finding
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -217,6 +218,20 @@ def test_the_cache_directory_is_not_scanned(tmp_path, monkeypatch):
     third = run(build_settings([root], cli={"engines": ["native"], "jobs": 1}))
     assert (root / "custom" / "cache" / "CACHEDIR.TAG").is_file()
     assert first.scanned == second.scanned == third.scanned == ("bucket.yaml",)
+
+
+def test_git_add_all_after_a_run_commits_no_cache_file(tmp_path, monkeypatch):
+    monkeypatch.delenv("IDP_SCAN_CACHE_DIR", raising=False)
+    root = tmp_path / "repo"
+    root.mkdir()
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    (root / "bucket.yaml").write_text(BUCKET)
+    run(build_settings([root], cli={"engines": ["native"], "jobs": 1}))
+    assert len(list((root / ".idp-scan-cache").rglob("*.json"))) >= 1
+    assert (root / ".idp-scan-cache" / ".gitignore").read_text().splitlines()[-1] == "*"
+    subprocess.run(["git", "-C", str(root), "add", "-A"], check=True)
+    staged = subprocess.run(["git", "-C", str(root), "diff", "--cached", "--name-only"], check=True, capture_output=True, text=True)
+    assert staged.stdout.split() == ["bucket.yaml"]
 
 
 def test_stats_on_stderr_name_stages_engines_and_cache_hits(repo, tmp_path, capsys):
