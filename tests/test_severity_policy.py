@@ -125,3 +125,12 @@ def test_rules_show_names_a_configured_override_and_the_policy_it_overrides(tmp_
     assert capsys.readouterr().out.splitlines()[3] == (
         "severity: warning — because the configuration's `severity:` sets it; the policy says note: it is about "
         "logging, monitoring or detection, which helps an investigation but exposes nothing")
+
+
+def test_rules_the_policy_does_not_rate_keep_their_declared_severity_with_the_reason_said():
+    from scanner.model import RuleMeta
+
+    gate = RuleMeta("IDP020", "idp-scan", Severity.ERROR, "Bundled engine failed on a file")
+    pack = RuleMeta("ACME-001", "native", Severity.WARNING, "A team's own rule")
+    assert severity_policy.explain(gate).startswith("severity: error — because it is the gate's own finding about the run")
+    assert severity_policy.explain(pack) == "severity: warning — because the native rule declares it (the policy has no entry for it)"

@@ -61,6 +61,7 @@ class Policy:
     checkov: EngineTable
     cfn_lint: EngineTable
     native: Mapping[str, tuple[str, str]]
+    declared: Mapping[str, str]  # engine -> why its rules keep the severity they declare
 
     def verdict(self, category: str, reason: str, score: float | None = None) -> Verdict:
         known = self.categories[category]
@@ -104,7 +105,8 @@ def parse(data: Mapping[str, Any]) -> Policy:
         for name, c in data["categories"].items()
     }
     native = {rule_id: (str(v[0]), str(v[1])) for rule_id, v in data["native"].items()}
-    return Policy(categories, _table(data["checkov"]), _table(data["cfn-lint"]), native)
+    declared = {engine: str(reason) for engine, reason in data["declared"].items()}
+    return Policy(categories, _table(data["checkov"]), _table(data["cfn-lint"]), native, declared)
 
 
 @lru_cache(maxsize=1)
@@ -120,7 +122,8 @@ def explain(meta: RuleMeta, override: str | None = None) -> str:
         policy_part = f"; the policy says {verdict.severity.value}: {verdict.reason}" if verdict else ""
         return f"severity: {override} — because the configuration's `severity:` sets it{policy_part}"
     if verdict is None:
-        return f"severity: {meta.severity.value} — because the {meta.engine} rule declares it (the policy has no entry for it)"
+        reason = policy().declared.get(meta.engine, f"the {meta.engine} rule declares it (the policy has no entry for it)")
+        return f"severity: {meta.severity.value} — because {reason}"
     return verdict.line()
 
 
