@@ -9,18 +9,27 @@ from scanner.rule import UNKNOWN, Rule, RuleContext, Violation
 from .common import block, container_name, containers, field
 
 SECRET_NAME = re.compile(r"PASS(WORD|WD)?|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL|AUTH_?KEY", re.IGNORECASE)
-# A variable that names where the secret is (an ARN, a parameter path), or a setting about it.
-REFERENCE_NAME = re.compile(r"_(ARN|NAME|ID|PARAM|PARAMETER|PATH|URL|URI|ENDPOINT|TTL|SECONDS|FILE|HEADER|ENABLED|REGION)$", re.IGNORECASE)
-REFERENCE_VALUE = re.compile(r"^(\{\{resolve:(secretsmanager|ssm-secure|ssm):|arn:aws[a-z-]*:(secretsmanager|ssm|kms):)")
+# A variable that names where the secret is (an ARN, a parameter path), or a setting about it
+# (`PARAMETERS_SECRETS_EXTENSION_HTTP_PORT`, `PASSWORD_MIN_LENGTH`, `..._LOG_LEVEL`).
+REFERENCE_NAME = re.compile(
+    r"_(ARN|NAME|ID|PARAM|PARAMETER|PATH|URL|URI|ENDPOINT|TTL|SECONDS|MILLIS|FILE|HEADER|ENABLED|REGION"
+    r"|PORT|SIZE|LENGTH|LEVEL|MODE|TIMEOUT|CONNECTIONS|COUNT|LIMIT|VERSION|TYPE)$",
+    re.IGNORECASE,
+)
+# A value that points at the secret: a dynamic reference or an ARN.
+REFERENCE_VALUE = re.compile(r"^(\{\{resolve:[a-z-]+:|arn:aws[a-z-]*:[a-z0-9-]+:)")
+# A value no secret has: a number a port, length, size or count fits in (up to six digits), a boolean.
+SETTING_VALUE = re.compile(r"^(-?\d{1,6}(\.\d+)?|true|false|yes|no|on|off|enabled|disabled)$", re.IGNORECASE)
 
 
 def is_plaintext_secret(name: Any, value: Any) -> bool:
+    """A literal secret: a secret's name (not a reference's or a setting's) with a value only a secret has."""
     if not isinstance(name, str) or not SECRET_NAME.search(name) or REFERENCE_NAME.search(name):
         return False
     if value is UNKNOWN or not isinstance(value, (str, int)) or isinstance(value, bool):
         return False
     text = str(value).strip()
-    return bool(text) and not REFERENCE_VALUE.match(text)
+    return bool(text) and not REFERENCE_VALUE.match(text) and not SETTING_VALUE.match(text)
 
 
 def _lambda_variables(resource: Resource) -> Iterator[tuple[PropertyPath, Mapping[str, Any]]]:
@@ -55,10 +64,12 @@ class PlaintextSecretsInEnvironment(Rule):
     definition (`lambda:GetFunctionConfiguration`, `ecs:DescribeTaskDefinition`, the console),
     they are copied into every task definition revision forever, and the template that sets
     them sits in git. A variable whose name says it is a secret (`PASSWORD`, `SECRET`, `TOKEN`,
-    `API_KEY`, `PRIVATE_KEY`, `CREDENTIAL`) with a literal value is a finding; a dynamic
-    reference (`{{resolve:secretsmanager:...}}`, `{{resolve:ssm-secure:...}}`), an ARN, a value
-    only known at deploy time, or a name that points at the secret (`DB_SECRET_ARN`,
-    `API_KEY_PARAMETER`) is not.
+    `API_KEY`, `PRIVATE_KEY`, `CREDENTIAL`) with a literal value is a finding. Not a finding: a
+    dynamic reference (`{{resolve:secretsmanager:...}}`, `{{resolve:ssm-secure:...}}`), an ARN, a
+    value only known at deploy time (`!Ref` of a parameter without a default or of a secret,
+    `!GetAtt`, `!Sub`), a number of up to six digits or a boolean (no secret looks like `2773`
+    or `true`), and a name that points at the secret or is a setting about it (`DB_SECRET_ARN`,
+    `API_KEY_PARAMETER`, `PARAMETERS_SECRETS_EXTENSION_HTTP_PORT`, `PASSWORD_MIN_LENGTH`).
 
     **CloudFormation:** ECS: move the variable to `Secrets: [{Name: DB_PASSWORD, ValueFrom: !Ref DbSecret}]`;
     Lambda: pass the secret's ARN and read it at start-up (or use the Parameters and Secrets extension).

@@ -22,7 +22,7 @@ from scanner import __version__
 from scanner.catalogue import CatalogueError
 from scanner.engines import EngineError
 from scanner.gate import ExitCode, exit_code
-from scanner.model import ScanResult
+from scanner.model import RuleMeta, ScanResult
 from scanner.reports import FORMATS, ReportOptions, renderers
 from scanner.settings import ConfigError, Settings, build_settings
 
@@ -304,6 +304,7 @@ def show_rule(rule_id: str, config_path: Path | None, engines: str | None, fixtu
     if meta is None:
         raise click.UsageError(f"no rule {rule_id}")
     click.echo(f"{meta.id}  [{meta.severity.value}, engine {meta.engine}]\n{meta.title}\n")
+    click.echo(_severity_line(meta, config_path))
     if meta.aliases:
         click.echo(f"Aliases: {', '.join(meta.aliases)}")
     if meta.tags:
@@ -314,6 +315,14 @@ def show_rule(rule_id: str, config_path: Path | None, engines: str | None, fixtu
         click.echo(line)
     click.echo("")
     click.echo(meta.help_markdown)
+
+
+def _severity_line(meta: RuleMeta, config_path: Path | None) -> str:
+    """Why the rule has its severity: the policy's reason, or the configuration's override."""
+    from scanner.engines.severity_policy import explain
+
+    overrides = _settings([Path(".")], config_path, {}).options.get("severity", {})
+    return explain(meta, overrides.get(meta.id) if isinstance(overrides, dict) else None)
 
 
 def _native_details(rule_id: str, config_path: Path | None, fixtures: Path) -> list[str]:

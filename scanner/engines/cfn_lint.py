@@ -6,7 +6,8 @@ the line marks), run on its own under a time limit (cfn-lint has none, and templ
 conditions have taken over an hour), and a template that makes it raise becomes an IDP020
 finding while the others stand.
 
-Severity: E (will not deploy) error, W warning, I note. Date-dependent rules (W2531, E2531,
+Severity: from the severity policy (severity_policy.json): E (will not deploy) error, W warning,
+I note, with the reviewed exceptions it lists (W2501, a literal password, is an error). Date-dependent rules (W2531, E2531,
 E2533: deprecated Lambda runtimes) judge by `cfn_lint.as_of` when configured, so a gate is
 reproducible. `Metadata.cfn-lint.config.ignore_checks` on a resource, or on the whole template,
 marks cfn-lint's own findings there SUPPRESSED (cfn-lint would drop them, or not run the rule).
@@ -25,6 +26,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from scanner.engines.checkov_engine import engine_crash, engine_timeout
 from scanner.engines.limits import EngineTimeout, time_limit
+from scanner.engines.severity_policy import policy
 from scanner.inputs import cfn
 from scanner.model import Artifact, Finding, Location, ResourceId, RuleMeta, Severity, Status
 from scanner.settings import ConfigError, Settings
@@ -33,15 +35,13 @@ log = logging.getLogger(__name__)
 
 NAME = "cfn-lint"
 DEFAULT_REGION = "us-east-1"
-SEVERITY_BY_LETTER = {"E": Severity.ERROR, "W": Severity.WARNING, "I": Severity.NOTE}
-_SECURITY_SEVERITY = {Severity.ERROR: 6.0, Severity.WARNING: 4.0, Severity.NOTE: 1.0}
 # Rules that read today's date (`from datetime import datetime; datetime.today()` in their module).
 DATE_RULES = ("W2531", "E2531", "E2533")
 _PLACEHOLDER_AZ = re.compile(r"dummy\d[a-z]")
 
 
 def severity_of(rule_id: str) -> Severity:
-    return SEVERITY_BY_LETTER.get(rule_id[:1], Severity.WARNING)
+    return policy().rate_cfn_lint(rule_id).severity
 
 
 @contextmanager
@@ -168,7 +168,7 @@ def rule_meta(rule: Any) -> RuleMeta:
         ),
         help_uri=url,
         tags=("cfn-lint", "reliability", *(str(t) for t in list(getattr(rule, "tags", []) or [])[:10])),
-        security_severity=_SECURITY_SEVERITY[severity],
+        security_severity=policy().rate_cfn_lint(str(rule.id)).score,
     )
 
 

@@ -69,11 +69,14 @@ _SOURCE_URL = "https://github.com/bridgecrewio/checkov/blob/main/{}.py"
 class Rating:
     severity: Severity
     security_severity: float
+    category: str = "hardening"
+    reason: str = "the check is not in the reviewed table (newer than it): a warning until reviewed"
 
 
 @dataclass(frozen=True)
 class SeverityTable:
-    """checkov id -> rating, from `checkov_severity.json` (scripts/checkov_severity.py explains it)."""
+    """checkov id -> rating, from `checkov_severity.json`, which scripts/checkov_severity.py writes
+    from the severity policy (severity_policy.json)."""
 
     checks: Mapping[str, Rating]
     default: Rating
@@ -83,6 +86,9 @@ class SeverityTable:
 
 
 def _rating(entry: Sequence[Any]) -> Rating:
+    """[severity, security-severity] or [severity, security-severity, category, reason]."""
+    if len(entry) >= 4:
+        return Rating(Severity.parse(str(entry[0])), float(entry[1]), str(entry[2]), str(entry[3]))
     return Rating(Severity.parse(str(entry[0])), float(entry[1]))
 
 

@@ -17,6 +17,15 @@ def _paint(text: str, options: ReportOptions, **style: object) -> str:
     return click.style(text, **style) if options.color else text  # type: ignore[arg-type]
 
 
+def _words(text: str) -> str:
+    return " ".join(text.lower().replace(".", " ").split())
+
+
+def _adds_to(message: str, title: str) -> bool:
+    """The rule's title says something the message does not (checkov's message is its title)."""
+    return bool(title.strip()) and _words(title) not in _words(message)
+
+
 def _finding_lines(finding: Finding, result: ScanResult, options: ReportOptions) -> list[str]:
     level = _paint(f"{finding.severity.value:<7}", options, fg=_COLORS[finding.severity], bold=True)
     rule = _paint(finding.rule_id, options, bold=True)
@@ -28,7 +37,7 @@ def _finding_lines(finding: Finding, result: ScanResult, options: ReportOptions)
         label = "template:" if related.uri.endswith(".template.json") else "source:  "  # CDK: the finding is on the source line
         lines.append(f"{'':16}{label} {related.uri}:{related.start_line}")
     meta = result.rules.get(finding.rule_id)
-    if not options.quiet and meta is not None and meta.title:
+    if not options.quiet and meta is not None and _adds_to(finding.message, meta.title):
         lines.append(f"{'':16}why:      {meta.title}")
     if finding.also_reported_as:
         lines.append(f"{'':16}also:     {', '.join(finding.also_reported_as)}")
