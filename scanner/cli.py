@@ -296,8 +296,8 @@ def show_rule(rule_id: str, config_path: Path | None, engines: str | None, fixtu
     """Show a rule's help (why it matters, how to fix it), aliases, where it applies and its examples."""
     native = _catalogue_metas(config_path, engines)
     meta = native.get(rule_id)
-    if meta is None and engines is None:  # a checkov or cfn-lint id: look in every bundled engine
-        meta = _catalogue_metas(config_path, "native,checkov,cfn-lint").get(rule_id)
+    if meta is None and engines is None:  # a checkov, cfn-lint or Guard id: look in every bundled engine
+        meta = _catalogue_metas(config_path, "native,checkov,cfn-lint,guard").get(rule_id)
     covering = sorted(m.id for m in native.values() if rule_id in m.aliases)
     if meta is None and covering:  # an alias whose engine is not installed
         meta = native[covering[0]]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Sequence
 
+from scanner.engines.cfn_guard_binary import CaseResult
 from scanner.model import Finding, Severity
 from scanner.terraform_helpers import base_address
 
@@ -148,7 +149,7 @@ class GuardFileResult:
 
     rule_file: Path
     test_file: Path
-    cases: tuple[Any, ...] = ()  # cfn_guard_binary.CaseResult
+    cases: tuple[CaseResult, ...] = ()
     error: str = ""
 
     @property

@@ -224,7 +224,8 @@ def test_control_tower_rules_report_under_their_control_ids_with_metadata():
     assert s3.meta.title == "Require an Amazon S3 bucket to have block public access settings configured"
     assert "**Fix:** The parameters 'BlockPublicAcls'" in s3.meta.help_markdown
     assert s3.meta.help_uri.startswith("https://docs.aws.amazon.com/")
-    assert s3.meta.tags[:4] == ("guard", "control-tower", "CIS AWS Benchmark 1.4: 2.1.3", "CIS AWS Benchmark 1.4: 2.1.5")
+    assert s3.meta.tags[:6] == ("guard", "control-tower", "CIS AWS Benchmark 1.4: 2.1.3", "NIST 800-53 Rev 5: AC-21",
+                                "PCI DSS version 3.2.1: 1.2.1", "CIS AWS Benchmark 1.4: 2.1.5")  # each framework in turn
     assert all(len(rule.meta.tags) <= 20 for rule in rules.values())
     assert {r.meta.severity for r in rules.values()} == {Severity.ERROR, Severity.WARNING, Severity.NOTE}
 

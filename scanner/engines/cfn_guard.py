@@ -297,11 +297,5 @@ def _options(settings: Settings) -> GuardOptions:
     )
 
 
-def configured(settings: Settings) -> bool:
-    """Guard rules are configured: the engine joins the default set."""
-    section = settings.options.get("guard") or {}
-    return bool(isinstance(section, Mapping) and section.get("rules"))
-
-
 def create(settings: Settings) -> GuardEngine:
     return GuardEngine(_options(settings))

@@ -123,12 +123,12 @@ def control_meta(control: Mapping[str, Any], name: str, path: Path) -> RuleMeta:
 
 
 def compliance_tags(control: Mapping[str, Any]) -> tuple[str, ...]:
-    """`guard`, `control-tower`, then `<framework>: <id>` for each mapping, at most 20 in all."""
-    tags = [ENGINE, CONTROL_TOWER]
-    for mapping in control.get("ComplianceFrameworkMappings") or []:
-        if isinstance(mapping, dict):
-            tags.extend(f"{mapping.get('ComplianceFramework')}: {i}" for i in mapping.get("Ids") or [])
-    return tuple(dict.fromkeys(tags))[:MAX_TAGS]
+    """`guard`, `control-tower`, then `<framework>: <id>` taken from each framework in turn (so that
+    a long NIST list does not crowd out PCI DSS and CIS), at most 20 in all (GitHub's limit)."""
+    columns = [[f"{m.get('ComplianceFramework')}: {i}" for i in m.get("Ids") or []]
+               for m in control.get("ComplianceFrameworkMappings") or [] if isinstance(m, dict)]
+    interleaved = [column[row] for row in range(max(map(len, columns), default=0)) for column in columns if row < len(column)]
+    return tuple(dict.fromkeys([ENGINE, CONTROL_TOWER, *interleaved]))[:MAX_TAGS]
 
 
 def plain_meta(name: str, path: Path, text: str) -> RuleMeta:
