@@ -148,8 +148,9 @@ def test_python_app_synthesized_with_debug_points_at_its_app_py_lines(scan):
     code, report = scan(PY_APP / "cdk.debug.out", *ENGINES)
     assert code == 1
     assert all_findings(report) == {
-        ("IDP-NET-001", PY_SOURCE, 14, "LegacyPy/BastionSg/Resource"),  # bastion.add_ingress_rule(...): the assigning line
-        ("W2508", PY_SOURCE, 14, "LegacyPy/BastionSg/Resource"),  # CloudFormation Validate, from the validation report
+        # bastion.add_ingress_rule(...): the assigning line; CloudFormation Validate's W2508 from the
+        # validation report is the same concern, folded in (`also`)
+        ("IDP-NET-001", PY_SOURCE, 14, "LegacyPy/BastionSg/Resource"),
         ("W3045", PY_SOURCE, 15, "LegacyPy/Uploads/Resource"),  # acknowledged by aws-cdk-lib itself: suppressed
     }
     assert {f["rule_id"] for f in report["findings"] if f["status"] == "suppressed"} == {"W3045"}
@@ -163,11 +164,10 @@ def test_python_app_synthesized_without_debug_stays_on_the_template(scan):
     code, report = scan(PY_APP / "cdk.out", *ENGINES)
     assert code == 1
     assert all_findings(report) == {
-        ("IDP-NET-001", PY_PLAIN_TEMPLATE, 16, "LegacyPy/BastionSg/Resource"),
-        ("W2508", PY_PLAIN_TEMPLATE, 14, "LegacyPy/BastionSg/Resource"),
+        ("IDP-NET-001", PY_PLAIN_TEMPLATE, 16, "LegacyPy/BastionSg/Resource"),  # W2508 folded in
         ("W3045", PY_PLAIN_TEMPLATE, 38, "LegacyPy/Uploads/Resource"),
     }
-    assert [f["related"] for f in report["findings"]] == [[], [], []]
+    assert [f["related"] for f in report["findings"]] == [[], []]
 
 
 def _toolchain_missing(script: Path) -> str | None:
@@ -428,8 +428,7 @@ NAG_FINDINGS = {
     ("AwsSolutions-L1", NAG, 22, "Media/Thumbnailer/Resource"),
     ("AwsSolutions-ECS4", NAG, 36, "Media/Cluster/Resource"),
     ("AwsSolutions-ECS7", NAG, 37, "Media/Task/Resource"),
-    # CloudFormation Validate, with the report's own template and property
-    ("W2531", NAG, 22, "Media/Thumbnailer/Resource"),
+    # CloudFormation Validate's W2531 (runtime deprecation) is folded into IDP-LAMBDA-001 on the same function
     # construct annotations (@aws-cdk/core:annotationsInValidationReport), each on its own construct
     ("Annotation::@aws-cdk/aws-ecs:minHealthyPercent", NAG, 39, "Media/Service"),
     ("Annotation::@aws-cdk/aws-ecs:shouldUseCircuitBreaker", NAG, 39, "Media/Service"),

@@ -63,7 +63,8 @@ def _scan(tmp_path: Path, *args: str) -> tuple[int, dict]:
 
 @needs_binary
 def test_custom_rule_reports_the_failing_property_line_with_the_rules_message(tmp_path):
-    code, report = _scan(tmp_path, str(APP))  # the configuration puts guard in the default set
+    # The app's configuration (named: below the root it applies only so) puts guard in the default set.
+    code, report = _scan(tmp_path, str(APP), "--config", str(APP / ".idp-scan.yaml"))
     assert code == 1
     assert _findings(report) == {
         ("S3_BUCKET_VERSIONING_ENABLED", TEMPLATE, 9, "FailSuspendedBucket", "open"),  # Status: Suspended
@@ -100,7 +101,7 @@ def test_guard_joins_the_default_engines_only_when_rules_are_configured(tmp_path
     from scanner.engines import selected_engine_names
     from scanner.settings import build_settings
 
-    assert "guard" in selected_engine_names(build_settings([APP]))
+    assert "guard" in selected_engine_names(build_settings([APP], APP / ".idp-scan.yaml"))
     assert "guard" not in selected_engine_names(build_settings([tmp_path]))
 
 
@@ -114,10 +115,10 @@ def test_no_binary_is_a_blocking_finding_on_each_template(tmp_path, monkeypatch)
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     monkeypatch.setattr(guard, "_npm_global_root", lambda: None)
     monkeypatch.chdir(tmp_path)
-    code, report = _scan(tmp_path, "app", "--engines", "guard")
+    code, report = _scan(tmp_path, "app", "--engines", "guard", "--config", "app/.idp-scan.yaml")
     assert code == 1
     failures = [f for f in report["findings"] if f["rule_id"] == "IDP026"]
-    assert [(f["location"]["uri"], f["severity"]) for f in failures] == [("template.yaml", "error")]
+    assert [(f["location"]["uri"], f["severity"]) for f in failures] == [("app/template.yaml", "error")]
     assert "npm install @cdklabs/cdk-validator-cfnguard" in failures[0]["message"]
 
 

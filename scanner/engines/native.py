@@ -41,11 +41,13 @@ class NativeEngine:
             resources = list(resources_of(artifact))
             context = RuleContext(artifact=artifact, resources=resources, options=self._options)
             found: list[Finding] = []
-            applicable: dict[str, int] = {}
+            applicable: dict[str, int] = {}  # the user's resources each rule applies to
+            own = scopes.users(artifact)
             for resource in resources:
+                users = own(resource.id.name)
                 for rule in self._rules:
                     if rule.applies_to(resource):
-                        applicable[rule.id] = applicable.get(rule.id, 0) + 1
+                        applicable[rule.id] = applicable.get(rule.id, 0) + users
                         found.extend(self._check(rule, resource, context))
             yield from scopes.folded(found, artifact, resources, applicable, self._scope_wide)
 

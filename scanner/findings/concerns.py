@@ -34,7 +34,7 @@ EQUIVALENCES: tuple[Equivalence, ...] = (
     Equivalence("IDP-DATA-001", "CKV2_AWS_6", True, "checkov: a bucket without an access-block resource; AWS blocks public access on new buckets since April 2023 (IDP-DATA-001's help)"),
     Equivalence("IDP-LAMBDA-001", "E2531", True, "cfn-lint: runtime deprecated (by date), the same table of AWS dates"),
     Equivalence("IDP-LAMBDA-001", "E2533", True, "cfn-lint: runtime no longer creatable, a later stage of the same deprecation"),
-    Equivalence("IDP-LAMBDA-001", "W2531", True, "cfn-lint: runtime deprecation announced, the same concern ahead of time"),
+    Equivalence("IDP-LAMBDA-001", "W2531", False, "cfn-lint: runtime deprecation announced; broader in time (before the date IDP-LAMBDA-001 judges), so folded, never settled"),
     Equivalence("IDP-NET-001", "CKV_AWS_277", False, "all ports from the world open SSH and RDP too; broader, so folded, never settled"),
     Equivalence("IDP-NET-001", "W2508", False, "CloudFormation-Validate / cfn-lint: sensitive ports from the world; broader than SSH and RDP"),
     Equivalence("IDP-NET-002", "CKV_AWS_277", False, "all ports from the world open database ports too"),

@@ -13,8 +13,9 @@ The same violation: the rule's message with the resource's own name taken out.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
+from scanner.inputs.cdk_framework import framework_of
 from scanner.model import Artifact, Finding, Location, ResourceId, Resource, Status
 
 STACK_TYPE = "AWS::CloudFormation::Stack"
@@ -63,16 +64,29 @@ def _fold_generated(findings: list[Finding], artifact: Artifact, resources: Sequ
     return [_covering(f, covered[id(f)], "generated from it") if id(f) in covered else f for f in out]
 
 
+def users(artifact: Artifact) -> Callable[[str], bool]:
+    """Whether a resource is the user's: not one CDK adds for its own machinery (a provider's
+    function and role), which a stack tag does not reach and which the CDK input marks."""
+    cdk = artifact.context.get("cdk")
+    if not isinstance(cdk, Mapping):
+        return lambda _name: True
+    handlers = tuple(cdk.get("handlers", ()))
+    return lambda name: framework_of(name, handlers) is None
+
+
 def _fold_stack(findings: list[Finding], artifact: Artifact, applicable: Mapping[str, int], scope_wide: frozenset[str]) -> list[Finding]:
+    """`applicable`: how many of the user's resources each rule applies to (see `users`)."""
     groups: dict[tuple[str, str, str], list[Finding]] = {}
+    own = users(artifact)
     for finding in findings:
-        if finding.rule_id in scope_wide and finding.resource is not None and finding.status is Status.OPEN:
+        if finding.rule_id in scope_wide and finding.resource is not None and finding.status is Status.OPEN and own(finding.resource.name):
             groups.setdefault(_shape(finding), []).append(finding)
     whole = {shape: group for shape, group in groups.items()
              if len(group) > 1 and len({f.resource.name for f in group if f.resource}) >= applicable.get(shape[0], 0)}
     if not whole:
         return findings
-    out = [f for f in findings if not (f.resource is not None and _shape(f) in whole)]
+    folded = {id(f) for group in whole.values() for f in group}
+    out = [f for f in findings if id(f) not in folded]
     for (_rule, _status, message), group in whole.items():
         out.append(_stack_finding(group, artifact, message))
     return out
