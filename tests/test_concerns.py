@@ -226,5 +226,9 @@ def test_a_preview_stack_without_a_valid_expiry_is_one_finding_per_stack(tmp_pat
     config = tmp_path / "ttl.yaml"
     config.write_text('ttl:\n  as_of: "2027-06-20"\ntags:\n  required: []\n')
     _, report = scan(FIXTURES / "cdk" / "app", "--engines", "native", "--select", "IDP-TTL", "--config", config)
-    assert [(f["rule_id"], f["resource"]["name"], f["resource"]["type"]) for f in report["findings"] if f["rule_id"] == "IDP-TTL-001"] == [
-        ("IDP-TTL-001", "PreviewPr123/Service", "AWS::CloudFormation::Stack")]
+    (ttl,) = [f for f in report["findings"] if f["rule_id"] == "IDP-TTL-001"]
+    assert (ttl["resource"]["name"], ttl["resource"]["type"]) == ("PreviewPr123/Service", "AWS::CloudFormation::Stack")
+    # Shown where the stack is created (where its tags are added), the template as related location.
+    assert (ttl["location"]["uri"], ttl["location"]["start_line"]) == ("fixtures/cdk/app/lib/stacks.ts", 54)
+    assert ttl["related"] == [{"uri": "fixtures/cdk/app/cdk.out/assembly-PreviewPr123/PreviewPr123ServiceBECCD267.template.json",
+                               "start_line": 1, "end_line": 1}]

@@ -16,6 +16,7 @@ from dataclasses import replace
 from typing import Callable, Mapping, Sequence
 
 from scanner.inputs.cdk_framework import framework_of
+from scanner.inputs.cdk_stacks import stack_site
 from scanner.model import Artifact, Finding, Location, ResourceId, Resource, Status
 
 STACK_TYPE = "AWS::CloudFormation::Stack"
@@ -101,8 +102,19 @@ def _stack_finding(group: Sequence[Finding], artifact: Artifact, message: str) -
     what = f"stack {scope}" if scope else "every resource of this template"
     text = message.replace("{resource}", what)
     first = group[0]
+    template = Location(artifact.uri, 1, 1)
+    declared = _declared_at(artifact)
     return replace(first, message=f"{text} It holds for all {len(names)} resources it applies to ({_listed(names)}): set it once on the stack.",
-                   location=Location(artifact.uri, 1, 1), resource=resource, key=f"stack:{first.key}", related=())
+                   location=declared or template, resource=resource, key=f"stack:{first.key}",
+                   related=(template,) if declared else (), artifact=artifact.uri)
+
+
+def _declared_at(artifact: Artifact) -> Location | None:
+    """Where the stack is created in the app's source (`new OrdersStack(app, 'Orders')`), when
+    the synth recorded it and the file is in the repository: where a stack tag is added."""
+    site = stack_site(artifact)
+    frame = site.declared_at if site is not None else None
+    return Location(frame.uri, frame.line, frame.line) if frame is not None and frame.in_repo else None
 
 
 def _covering(finding: Finding, names: Sequence[str], how: str) -> Finding:
