@@ -115,7 +115,9 @@ class AdminPolicy(Rule):
         for document_path, document in documents:
             for statement_path, statement in statements(document):
                 if grants_admin(statement):
+                    sid = statement.get("Sid") if isinstance(statement, Mapping) else None
                     yield Violation(
                         (*document_path, *statement_path),
                         f"{resource.id.name} allows every action on every resource ('*' on '*').",
+                        f"Sid={sid}" if isinstance(sid, str) and sid else "",
                     )

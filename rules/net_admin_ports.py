@@ -45,6 +45,26 @@ def exposed_ports(rule: Ingress, ports: Mapping[int, str]) -> list[str]:
     return [f"{name} ({port})" for port, name in ports.items() if low <= port <= high]
 
 
+def opens_all_ports(rule: Ingress) -> bool:
+    """Protocol -1 (every protocol), or TCP ports 0-65535 / -1: one concern, reported once by
+    IDP-NET-001 as "all ports", not once per port family by every network rule."""
+    if rule.protocol is UNKNOWN:
+        return False
+    protocol = str(rule.protocol).lower()
+    if protocol in ALL_PROTOCOLS:
+        return True
+    try:
+        low, high = int(rule.from_port), int(rule.to_port)
+    except (TypeError, ValueError):
+        return False
+    return protocol in TCP and (low, high) in ((-1, -1), (0, 65535), (1, 65535))
+
+
+def ingress_key(rule: Ingress, cidr: str) -> str:
+    """What an ingress rule opens, independent of its place in a list: `tcp/22-22/0.0.0.0/0`."""
+    return f"{str(rule.protocol).lower()}/{rule.from_port}-{rule.to_port}/{cidr}"
+
+
 def world_source(rule: Ingress) -> tuple[PropertyPath, str] | None:
     for path, cidr in rule.sources:
         if cidr in WORLD_CIDRS:
@@ -140,7 +160,9 @@ class AdminPortsOpenToWorld(Rule):
         "aws_vpc_security_group_ingress_rule",
     )
     tags = ("security", "network", "CIS-AWS-5.2", "NIST-800-53-SC-7")
-    aliases = ("CKV_AWS_24", "CKV_AWS_25", "CKV_AWS_260")
+    # CKV_AWS_260 (port 80) is not an admin port: not an alias. CKV_AWS_277 (all ports) is
+    # folded in through the equivalence table (scanner/findings/concerns.py).
+    aliases = ("CKV_AWS_24", "CKV_AWS_25")
 
     def check(self, resource: Resource, ctx: RuleContext) -> Iterator[Violation]:
         rules = terraform_ingress_rules(resource) if is_terraform(resource) else cfn_ingress_rules(resource, ctx)
@@ -148,6 +170,9 @@ class AdminPortsOpenToWorld(Rule):
             source = world_source(rule)
             if source is None:
                 continue
+            if opens_all_ports(rule):
+                yield Violation(source[0], f"{resource.id.name} allows all ports (SSH and RDP among them) from {source[1]}.", ingress_key(rule, source[1]))
+                continue
             ports = exposed_ports(rule, ADMIN_PORTS)
             if ports:
-                yield Violation(source[0], f"{resource.id.name} allows {' and '.join(ports)} from {source[1]}.")
+                yield Violation(source[0], f"{resource.id.name} allows {' and '.join(ports)} from {source[1]}.", ingress_key(rule, source[1]))

@@ -6,7 +6,7 @@ from scanner.model import Resource, Severity
 from scanner.rule import Rule, RuleContext, Violation
 from scanner.terraform_helpers import is_terraform
 
-from .net_admin_ports import AdminPortsOpenToWorld, cfn_ingress_rules, exposed_ports, terraform_ingress_rules, world_source
+from .net_admin_ports import AdminPortsOpenToWorld, cfn_ingress_rules, exposed_ports, ingress_key, opens_all_ports, terraform_ingress_rules, world_source
 
 DATA_PORTS = {
     3306: "MySQL/Aurora",
@@ -64,7 +64,9 @@ class DataPortsOpenToWorld(Rule):
         rules = terraform_ingress_rules(resource) if is_terraform(resource) else cfn_ingress_rules(resource, ctx)
         for rule in rules:
             source = world_source(rule)
+            if opens_all_ports(rule):
+                continue  # IDP-NET-001 reports "all ports" once
             ports = exposed_ports(rule, DATA_PORTS) if source else []
             if source and ports:
                 what = "every database and cache port" if len(ports) == len(DATA_PORTS) else ", ".join(ports)
-                yield Violation(source[0], f"{resource.id.name} allows {what} from {source[1]}.")
+                yield Violation(source[0], f"{resource.id.name} allows {what} from {source[1]}.", ingress_key(rule, source[1]))

@@ -78,6 +78,7 @@ class PreviewEnvironmentTtl(Rule):
     security_severity = 3.0
     resource_types = TAGGABLE  # and any resource that sets Tags itself (see applies_to)
     tags = ("finops", "lifecycle", "paved-road")
+    scope_wide = True  # a stack without the tag: one finding, fixed by a stack tag
     aliases = ()  # no checkov equivalent
 
     def applies_to(self, resource: Resource) -> bool:

@@ -74,19 +74,24 @@ class PublicBucket(Rule):
         """A bucket's inline `acl` (AWS provider v3), or the ACL and public access block
         resources, each reported where it is written and naming the bucket it is linked to."""
         properties = resource.properties
-        subject = resource.id.name
-        if resource.type in TF_BUCKET_PARTS:
-            buckets = [b.id.name for b in linked(resource, "bucket", ("aws_s3_bucket",), ctx)]
-            subject = f"{subject} (bucket {', '.join(buckets)})" if buckets else subject
         if resource.type in ("aws_s3_bucket", "aws_s3_bucket_acl"):
             acl = properties.get("acl")
             if acl in TF_PUBLIC_ACLS:
-                yield Violation(("acl",), f"{subject} grants the public ACL {acl}.")
+                yield Violation(("acl",), f"{_subject(resource, ctx)} grants the public ACL {acl}.")
             return
         off = [flag for flag in TF_BLOCK_FLAGS if _is_off(properties.get(flag, False))]
         if off:
             path = (off[0],) if off[0] in properties else ()
-            yield Violation(path, f"{subject} leaves public access block flags off: {', '.join(off)}.")
+            yield Violation(path, f"{_subject(resource, ctx)} leaves public access block flags off: {', '.join(off)}.")
+
+
+def _subject(resource: Resource, ctx: RuleContext) -> str:
+    """The resource, and the bucket an ACL or access block belongs to (read only to say so:
+    the verdict does not depend on it)."""
+    if resource.type not in TF_BUCKET_PARTS:
+        return resource.id.name
+    buckets = [b.id.name for b in linked(resource, "bucket", ("aws_s3_bucket",), ctx)]
+    return f"{resource.id.name} (bucket {', '.join(buckets)})" if buckets else resource.id.name
 
 
 def _is_off(value: object) -> bool:

@@ -50,6 +50,7 @@ class RequiredTags(Rule):
     security_severity = 2.0
     resource_types = TAGGABLE  # and any resource that sets Tags itself (see applies_to)
     tags = ("finops", "tagging", "paved-road", "NIST-800-53-CM-8")
+    scope_wide = True  # a stack without the tag: one finding, fixed by a stack tag
     aliases = ()  # checkov's tag checks (CKV_AWS_* per service) do not take an organisation's list
 
     def applies_to(self, resource: Resource) -> bool:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from typing import Iterator, Mapping
 
 from scanner.model import Resource, Severity
 from scanner.rule import UNKNOWN, Rule, RuleContext, Violation
@@ -59,7 +59,7 @@ class Tracing(Rule):
             path = ("tracing_config",) if "tracing_config" in resource.properties else ()
         else:
             config = resource.properties.get("TracingConfig")
-            mode = ctx.resolve(config.get("Mode")) if isinstance(config, dict) else ctx.resolve(config)
+            mode = ctx.resolve(config.get("Mode")) if isinstance(config, Mapping) else ctx.resolve(config)
             path = ("TracingConfig",) if config is not None else ()
         if mode is UNKNOWN or mode == "Active":
             return

@@ -38,10 +38,13 @@ class DefaultScanGroup(click.Group):
         return super().resolve_command(ctx, args)
 
 
-def _outputs(formats: Sequence[str], output: str | None) -> list[tuple[str, str | None]]:
-    """`--format sarif --output x` or `--format sarif=x --format text` -> [(format, file)]."""
+def _outputs(formats: Sequence[str], output: str | None, default: str = "text") -> list[tuple[str, str | None]]:
+    """`--format sarif --output x` or `--format sarif=x --format text` -> [(format, file)].
+
+    `--output` goes to the first format without a file; when every format names its file, it
+    receives the command's default format (`merge --output all.sarif --format markdown=summary.md`)."""
     pairs: list[tuple[str, str | None]] = []
-    for item in formats or ("text",):
+    for item in formats or (default,):
         name, _, file_name = item.partition("=")
         if name not in FORMATS:
             raise click.BadParameter(f"unknown format '{name}' (choose from {', '.join(FORMATS)})", param_hint="--format")
@@ -52,7 +55,7 @@ def _outputs(formats: Sequence[str], output: str | None) -> list[tuple[str, str 
                 pairs[index] = (name, output)
                 break
         else:
-            raise click.BadParameter("every --format already names its file", param_hint="--output")
+            pairs.insert(0, (default, output))
     if sum(1 for _, target in pairs if target is None) > 1:
         raise click.BadParameter("only one format can go to standard output; give the others a file (FORMAT=FILE)", param_hint="--format")
     return pairs
@@ -86,7 +89,9 @@ def cli() -> None:
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--format", "formats", multiple=True, metavar="FORMAT[=FILE]", help=f"Output format: {', '.join(FORMATS)}. Repeatable.")
 @click.option("--output", "-o", help="Write the (first) report to this file instead of standard output.")
-@click.option("--config", "config_path", type=click.Path(path_type=Path), help="Configuration file (default: .idp-scan.yaml found by walking up).")
+@click.option("--config", "config_path", type=click.Path(path_type=Path), help="Configuration file (default: .idp-scan.yaml at the root).")
+@click.option("--root", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Directory every reported path is relative to (default: the git repository, else the working directory).")
 @click.option("--fail-on", type=click.Choice(FAIL_ON), help="Lowest severity that blocks (default: error).")
 @click.option("--engines", help="Comma-separated engines to run (default: all installed).")
 @click.option("--select", multiple=True, help="Rule id prefixes to report (repeatable).")
@@ -107,7 +112,7 @@ def cli() -> None:
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only blocking findings and the summary.")
 @click.option("--debug", is_flag=True, help="Log what happens, with tracebacks.")
-def scan(paths: tuple[Path, ...], formats: tuple[str, ...], output: str | None, config_path: Path | None, fail_on: str | None,
+def scan(paths: tuple[Path, ...], formats: tuple[str, ...], output: str | None, config_path: Path | None, root: Path | None, fail_on: str | None,
          engines: str | None, select: tuple[str, ...], ignore: tuple[str, ...], budget: float | None,
          jobs: int | None, changed_since: str | None, var_files: tuple[str, ...], as_of: datetime.datetime | None, baseline: Path | None,
          no_suppressions: bool, shard: str | None, include_suppressed: bool, stats: bool, no_cache: bool, quiet: bool,
@@ -129,6 +134,7 @@ def scan(paths: tuple[Path, ...], formats: tuple[str, ...], output: str | None, 
         "shard": shard,
         "cache": False if no_cache else None,
         "var_files": list(var_files) or None,
+        "root": str(root) if root else None,
     }
     settings = _settings(list(paths), config_path, cli_values)
     result = _run(settings, debug)
@@ -204,7 +210,7 @@ def merge_command(files: tuple[Path, ...], formats: tuple[str, ...], output: str
     """Combine the SARIF of CI shards (FILES), de-duplicate, re-apply the gate, exit accordingly."""
     from scanner.merging import merge_logs
 
-    outputs = _outputs(formats or ("sarif",), output)
+    outputs = _outputs(formats, output, default="sarif")
     cli_values = {"fail_on": fail_on, "baseline": str(baseline) if baseline else None, "no_suppressions": no_suppressions or None}
     # The repository (for repo-relative policy files) is the one holding the configuration, else the working directory's.
     settings = _settings([config_path.parent if config_path else Path(".")], config_path, cli_values)
@@ -235,7 +241,7 @@ def write_baseline(file: Path, paths: tuple[Path, ...], config_path: Path | None
     from dataclasses import replace
 
     from scanner.gate import baseline as baselines
-    from scanner.gate import scanned_scope
+    from scanner.gate import entry_judged, scanned_scope
 
     cli_values = {"engines": [e.strip() for e in engines.split(",") if e.strip()] if engines else None}
     settings = replace(_settings(list(paths), config_path, cli_values), baseline=None)
@@ -245,7 +251,7 @@ def write_baseline(file: Path, paths: tuple[Path, ...], config_path: Path | None
         raise click.UsageError(str(exc)) from exc
     result = _run(settings, debug=False)
     scope = scanned_scope([], result.findings) + result.scanned
-    entries, counts = baselines.merged(previous, result.findings, scope)
+    entries, counts = baselines.merged(previous, result.findings, scope, entry_judged(settings, result.rules), settings.root)
     file.write_text(baselines.render(entries), encoding="utf-8")
     click.echo(baselines.summary(counts, str(file), len(entries)))
 

@@ -6,9 +6,12 @@ import os
 from pathlib import Path
 from typing import Iterable, Sequence
 
+import yaml
+
 from scanner.failures import failure
 from scanner.inputs import MAX_SNIFF_BYTES, InputKind, Unit
 from scanner.model import Finding, Location
+from scanner.settings import CONFIG_NAMES
 
 SKIPPED_DIRS = frozenset(
     {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".terraform",
@@ -23,6 +26,16 @@ def repo_relative(path: Path, root: Path) -> str:
         return resolved.relative_to(root).as_posix()
     except ValueError:
         return Path(os.path.relpath(resolved, root)).as_posix()
+
+
+def join_uri(base: str, name: str) -> str:
+    """`name` inside the repo-relative directory `base` (the root is "." or ""), never `./x`."""
+    return name if base in ("", ".") else f"{base.rstrip('/')}/{name}"
+
+
+def is_within(uri: str, base: str) -> bool:
+    """Whether a repo-relative URI is `base` or lies under it (everything lies under the root)."""
+    return base in ("", ".") or uri == base or uri.startswith(base.rstrip("/") + "/")
 
 
 def _skip_dir(directory: Path) -> bool:
@@ -90,6 +103,21 @@ def claiming_ancestor(path: Path, root: Path, kinds: Sequence[InputKind]) -> Pat
     return found
 
 
+POLICY_KEYS = ("fail_on", "ignore", "select", "mandatory", "baseline", "waivers", "severity", "engines", "rules")
+
+
+def nested_config(path: Path, root: Path) -> Finding:
+    """A configuration below the root is not applied; say so, and what it would have changed."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        document = None
+    keys = [k for k in POLICY_KEYS if isinstance(document, dict) and k in document]
+    would = f"; it sets {', '.join(keys)}, which would change the policy that judges this tree" if keys else ""
+    return failure("IDP039", f"Configuration file not applied: only the root's configuration (or --config) applies{would}.",
+                   Location(repo_relative_link(path, root)))
+
+
 def discover(paths: Sequence[Path], root: Path, kinds: Sequence[InputKind]) -> tuple[list[Unit], list[Finding]]:
     """Units to load, in a stable order; each file and directory is claimed at most once."""
     units: dict[Path, Unit] = {}
@@ -149,6 +177,9 @@ def discover(paths: Sequence[Path], root: Path, kinds: Sequence[InputKind]) -> t
                 continue
             for name in files:
                 path = directory / name
+                if name in CONFIG_NAMES and directory.resolve() != root.resolve():
+                    findings.append(nested_config(path, root))
+                    continue
                 if path.is_symlink():
                     note = _link_finding(path, roots, root)
                     if note is not None:

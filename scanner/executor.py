@@ -156,7 +156,8 @@ class Executor:
     _workers: list[_Worker] = field(default_factory=list)
 
     def submit(self, unit: WorkUnit) -> None:
-        if unit.items:
+        # A cross-file unit may have no items: it still judges what was deleted since a ref.
+        if unit.items or not unit.splittable:
             heapq.heappush(self._queue, (unit.order, next(self._counter), unit))
 
     def outstanding(self, engine: str) -> int:

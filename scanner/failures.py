@@ -91,6 +91,16 @@ _FAILURES: dict[str, tuple[Severity, str, str]] = {
         "checks did not run on it.\n\n**Fix:** rerun with `--debug`; simplify the construct "
         "checkov's parser rejects.",
     ),
+    "IDP007": (
+        Severity.ERROR,
+        "Template-like file not checked",
+        "The file is named like a template (`.template`, `.cfn`, `template.yaml`) and has "
+        "`Resources` or `Transform`, but its `Resources` are not typed CloudFormation resources "
+        "(for example the input of a macro, which only the macro turns into a template), so "
+        "nothing in it could be checked. What was not scanned was not proven compliant.\n\n"
+        "**Fix:** scan the template the macro produces, or exclude this file from the scan "
+        "deliberately (a waiver with a reason).",
+    ),
     "IDP010": (
         Severity.ERROR,
         "Duplicate key",
@@ -320,6 +330,32 @@ _FAILURES: dict[str, tuple[Severity, str, str]] = {
         "A baseline entry matched no finding in the files scanned: the finding was fixed (or "
         "its file or resource renamed).\n\n**Fix:** rewrite the baseline "
         "(`idp-scan baseline write FILE`), which drops stale entries of the files it scans.",
+    ),
+    "IDP037": (
+        Severity.NOTE,
+        "Baseline in an old format",
+        "The baseline was written in format 1, with one entry per rule and resource. It is still "
+        "honoured: an entry covers the violations whose messages it recorded, so a new violation "
+        "of the same rule on the same resource is not covered and blocks. Format 2 records one "
+        "entry per violation instance.\n\n**Fix:** rewrite it with `idp-scan baseline write FILE`.",
+    ),
+    "IDP038": (
+        Severity.ERROR,
+        "Baseline entry of a deleted file",
+        "The baseline accepts a finding in a file that no longer exists. Left there, the entry "
+        "would accept the same finding in any file later created at that path, unreviewed.\n\n"
+        "**Fix:** rewrite the baseline (`idp-scan baseline write FILE`), which drops entries of "
+        "deleted files.",
+    ),
+    "IDP039": (
+        Severity.WARNING,
+        "Configuration file below the root is not applied",
+        "Only the configuration at the scan root (the repository root) applies, or the one "
+        "`--config` names. A `.idp-scan.yaml` deeper in the tree is ignored: otherwise a pull "
+        "request could loosen the policy that judges it (`fail_on: never`, `ignore: [IDP]`) by "
+        "adding one beside the code it changes.\n\n**Fix:** move its settings into the root "
+        "configuration (rule directories, waivers and baselines may name files anywhere), or "
+        "pass it with `--config` where a separate policy is intended.",
     ),
     "IDP040": (
         Severity.ERROR,

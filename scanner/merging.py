@@ -47,6 +47,8 @@ def _finding(result: Mapping[str, Any]) -> Finding:
         also_reported_as=tuple(properties.get("alsoReportedAs", ())),
         status=Status(properties.get("status", "open")),
         status_reason=properties.get("statusReason", ""),
+        key=properties.get("instance", ""),
+        artifact=properties.get("artifact", ""),
     )
 
 

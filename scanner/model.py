@@ -35,6 +35,12 @@ class Status(enum.Enum):
     OPEN = "open"
     SUPPRESSED = "suppressed"
     BASELINED = "baselined"
+    # Another engine's report of a concern the owning native rule evaluated and found
+    # compliant: kept, with the reason, for audit; never blocking.
+    SUPERSEDED = "superseded"
+    # Not a finding: an owning native rule's verdict that a resource complies, consumed by
+    # `findings.merge` (which supersedes the other engines' reports of that concern there).
+    PASSED = "passed"
 
 
 @dataclass(frozen=True, order=True)
@@ -95,7 +101,7 @@ class RuleMeta:
 
 @dataclass(frozen=True)
 class Finding:
-    """One concern about one resource (or one file), from one engine."""
+    """One violation instance: a rule broken by one resource (or one place in a file), from one engine."""
 
     rule_id: str
     engine: str
@@ -107,18 +113,32 @@ class Finding:
     also_reported_as: tuple[str, ...] = ()
     status: Status = Status.OPEN
     status_reason: str = ""
+    # What is violated, stable across line moves and argument order (the property path, the
+    # port/protocol/CIDR, the statement, the output name): two things to fix never share one.
+    key: str = ""
+    # The artifact judged: the template (of a cdk.out stack too, whichever file the finding
+    # points at) or the Terraform root module; "" when it is the location's file.
+    artifact: str = ""
+
+    @property
+    def artifact_uri(self) -> str:
+        return self.artifact or self.location.uri
 
     @property
     def fingerprint(self) -> str:
-        """Line-independent identity: rule, file and resource, never the line."""
-        identity = self.resource.name if self.resource else ""
-        digest = hashlib.sha256(f"{self.rule_id}\0{self.location.uri}\0{identity}".encode())
-        return digest.hexdigest()[:32]
+        """One violation instance: rule, artifact, resource and what is violated; never the line."""
+        return instance_fingerprint(self.rule_id, self.artifact_uri, self.resource.name if self.resource else "", self.key)
 
     @property
-    def sort_key(self) -> tuple[str, int, str, str, str]:
+    def legacy_fingerprints(self) -> frozenset[str]:
+        """Fingerprints of baseline format 1 (rule, reported file, resource), for migration."""
         name = self.resource.name if self.resource else ""
-        return (self.location.uri, self.location.start_line, self.rule_id, name, self.message)
+        return frozenset(instance_fingerprint(self.rule_id, uri, name, "") for uri in {self.location.uri, self.artifact_uri})
+
+    @property
+    def sort_key(self) -> tuple[str, int, str, str, str, str]:
+        name = self.resource.name if self.resource else ""
+        return (self.location.uri, self.location.start_line, self.rule_id, name, self.key, self.message)
 
     def with_status(self, status: Status, reason: str = "") -> Finding:
         return replace(self, status=status, status_reason=reason)
@@ -126,6 +146,13 @@ class Finding:
     @property
     def blocking_rank(self) -> int:
         return self.severity.rank if self.status is Status.OPEN else 0
+
+
+def instance_fingerprint(rule_id: str, artifact: str, resource: str, key: str) -> str:
+    # Without a key the digest is format 1's (rule, file, resource), so findings that never
+    # had several instances keep the fingerprints existing baselines and alerts know them by.
+    text = f"{rule_id}\0{artifact}\0{resource}" + (f"\0{key}" if key else "")
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
-from scanner.discovery import discover
+from scanner.discovery import discover, is_within, repo_relative
 from scanner.cache import (Cache, Unencodable, artifact_digest, artifact_json, cache_directory, catalogue_digest,
                            code_digest, config_digest, dependencies, dependencies_hold, digest, encode, engine_version,
                            file_digest, files_digest, sources_digest, split_by_artifact)
@@ -22,7 +22,7 @@ from scanner.gate import is_selected, judged_paths, mark
 from scanner.inputs import InputKind, Loaded, Unit, cdk_sources, input_kinds, unit_reads, unit_sources
 from scanner.inputs.guard import Limits
 from scanner.model import Artifact, Finding, Location, Notification, RuleMeta, ScanResult, Severity
-from scanner.scope import narrow
+from scanner.scope import deleted_files, narrow
 from scanner.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -69,13 +69,41 @@ def run_engine(engine: Engine, artifacts: Sequence[Artifact]) -> list[Finding]:
     """An engine's findings; a crash becomes one IDP002 finding per file it did not finish."""
     accepted = [a for a in artifacts if engine.accepts(a)]
     try:
-        return list(engine.scan(accepted))
+        return with_artifacts(engine.scan(accepted), accepted)
     except Exception as exc:
         log.debug("engine %s crashed", engine.name, exc_info=True)
         return [
             failure("IDP002", f"Engine {engine.name} failed: {type(exc).__name__}: {exc}", Location(a.uri))
             for a in accepted
         ]
+
+
+def with_artifacts(findings: Iterable[Finding], artifacts: Sequence[Artifact]) -> list[Finding]:
+    """Each finding names the artifact it judged, which its fingerprint uses: the template of a
+    stack (kept when CDK findings later move to source code), the root module of Terraform
+    findings that point into module files."""
+    by_uri = {a.uri: a for a in artifacts}
+    only = artifacts[0] if len(artifacts) == 1 else None
+    stamped = []
+    for finding in findings:
+        judged = by_uri.get(finding.location.uri) or (only if only and _holds(only, finding.location.uri) else None)
+        artifact = finding.artifact or (artifact_identity(judged, finding) if judged else "")
+        stamped.append(replace(finding, artifact=artifact) if artifact and not finding.artifact else finding)
+    return stamped
+
+
+def _holds(artifact: Artifact, uri: str) -> bool:
+    """A Terraform unit judges its module files wherever they are (`../modules/x`); another
+    artifact only itself. (The CDK validation report speaks of templates it is not.)"""
+    return artifact.kind in ("terraform", "terraform-plan") or is_within(uri, artifact.uri)
+
+
+def artifact_identity(artifact: Artifact, finding: Finding) -> str:
+    """A plan's finding that points at the `.tf` file beside it judges that root module (the
+    directory), as the module's own scan does, so that the two are one finding."""
+    if artifact.kind == "terraform-plan" and finding.location.uri != artifact.uri:
+        return artifact.uri.rsplit("/", 1)[0] if "/" in artifact.uri else "."
+    return artifact.uri
 
 
 def catalogue(engines: Iterable[Engine], rules_of: Callable[[Engine], Sequence[RuleMeta]] | None = None) -> dict[str, RuleMeta]:
@@ -106,9 +134,13 @@ def run(settings: Settings, progress: Progress = _quiet, in_process: bool = Fals
     deadline = started + settings.budget - min(DEADLINE_MARGIN, settings.budget / 10)
     timings: dict[str, float] = {}
     units, findings = discover(list(settings.paths), settings.root, input_kinds())
+    if settings.config_file is not None:  # the file --config names is applied, wherever it is
+        applied = repo_relative(settings.config_file, settings.root)
+        findings = [f for f in findings if not (f.rule_id == "IDP039" and f.location.uri == applied)]
     units = [replace(unit, options=settings.options) for unit in units]  # loaders read their own settings
+    deleted = deleted_files(settings.root, settings.changed_since) if settings.changed_since else set()
     if settings.changed_since or settings.shard:
-        units, findings = narrow(units, findings, settings.root, settings.changed_since, settings.shard)
+        units, findings = narrow(units, findings, settings.root, settings.changed_since, settings.shard, deleted)
     limits = Limits.from_options(settings.options)
     units = [replace(unit, limits=limits) for unit in units]
     timings["discover"] = time.monotonic() - started
@@ -132,7 +164,8 @@ def run(settings: Settings, progress: Progress = _quiet, in_process: bool = Fals
         for f in findings
         if is_selected(f.rule_id, settings.select, settings.ignore)
     ]
-    merged = sorted(mark(merge(selected, rules), execution.artifacts, settings, rules), key=lambda f: f.sort_key)
+    covered = deletion_scope(settings, deleted)
+    merged = sorted(mark(merge(selected, rules), execution.artifacts, settings, rules, covered=covered), key=lambda f: f.sort_key)
     timings["total"] = time.monotonic() - started
     return ScanResult(
         findings=tuple(merged),
@@ -143,6 +176,16 @@ def run(settings: Settings, progress: Progress = _quiet, in_process: bool = Fals
         complete=not any(u.reason == "budget" for u in execution.unfinished),
         fail_on=settings.fail_on,
     )
+
+
+def deletion_scope(settings: Settings, deleted: set[Path]) -> tuple[str, ...]:
+    """Where a run notices files that are gone: the files deleted since the ref, or every path
+    of a whole (unsharded) run."""
+    if settings.changed_since:
+        return tuple(sorted(repo_relative(p, settings.root) for p in deleted))
+    if settings.shard:
+        return ()
+    return tuple(sorted(repo_relative(p, settings.root) for p in settings.paths))
 
 
 @dataclass
@@ -223,6 +266,9 @@ class _Plan:
         # Engines that check across files (account uniqueness) get every artifact in one unit,
         # once every load is done, and are never cached per file.
         self.whole_run = {engine.name for engine in engines if is_cross_file(engine)}
+        # With --changed-since they run even on no changed file: a deleted account file is a
+        # change they judge against the base.
+        self.unjudged = set(self.whole_run) if settings.changed_since else set()
         self.file_hash: dict[str, str] = {}  # unit uri -> content digest
         self.digests: dict[int, str | None] = {}  # id(artifact) -> content digest, while it is planned
         self.artifact_key: dict[tuple[str, str], str | None] = {}  # (engine, uri) -> cache key; None: ambiguous
@@ -328,8 +374,10 @@ class _Plan:
         loads_done = loads_done or executor.outstanding(LOAD) == 0
         queued = False
         for name, artifacts in self.pending.items():
-            if not artifacts or name in self.whole_run and not loads_done:
+            if not (artifacts or name in self.unjudged) or name in self.whole_run and not loads_done:
                 continue
+            self.unjudged.discard(name)
+            self.execution.engaged.add(name)
             for chunk in self._chunks(name, artifacts):
                 executor.submit(WorkUnit(name, tuple(chunk), tuple(a.uri for a in chunk), self.timeout,
                                          splittable=name not in self.whole_run))

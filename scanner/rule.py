@@ -56,10 +56,24 @@ UNKNOWN: Any = _Unknown()
 
 @dataclass(frozen=True)
 class Violation:
-    """Where (inside the resource's properties) and why a resource breaks a rule."""
+    """Where (inside the resource's properties) and why a resource breaks a rule.
+
+    Each distinct `key` is a finding of its own (its own fingerprint, baseline entry and alert):
+    name what is violated in terms that survive reordering (`tcp/22/0.0.0.0/0`, a statement's
+    Sid). Without one, the property path is the key.
+    """
 
     path: PropertyPath
     message: str
+    key: str = ""
+
+    @property
+    def instance(self) -> str:
+        return self.key or path_key(self.path)
+
+
+def path_key(path: PropertyPath) -> str:
+    return "/".join(str(part) for part in path)
 
 
 @dataclass(frozen=True)
@@ -107,6 +121,9 @@ class Rule:
     aliases: ClassVar[tuple[str, ...]] = ()
     security_severity: ClassVar[float | None] = None
     help_uri: ClassVar[str] = ""
+    # The concern may hold for a whole stack (a tag every resource lacks): reported once, for
+    # the stack, when every resource the rule applies to breaks it the same way.
+    scope_wide: ClassVar[bool] = False
 
     def check(self, resource: Resource, ctx: RuleContext) -> Iterator[Violation]:
         raise NotImplementedError
@@ -143,6 +160,9 @@ class NativeRule(Protocol):
 
     @property
     def id(self) -> str: ...
+
+    @property
+    def scope_wide(self) -> bool: ...
 
     def meta(self) -> RuleMeta: ...
 

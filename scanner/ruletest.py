@@ -83,7 +83,8 @@ def run_fixture(rule_id: str, outcome: str, path: Path, rule_dirs: Sequence[Path
     from scanner.pipeline import run
     from scanner.settings import build_settings
 
-    settings = build_settings([path], None, {"engines": ["native"], "fail_on": "note"})
+    own = path.parent / ".idp-scan.yaml"  # the rule's fixture configuration, named: it lies below the root
+    settings = build_settings([path], own if own.is_file() else None, {"engines": ["native"], "fail_on": "note"})
     settings = replace(settings, rule_dirs=tuple(rule_dirs), select=(rule_id,), ignore=())
     result = run(settings)
     if not result.scanned and not result.findings:

@@ -31,11 +31,20 @@ def _git(root: Path, *args: str) -> str:
 
 def changed_files(root: Path, ref: str) -> set[Path]:
     """Files added, copied, modified or renamed since the merge base with REF, committed or not,
-    plus untracked files that are not ignored. Deleted files have nothing left to scan."""
+    plus untracked files that are not ignored."""
     base = _git(root, "merge-base", ref, "HEAD").strip()
     changed = _git(root, "diff", "--name-only", "-z", "--diff-filter=ACMRT", base).split("\0")
     untracked = _git(root, "ls-files", "--others", "--exclude-standard", "-z").split("\0")
     return {(root / name).resolve() for name in (*changed, *untracked) if name}
+
+
+def deleted_files(root: Path, ref: str) -> set[Path]:
+    """Files deleted since the merge base with REF (the old side of a rename too): a deletion is
+    a change, judged against the base (an account that disappears, a module that lost its
+    tfvars, baseline entries left behind)."""
+    base = _git(root, "merge-base", ref, "HEAD").strip()
+    deleted = _git(root, "diff", "--name-only", "-z", "--no-renames", "--diff-filter=D", base).split("\0")
+    return {root.resolve() / name for name in deleted if name}
 
 
 def _tracked(root: Path, directory: Path) -> bool:
@@ -73,12 +82,13 @@ def select_shard(units: Sequence[Unit], shard: tuple[int, int]) -> list[Unit]:
 
 
 def narrow(units: Sequence[Unit], findings: Sequence[Finding], root: Path, changed_since: str | None,
-           shard: tuple[int, int] | None) -> tuple[list[Unit], list[Finding]]:
-    """The units to scan, and the discovery findings (unreadable files) that belong to them."""
+           shard: tuple[int, int] | None, deleted: set[Path] | None = None) -> tuple[list[Unit], list[Finding]]:
+    """The units to scan, and the discovery findings (unreadable files) that belong to them.
+    `deleted` (files deleted since the ref) count as changes of the directories they were in."""
     kept, notes = list(units), list(findings)
     if changed_since:
         changed = changed_files(root, changed_since)
-        kept = select_changed(kept, root, changed)
+        kept = select_changed(kept, root, changed | (deleted or set()))
         notes = [f for f in notes if (root / f.location.uri).resolve() in changed]
     if shard is not None:
         kept = select_shard(kept, shard)

@@ -1,7 +1,7 @@
 """One frozen Settings per run: defaults < configuration file < command line.
 
-The configuration is `.idp-scan.yaml` found by walking up from the first scanned path (to the
-repository root), else `[tool.idp-scan]` in a `pyproject.toml` on the same walk. It is
+The configuration is `.idp-scan.yaml` at the scan root (the repository root, see `scan_root`),
+else `[tool.idp-scan]` in the root's `pyproject.toml`, unless `--config` names another. It is
 validated against `schemas/config.schema.json`; an unknown key is an error with a suggestion.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -59,28 +60,54 @@ def config_schema() -> dict[str, Any]:
     return schema
 
 
+def git_root(start: Path) -> Path | None:
+    """The nearest enclosing directory with `.git`, if any."""
+    here = start.resolve()
+    here = here if here.is_dir() else here.parent
+    return next((c for c in (here, *here.parents) if (c / ".git").exists()), None)
+
+
 def find_repo_root(start: Path) -> Path:
     """The nearest enclosing directory with `.git`, else the start directory itself."""
+    found = git_root(start)
+    if found is not None:
+        return found
     here = start.resolve()
-    here = here if here.is_dir() else here.parent
-    for candidate in (here, *here.parents):
-        if (candidate / ".git").exists():
-            return candidate
-    return here
+    return here if here.is_dir() else here.parent
 
 
-def find_config(start: Path, root: Path) -> Path | None:
-    here = start.resolve()
-    here = here if here.is_dir() else here.parent
-    for candidate in (here, *here.parents):
-        for name in CONFIG_NAMES:
-            if (candidate / name).is_file():
-                return candidate / name
-        pyproject = candidate / "pyproject.toml"
-        if pyproject.is_file() and _pyproject_section(pyproject) is not None:
-            return pyproject
-        if candidate == root:
-            break
+def scan_root(paths: Sequence[Path], given: Path | None = None, cwd: Path | None = None) -> Path:
+    """The one directory every URI, the configuration and the cache are relative to, whatever
+    the order of the paths: `--root`; else the git repository of the working directory when it
+    holds every path; else the one repository holding them all; else the working directory
+    when it holds them all; else their common parent."""
+    if given is not None:
+        return given.resolve()
+    here = (cwd or Path.cwd()).resolve()
+    resolved = [p.resolve() for p in paths]
+    repository = git_root(here)
+    if repository is not None and all(p.is_relative_to(repository) for p in resolved):
+        return repository
+    repositories = {git_root(p) for p in resolved}
+    only = repositories.pop() if len(repositories) == 1 else None
+    if only is not None:
+        return only
+    if all(p.is_relative_to(here) for p in resolved):
+        return here
+    common = Path(os.path.commonpath([str(p) for p in resolved]))
+    return common if common.is_dir() else common.parent
+
+
+def find_config(root: Path) -> Path | None:
+    """The configuration at the scan root: `.idp-scan.yaml` (`.yml`), else `[tool.idp-scan]` in
+    its `pyproject.toml`. One below the root applies only when `--config` names it, so a pull
+    request cannot loosen the policy by adding one beside the code it changes."""
+    for name in CONFIG_NAMES:
+        if (root / name).is_file():
+            return root / name
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file() and _pyproject_section(pyproject) is not None:
+        return pyproject
     return None
 
 
@@ -183,14 +210,15 @@ def build_settings(
     for path in scan_paths:
         if not path.exists():
             raise ConfigError(f"{path}: no such file or directory")
-    root = find_repo_root(scan_paths[0])
+    given_root = (cli or {}).get("root")
+    root = scan_root(scan_paths, Path(given_root) if given_root else None)
     if config_path is not None and not config_path.is_file():
         raise ConfigError(f"{config_path}: configuration file not found")
-    config_file = config_path or find_config(scan_paths[0], root)
+    config_file = config_path or find_config(root)
     config = read_config(config_file) if config_file else {}
     if config_file:
         validate_config(config, str(config_file))
-    merged: dict[str, Any] = {**config, **{k: v for k, v in (cli or {}).items() if v is not None}}
+    merged: dict[str, Any] = {**config, **{k: v for k, v in (cli or {}).items() if v is not None and k != "root"}}
     base = config_file.parent if config_file else Path.cwd()
     merged["terraform"] = _terraform_options(config.get("terraform", {}), merged.pop("var_files", None) or [], base)
     engines = merged.get("engines")

@@ -173,6 +173,7 @@ class YamlRule:
     _meta: RuleMeta
     checks: tuple[_Check, ...]
     source: str
+    scope_wide: bool = False  # declarative rules judge one resource at a time
 
     def meta(self) -> RuleMeta:
         return self._meta

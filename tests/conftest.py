@@ -34,6 +34,14 @@ def finding_set(report: dict[str, Any]) -> set[tuple[str, str, int, str]]:
     }
 
 
+def own_config(fixture: Path) -> list[str]:
+    """`--config` for a fixture directory's own `.idp-scan.yaml` (below the root, it applies
+    only when named)."""
+    directory = fixture if fixture.is_dir() and not any(fixture.glob("*.tf")) else fixture.parent
+    config = directory / ".idp-scan.yaml"
+    return ["--config", str(config)] if config.is_file() else []
+
+
 @pytest.fixture
 def scan(tmp_path: Path):  # type: ignore[no-untyped-def]
     def run(*args: str | Path) -> tuple[int, dict[str, Any]]:

@@ -19,7 +19,7 @@ from tests.conftest import FIXTURES, REPO, SHARED, finding_set, needs_shared
 from tests.sarif_validation import multitool, multitool_errors, schema_errors
 
 ACCOUNTS = FIXTURES / "accounts"
-AS_OF = ("--as-of", "2026-11-22")
+AS_OF = ("--as-of", "2026-11-22", "--config", str(ACCOUNTS / ".idp-scan.yaml"))  # the fixtures' own policy
 V1 = "fixtures/accounts/v1/violations.yaml"
 PAYMENTS = "fixtures/accounts/v1/payments.yaml"
 
@@ -80,7 +80,8 @@ def test_adf_one_violation_of_each_kind(scan):
     assert finding_set(report) == {
         ("IDP-ACCT-001", adf, 3, "company-test-1"),
         ("IDP-ACCT-005", adf, 10, "company-test-2"),
-        ("IDP-ACCT-003", adf, 11, "company-test-2"),  # support_level gold, and a two-key tag
+        ("IDP-ACCT-003", adf, 11, "company-test-2"),  # support_level gold
+        ("IDP-ACCT-003", adf, 14, "company-test-2"),  # a two-key tag: another field, another finding
         ("IDP-ACCT-009", adf, 18, "company-test-3"),
         ("IDP-ACCT-008", adf, 19, "company-test-3"),
         ("IDP-ACCT-003", adf, 20, "company-test-3"),  # alias with capitals
@@ -194,7 +195,7 @@ def test_bad_as_of_in_config_is_reported(tmp_path, scan):
 @needs_shared
 def test_real_lza_and_adf_examples_give_no_false_errors(scan):
     corpus = SHARED / "corpus" / "accounts"
-    code, report = scan(corpus, "--engines", "schema", *AS_OF)
+    code, report = scan(corpus, "--engines", "schema", *AS_OF[:2])  # defaults, not the fixtures' policy
     errors = {(f["rule_id"], Path(f["location"]["uri"]).name, f["location"]["start_line"])
               for f in report["findings"] if f["severity"] == "error"}
     # Both are LZA's own negative examples: a duplicated e-mail and a duplicated alias.

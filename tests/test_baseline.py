@@ -25,7 +25,7 @@ def test_write_records_fingerprints_without_lines(tmp_path, capsys):
     assert main(["baseline", "write", str(repo / "bl.json"), str(repo), "--engines", "native"]) == 0
     assert capsys.readouterr().out == f"wrote 5 baseline entries to {repo / 'bl.json'} (5 added, 0 kept, 0 dropped)\n"
     document = json.loads((repo / "bl.json").read_text())
-    assert document["version"] == 1
+    assert document["version"] == 2
     assert {(e["rule_id"], e["uri"], e["resource"]) for e in document["findings"]} == {
         ("IDP-NET-001", "a.yaml", "BastionSecurityGroup"), ("IDP-IAM-001", "a.yaml", "DeployRole"),
         ("IDP-DATA-001", "a.yaml", "AssetsBucket"), ("IDP-DATA-002", "a.yaml", "OrdersDatabase"),

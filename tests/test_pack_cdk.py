@@ -22,7 +22,8 @@ def config(tmp_path: Path, text: str) -> str:
 
 def test_the_fixture_app_is_clean_under_its_configuration(scan):
     """The app's .idp-scan.yaml pins "now" to its synth date: the preview stack's expiry is fine."""
-    code, report = scan(APP, "--engines", "native", "--select", "IDP-TTL", "--select", "IDP-TAG", "--select", "IDP-REGION")
+    code, report = scan(APP, "--engines", "native", "--select", "IDP-TTL", "--select", "IDP-TAG", "--select", "IDP-REGION",
+                        "--config", APP / ".idp-scan.yaml")
     assert (code, ours(report, "IDP-")) == (0, [])
 
 

@@ -57,7 +57,7 @@ def test_rules_test_runs_the_bundled_fixtures(capsys, monkeypatch):
     monkeypatch.chdir(REPO)
     assert main(["rules", "test", "--rule", "IDP-NET-002", "--rule", "IDP-TF-001"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert "OK      IDP-NET-002      fixtures/rules/IDP-NET-002/fail.yaml  (4 failing resource(s) as expected)" in out
+    assert "OK      IDP-NET-002      fixtures/rules/IDP-NET-002/fail.yaml  (3 failing resource(s) as expected)" in out
     assert "OK      IDP-TF-001       fixtures/rules/IDP-TF-001/fail-terraform  (3 failing resource(s) as expected)" in out
     assert out[-1] == "2 rule(s): 6 fixture(s) passed, 0 failed, 0 skipped"
 

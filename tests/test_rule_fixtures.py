@@ -13,7 +13,7 @@ import pytest
 from scanner.catalogue import build_catalogue
 from scanner.model import Severity
 from scanner.ruletest import fixture_files, run_fixture
-from tests.conftest import FIXTURES, finding_set
+from tests.conftest import FIXTURES, finding_set, own_config
 
 CATALOGUE = build_catalogue(with_packs=False)
 RULE_IDS = sorted(CATALOGUE)
@@ -50,6 +50,6 @@ def test_fixture_fails_exactly_the_named_resources(rule_id, outcome, path):
 def test_exit_code_follows_severity(rule_id, scan):
     """A failing fixture blocks exactly when its rule is an error (hygiene rules warn)."""
     path = next(p for o, p in fixture_files(FIXTURES / "rules", rule_id) if o == "fail")
-    code, report = scan(path, "--engines", "native", "--select", rule_id)
+    code, report = scan(path, "--engines", "native", "--select", rule_id, *own_config(path))
     blocking = CATALOGUE[rule_id].rule.meta().severity is Severity.ERROR
     assert finding_set(report) and code == (1 if blocking else 0)

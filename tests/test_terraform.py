@@ -376,12 +376,12 @@ def test_a_fixed_finding_in_a_module_outside_the_root_leaves_the_baseline(tmp_pa
     def entries() -> set[tuple[str, str, str]]:
         return {(e["rule_id"], e["uri"], e["resource"]) for e in json.loads((root / "bl.json").read_text())["findings"]}
 
-    concern = ("IDP-NET-001", "modules/sg/main.tf", "module.sg.aws_security_group.this")
+    concern = ("IDP-NET-001", "envs/prod", "module.sg.aws_security_group.this")  # the root module is the artifact
     assert main(["baseline", "write", str(root / "bl.json"), str(prod), "--engines", "native"]) == 0
     assert concern in entries()
     module.write_text(SG_MODULE)  # fixed
     code, report = scan(prod, "--engines", "native", "--baseline", root / "bl.json")
     stale = [f for f in report["findings"] if f["rule_id"] == "IDP036"]
-    assert len(stale) == 1 and "IDP-NET-001 on module.sg.aws_security_group.this in modules/sg/main.tf" in stale[0]["message"]
+    assert len(stale) == 1 and "IDP-NET-001 on module.sg.aws_security_group.this in envs/prod" in stale[0]["message"]
     assert main(["baseline", "write", str(root / "bl.json"), str(prod), "--engines", "native"]) == 0
     assert concern not in entries()

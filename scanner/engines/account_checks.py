@@ -122,7 +122,7 @@ def _v1_fields(entry: AccountEntry, policy: Policy) -> Iterator[Violation]:
         for index, region in enumerate(regions):
             if isinstance(region, str) and region not in policy.allowed_regions:
                 yield Violation("IDP-ACCT-010", entry.artifact.locate((*entry.path, "regions", index)), name,
-                                f"Region `{region}` is not allowed; allowed: {', '.join(policy.allowed_regions)} (accounts.allowed_regions).")
+                                f"Region `{region}` is not allowed; allowed: {', '.join(policy.allowed_regions)} (accounts.allowed_regions).", key=region)
     environment = body.get("environment")
     if isinstance(environment, str) and environment not in policy.environments:
         yield Violation("IDP-ACCT-011", entry.locate("environment"), name,

@@ -66,7 +66,7 @@ def _explain(artifact: Artifact, error: Any, path: PropertyPath, owner: str | No
     if keyword == "required":
         missing = [name for name in error.validator_value if not (isinstance(instance, Mapping) and name in instance)]
         for name in missing:
-            yield Violation("IDP-ACCT-001", where, owner, f"Required field `{name}` is missing" + (f" in account `{owner}`." if owner else "."))
+            yield Violation("IDP-ACCT-001", where, owner, f"Required field `{name}` is missing" + (f" in account `{owner}`." if owner else "."), key=_field((*path, name)))
         return
     if keyword == "additionalProperties" and isinstance(instance, Mapping):
         known = list(schema.get("properties", {}))
@@ -76,9 +76,9 @@ def _explain(artifact: Artifact, error: Any, path: PropertyPath, owner: str | No
                 continue
             guess = difflib.get_close_matches(str(name), known, n=1)
             hint = f"did you mean `{guess[0]}`?" if guess else f"known fields: {', '.join(known)}."
-            yield Violation("IDP-ACCT-002", artifact.locate((*path, name)), owner, f"Unknown field `{_field((*path, name))}`: {hint}")
+            yield Violation("IDP-ACCT-002", artifact.locate((*path, name)), owner, f"Unknown field `{_field((*path, name))}`: {hint}", key=_field((*path, name)))
         return
-    yield Violation("IDP-ACCT-003", where, owner, _shape_message(keyword, schema, instance, error.validator_value, _field(path)))
+    yield Violation("IDP-ACCT-003", where, owner, _shape_message(keyword, schema, instance, error.validator_value, _field(path)), key=_field(path))
 
 
 def _shape_message(keyword: str, schema: Mapping[str, Any], instance: Any, expected: Any, field: str) -> str:

@@ -112,7 +112,7 @@ class CfnLintEngine:
         except Exception as exc:
             log.debug("cfn-lint failed on %s", artifact.uri, exc_info=True)
             return [engine_crash(NAME, artifact, exc)]
-        return one_per_resource([f for f in (to_finding(m, directives, artifact) for m, directives in matches) if f is not None])
+        return [f for f in (to_finding(m, directives, artifact) for m, directives in matches) if f is not None]
 
     def _runner(self) -> Any:
         if self._warm is None:
@@ -149,18 +149,6 @@ class CfnLintEngine:
         finally:
             config.set_template_args({})  # the warm config must not carry this template's settings
         return [(m, directives) for m in found]
-
-
-def one_per_resource(findings: list[Finding]) -> list[Finding]:
-    """One finding per (rule, resource), messages joined: the fingerprint ignores lines and messages."""
-    grouped: dict[tuple[str, str, str], list[Finding]] = {}
-    for finding in findings:
-        key = (finding.rule_id, finding.resource.name if finding.resource else "", finding.status.value)
-        grouped.setdefault(key, []).append(finding)
-    return [
-        replace(group[0], message=" ".join(dict.fromkeys(f.message for f in group))) if len(group) > 1 else group[0]
-        for group in grouped.values()
-    ]
 
 
 def rule_meta(rule: Any) -> RuleMeta:
@@ -203,12 +191,19 @@ def to_finding(match: Any, directives: Mapping[str, list[str]], artifact: Artifa
         message=str(match.message),
         location=Location(artifact.uri, start, end),
         resource=resource,
+        key=match_key(getattr(match, "path", None)),
     )
     if logical_id is not None and logical_id in directives.get(rule_id, []):
         return finding.with_status(Status.SUPPRESSED, f"cfn-lint: ignore_checks in the Metadata of {logical_id}")
     if any(rule_id.startswith(prefix) for prefix in directives.get(TEMPLATE_WIDE, [])):
         return finding.with_status(Status.SUPPRESSED, "cfn-lint: ignore_checks in the template's Metadata")
     return finding
+
+
+def match_key(path: Any) -> str:
+    """Where in the template the match is (`Outputs/B/Value`): each place is its own finding,
+    so an accepted error in one output never hides a new one in the next."""
+    return "/".join(str(p) for p in path) if isinstance(path, (list, tuple)) else ""
 
 
 TEMPLATE_WIDE = ""  # the directives key of `Metadata.cfn-lint.config.ignore_checks` (rule id prefixes)

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import logging
-from typing import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from scanner.branches import variants, with_label
 from scanner.catalogue import build_catalogue
 from scanner.failures import failure
 from scanner.inputs import resources_of
-from scanner.model import Artifact, Finding, Resource, RuleMeta
-from scanner.rule import NativeRule, RuleContext, Violation
+from scanner.findings import scopes
+from scanner.findings.concerns import EQUIVALENCES
+from scanner.model import Artifact, Finding, Resource, RuleMeta, Status
+from scanner.rule import UNKNOWN, NativeRule, RuleContext, Violation
+from scanner.terraform_helpers import is_terraform
 from scanner.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -22,6 +26,8 @@ class NativeEngine:
     def __init__(self, rules: Sequence[NativeRule], options: dict[str, object] | None = None) -> None:
         self._rules = list(rules)
         self._metas = {rule.id: rule.meta() for rule in self._rules}
+        self._owners = owning_rules(self._metas.values())
+        self._scope_wide = frozenset(rule.id for rule in self._rules if rule.scope_wide)
         self._options = options or {}
 
     def rules(self) -> Sequence[RuleMeta]:
@@ -34,15 +40,21 @@ class NativeEngine:
         for artifact in artifacts:
             resources = list(resources_of(artifact))
             context = RuleContext(artifact=artifact, resources=resources, options=self._options)
+            found: list[Finding] = []
+            applicable: dict[str, int] = {}
             for resource in resources:
                 for rule in self._rules:
                     if rule.applies_to(resource):
-                        yield from self._check(rule, resource, context)
+                        applicable[rule.id] = applicable.get(rule.id, 0) + 1
+                        found.extend(self._check(rule, resource, context))
+            yield from scopes.folded(found, artifact, resources, applicable, self._scope_wide)
 
     def _check(self, rule: NativeRule, resource: Resource, ctx: RuleContext) -> Iterator[Finding]:
         meta = self._metas[rule.id]
+        tracked = _Tracked(ctx.artifact, ctx.resources, ctx.options)
+        deciding = rule.id in self._owners
         try:
-            violations = _violations(rule, resource, ctx)
+            violations = _violations(rule, resource, tracked, tracked.unknown if deciding else None)
         except Exception as exc:
             log.debug("rule %s failed on %s", rule.id, resource.id.name, exc_info=True)
             yield failure(
@@ -53,28 +65,104 @@ class NativeEngine:
             )
             return
         if not violations:
+            if deciding and not tracked.unknown:
+                # The owner of a concern decided it: other engines' reports of it are superseded.
+                yield Finding(rule.id, self.name, meta.severity, f"{resource.id.name} complies with {rule.id}.",
+                              ctx.artifact.locate(resource.path), resource.id, status=Status.PASSED)
             return
-        # One finding per (rule, resource): the fingerprint ignores lines, so several would collide.
-        messages = list(dict.fromkeys(v.message for v in violations))
-        yield Finding(
-            rule_id=rule.id,
-            engine=self.name,
-            severity=meta.severity,
-            message=" ".join(messages),
-            location=ctx.artifact.locate((*resource.path, *violations[0].path)),
-            resource=resource.id,
-        )
+        by_instance: dict[str, list[Violation]] = {}
+        for violation in violations:
+            by_instance.setdefault(violation.instance, []).append(violation)
+        # One finding per violation instance: a new instance next to an accepted one is new.
+        for key, same in by_instance.items():
+            yield Finding(
+                rule_id=rule.id,
+                engine=self.name,
+                severity=meta.severity,
+                message=" ".join(dict.fromkeys(v.message for v in same)),
+                location=ctx.artifact.locate((*resource.path, *same[0].path)),
+                resource=resource.id,
+                key=key,
+            )
 
 
-def _violations(rule: NativeRule, resource: Resource, ctx: RuleContext) -> list[Violation]:
-    """The rule's violations, plus those only a branch of an `Fn::If` shows (labelled with it)."""
-    found = list(rule.check(resource, ctx))
+@dataclass(frozen=True)
+class _Tracked(RuleContext):
+    """The rule's context, noting whether it met a value only known at deploy time: a rule
+    that passed a resource without knowing everything did not decide the concern."""
+
+    unknown: list[object] = field(default_factory=list)
+
+    def resolve(self, value: Any) -> Any:
+        resolved = super().resolve(value)
+        if resolved is UNKNOWN:
+            self.unknown.append(value)
+        return resolved
+
+
+class _Watched(Mapping[str, Any]):
+    """Terraform properties arrive evaluated and rules read them directly: reading an unknown
+    value through this view is noted, so a pass that rested on one does not decide the concern
+    (values the rule never read, such as a bucket id known after apply, do not matter)."""
+
+    def __init__(self, data: Mapping[str, Any], seen: list[object]) -> None:
+        self._data, self._seen = data, seen
+
+    def __getitem__(self, key: str) -> Any:
+        return _watch(self._data[key], self._seen)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+class _WatchedList(list[Any]):
+    def __init__(self, items: list[Any], seen: list[object]) -> None:
+        super().__init__(items)
+        self._seen = seen
+
+    def __getitem__(self, index: Any) -> Any:
+        return _watch(super().__getitem__(index), self._seen)
+
+    def __iter__(self) -> Iterator[Any]:
+        return (_watch(item, self._seen) for item in super().__iter__())
+
+
+def _watch(value: Any, seen: list[object]) -> Any:
+    if value is UNKNOWN:
+        seen.append(value)
+        return value
+    if isinstance(value, Mapping):
+        return _Watched(value, seen)
+    if isinstance(value, list):
+        return _WatchedList(value, seen)
+    return value
+
+
+def watched(resource: Resource, seen: list[object]) -> Resource:
+    return replace(resource, properties=_Watched(resource.properties, seen)) if is_terraform(resource) else resource
+
+
+def owning_rules(metas: Iterable[RuleMeta]) -> frozenset[str]:
+    """Rules whose verdict other engines' findings defer to: those with aliases or equivalences."""
+    return frozenset({m.id for m in metas if m.aliases} | {row.owner for row in EQUIVALENCES})
+
+
+def _violations(rule: NativeRule, resource: Resource, ctx: RuleContext, watch: list[object] | None = None) -> list[Violation]:
+    """The rule's violations, plus those only a branch of an `Fn::If` shows (labelled with it).
+    With `watch`, the unknown values the rule reads are noted there."""
+    def view(seen: Resource) -> Resource:
+        return watched(seen, watch) if watch is not None else seen
+
+    found = list(rule.check(view(resource), ctx))
     seen = {(v.path, v.message) for v in found}
     for label, variant in variants(resource):
-        for violation in rule.check(variant, ctx):
+        for violation in rule.check(view(variant), ctx):
             if (violation.path, violation.message) not in seen:
                 seen.add((violation.path, violation.message))
-                found.append(Violation(violation.path, with_label(violation.message, label)))
+                found.append(Violation(violation.path, with_label(violation.message, label), violation.key))
     return found
 
 

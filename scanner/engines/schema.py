@@ -39,8 +39,8 @@ class SchemaEngine:
         return artifact.kind in KINDS
 
     def scan(self, artifacts: Sequence[Artifact]) -> Iterable[Finding]:
-        if not artifacts:
-            return []
+        if not artifacts and not self._settings.changed_since:
+            return []  # with --changed-since, no changed file may still mean a deleted one
         try:
             policy = Policy.from_options(self._settings.options, self._today)
         except PolicyError as exc:
@@ -97,12 +97,12 @@ class SchemaEngine:
         return list(history_violations(ref, base, [*scanned, *reference])), notes
 
     def _findings(self, violations: Sequence[Violation]) -> Iterator[Finding]:
-        """One finding per (rule, file, account): its fingerprint ignores lines, so several would
-        collide; the first place is reported and the messages are joined."""
-        grouped: dict[tuple[str, str, str], list[Violation]] = {}
+        """One finding per violation instance (rule, file, account, field): its fingerprint
+        ignores lines, so repeats are one; the first place is reported and the messages joined."""
+        grouped: dict[tuple[str, str, str, str], list[Violation]] = {}
         for violation in violations:
-            grouped.setdefault((violation.rule_id, violation.location.uri, violation.account or ""), []).append(violation)
-        for (rule_id, _uri, account), group in grouped.items():
+            grouped.setdefault((violation.rule_id, violation.location.uri, violation.account or "", violation.key), []).append(violation)
+        for (rule_id, _uri, account, key), group in grouped.items():
             group.sort(key=lambda v: (v.location.start_line, v.message))
             messages = list(dict.fromkeys(v.message for v in group))
             yield Finding(
@@ -113,6 +113,7 @@ class SchemaEngine:
                 location=group[0].location,
                 resource=ResourceId(kind="account", name=account, type="account") if account else None,
                 related=tuple(dict.fromkeys(r for v in group for r in v.related)),
+                key=key,
             )
 
 

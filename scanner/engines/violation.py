@@ -14,3 +14,4 @@ class Violation:
     account: str | None  # the account name (resource identity); None: about the whole file
     message: str
     related: tuple[Location, ...] = ()
+    key: str = ""  # what is violated when one rule can break several ways in one account (a field)

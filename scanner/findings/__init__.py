@@ -1,13 +1,15 @@
-"""Merge findings across engines: one per (concern, resource), in a stable order.
+"""Merge findings across engines: one per violation instance, in a stable order.
 
-An engine that meets the same resource twice (a Terraform resource read from its `.tf` file
-and from a plan beside it; a module file called by two examples) reports it once: at the most
-precise location, with every distinct message. Two results with one fingerprint would collide
-in code scanning.
+An engine that meets the same violation twice (a Terraform resource read from its `.tf` file
+and from a plan beside it) reports it once: at the most precise location, with every distinct
+message. Two results with one fingerprint would collide in code scanning. Distinct instances
+(another port, another output, another statement) never fold: each is its own thing to fix.
 
-A native rule names the ids of other engines' checks for the same concern (`aliases`); when
-both report the same resource in the same file, the native finding stays and records the
-other ids in `also_reported_as`.
+A concern is owned by a native rule: its `aliases` and the table in `concerns` name the other
+engines' checks of it. Where the owner reports a resource, those checks' findings on it fold
+into the owner's (`also_reported_as`, highest severity); where it evaluated the resource and
+found it compliant, they are SUPERSEDED (kept with the reason, never blocking); where it could
+not decide (a value only known at deploy time), they stand.
 """
 
 from __future__ import annotations
@@ -15,49 +17,59 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Iterable, Mapping, Sequence
 
-from scanner.model import Finding, RuleMeta
+from scanner.findings.concerns import owners
+from scanner.model import Finding, RuleMeta, Status
 
 
 def merge(findings: Iterable[Finding], rules: Mapping[str, RuleMeta]) -> list[Finding]:
-    alias_owner: dict[str, str] = {}
-    for meta in rules.values():
-        for alias in meta.aliases:
-            alias_owner.setdefault(alias, meta.id)
-
-    candidates = _one_per_resource(findings)
-
-    owners = {
-        (f.rule_id, f.location.uri, f.resource.name)
-        for f in candidates
-        if f.resource is not None
-    }
-    absorbed: dict[tuple[str, str, str], set[str]] = {}
+    """One finding per violation instance; a concern's owner decides it (see `concerns`)."""
+    table = owners(rules.values())
+    given = list(findings)
+    passed = {_where(f.rule_id, f) for f in given if f.status is Status.PASSED and f.resource is not None}
+    candidates = _one_per_instance(f for f in given if f.status is not Status.PASSED)
+    fired = {_where(f.rule_id, f) for f in candidates if f.resource is not None and f.engine == "native"}
+    absorbed: dict[tuple[str, str, str], list[Finding]] = {}
     kept: list[Finding] = []
     for finding in candidates:
-        owner = alias_owner.get(finding.rule_id)
-        if owner and finding.resource is not None and (owner, finding.location.uri, finding.resource.name) in owners:
-            absorbed.setdefault((owner, finding.location.uri, finding.resource.name), set()).add(finding.rule_id)
+        if finding.resource is None:
+            kept.append(finding)
+            continue
+        owner = next((o for o in table.folds.get(finding.rule_id, ()) if _where(o, finding) in fired), None)
+        if owner is not None:
+            absorbed.setdefault(_where(owner, finding), []).append(finding)
+            continue
+        settler = next((o for o in table.settles.get(finding.rule_id, ()) if _where(o, finding) in passed), None)
+        if settler is not None and finding.status is Status.OPEN:
+            kept.append(finding.with_status(Status.SUPERSEDED, f"superseded: {settler}, which owns this concern, evaluated {finding.resource.name} as compliant"))
             continue
         kept.append(finding)
-    merged = [
-        replace(f, also_reported_as=tuple(sorted(set(f.also_reported_as) | absorbed.get((f.rule_id, f.location.uri, f.resource.name), set()))))
-        if f.resource is not None
-        else f
-        for f in kept
-    ]
+    merged = [_with_others(f, absorbed.get(_where(f.rule_id, f), [])) if f.resource is not None else f for f in kept]
     return sorted(merged, key=lambda f: f.sort_key)
 
 
-def _one_per_resource(findings: Iterable[Finding]) -> list[Finding]:
-    """Exact repeats dropped; findings of one engine and rule on one resource in one file made
-    one. Findings without a resource (a parse error) stay apart by line and message."""
+def _where(rule_id: str, finding: Finding) -> tuple[str, str, str]:
+    return (rule_id, finding.artifact_uri, finding.resource.name if finding.resource else "")
+
+
+def _with_others(finding: Finding, others: Sequence[Finding]) -> Finding:
+    """The owner's finding lists the other engines' ids and takes the highest severity."""
+    if not others:
+        return finding
+    severity = max([finding, *others], key=lambda f: f.severity.rank).severity
+    also = tuple(sorted(set(finding.also_reported_as) | {o.rule_id for o in others}))
+    return replace(finding, also_reported_as=also, severity=severity)
+
+
+def _one_per_instance(findings: Iterable[Finding]) -> list[Finding]:
+    """Exact repeats dropped; findings of one engine with one fingerprint made one. Findings
+    without a resource or key (a parse error) stay apart by line and message."""
     groups: dict[tuple[str, ...], list[Finding]] = {}
     for finding in findings:
-        if finding.resource is None:
+        if finding.resource is None and not finding.key:
             key: tuple[str, ...] = (finding.rule_id, finding.location.uri, "", finding.engine,
                                     str(finding.location.start_line), finding.message)
         else:
-            key = (finding.rule_id, finding.location.uri, finding.resource.name, finding.engine)
+            key = (finding.fingerprint, finding.engine)
         groups.setdefault(key, []).append(finding)
     return [_combined(group) for group in groups.values()]
 

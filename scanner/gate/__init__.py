@@ -77,17 +77,19 @@ def mark(
     settings: Settings,
     rules: Mapping[str, RuleMeta],
     today: datetime.date | None = None,
+    covered: Sequence[str] = (),
 ) -> list[Finding]:
     """Mark suppressed and baselined findings, and add findings about the waivers themselves.
 
     Inputs may leave `Suppression`s in `artifact.context["suppressions"]`. With
-    `--no-suppressions` (an audit) nothing is suppressed or baselined.
+    `--no-suppressions` (an audit) nothing is suppressed or baselined. `covered`: where the
+    run judged deletions (the paths it scanned whole, or the files deleted since the ref).
     """
     findings = engine_suppressions(findings, settings)
     if settings.no_suppressions:
         return list(findings)
     inline, problems = inline_waivers(findings, artifacts, settings.root)
-    return apply_policy([*findings, *problems], inline, settings, rules, scanned_scope(artifacts, findings), today)
+    return apply_policy([*findings, *problems], inline, settings, rules, scanned_scope(artifacts, findings), today, covered)
 
 
 def apply_policy(
@@ -97,6 +99,7 @@ def apply_policy(
     rules: Mapping[str, RuleMeta],
     scanned: Sequence[str],
     today: datetime.date | None = None,
+    covered: Sequence[str] = (),
 ) -> list[Finding]:
     """Inline waivers, the central waivers file, then the baseline, over OPEN findings.
 
@@ -108,10 +111,29 @@ def apply_policy(
     whole_run = settings.shard is None
     central, problems = waivers_file.load(settings.waivers, settings.root) if settings.waivers else ([], [])
     marked = suppress([*findings, *problems], [*inline, *central], settings.mandatory, rules,
-                      today or datetime.date.today(), report_unused=lambda w: w.inline or whole_run)
+                      today or datetime.date.today(),
+                      report_unused=lambda w: (w.inline or whole_run) and judged_rule(w.suppression.rule_id, settings, rules))
     if settings.baseline is not None:
-        marked = baseline.apply(marked, settings.baseline, settings.root, scanned, report_stale=whole_run)
+        marked = baseline.apply(marked, settings.baseline, settings.root, scanned, report_stale=whole_run,
+                                judged=entry_judged(settings, rules), deleted_scope=covered)
     return list(iter_unique(marked))
+
+
+def judged_rule(rule_id: str, settings: Settings, rules: Mapping[str, RuleMeta], engine: str = "") -> bool:
+    """Whether this run judged a rule: its engine ran and the rule is selected. A run of some
+    engines or rules neither calls other rules' baseline entries stale nor drops them, nor
+    calls their suppressions unused."""
+    meta = rules.get(rule_id)
+    engine = engine or (meta.engine if meta else "") or baseline.engine_of(baseline.Entry("", rule_id, "", ""))
+    if settings.engines and engine not in settings.engines:
+        return False
+    return is_selected(rule_id, settings.select, settings.ignore)
+
+
+def entry_judged(settings: Settings, rules: Mapping[str, RuleMeta]) -> baseline.Judged:
+    def judged(entry: baseline.Entry) -> bool:
+        return judged_rule(entry.rule_id, settings, rules, entry.engine)
+    return judged
 
 
 def _by_rule_name(waivers: Sequence[Waiver], rules: Mapping[str, RuleMeta]) -> Callable[[Finding], list[int]]:

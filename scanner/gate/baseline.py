@@ -1,35 +1,61 @@
-"""Baselines: the findings a repository accepted when it adopted the gate.
+"""Baselines: the violation instances a repository accepted when it adopted the gate.
 
-An entry is a finding's fingerprint (rule, repo-relative file, resource identity; never the
-line), with those parts written out so that a reviewer can read the file. Matching findings
-are BASELINED; an entry of a scanned file that matches nothing is stale (IDP036). Rewriting
-merges: entries of files this run did not scan are kept, those of scanned files are replaced.
+An entry is one finding's fingerprint (rule, artifact, resource identity and what is violated;
+never the line), with those parts written out so that a reviewer can read the file. It covers
+exactly that instance: a new port opened on a baselined security group, a new output with the
+same error, is a new finding and blocks. Matching findings are BASELINED; an entry that this
+run judged and that matches nothing is stale (IDP036); an entry of a file that no longer exists
+is an error (IDP037), so that a file re-created at that path never inherits it.
+
+A run judges an entry only when it ran the entry's engine and rule over the entry's file: a
+run with `--engines native`, `--select` or on one directory neither calls other entries stale
+nor drops them when it rewrites the file.
+
+Format 1 (one entry per rule and resource, before instances) is still read: an entry covers
+the instances whose message it recorded (it recorded them all, joined) and, if it recorded
+none, every instance. `baseline write` rewrites it in format 2.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
-from scanner.discovery import repo_relative
+from scanner.discovery import is_within, repo_relative
 from scanner.failures import failure, is_gate_rule
 from scanner.model import Finding, Location, Status
 
-VERSION = 1
+VERSION = 2
+READABLE = (1, 2)
+
+Judged = Callable[["Entry"], bool]
 
 
 @dataclass(frozen=True, order=True)
 class Entry:
-    uri: str
+    uri: str  # the artifact: a template (of a cdk.out stack too), a Terraform root, an account file
     rule_id: str
     resource: str
     fingerprint: str
     message: str = ""
+    key: str = ""
+    engine: str = ""
+    version: int = VERSION
 
-    def as_dict(self) -> dict[str, str]:
-        return {"fingerprint": self.fingerprint, "rule_id": self.rule_id, "uri": self.uri, "resource": self.resource, "message": self.message}
+    def as_dict(self) -> dict[str, str | int]:
+        legacy: dict[str, str | int] = {"format": self.version} if self.version < VERSION else {}
+        return {"fingerprint": self.fingerprint, "rule_id": self.rule_id, "engine": self.engine, "uri": self.uri,
+                "resource": self.resource, "key": self.key, "message": self.message, **legacy}
+
+    def covers(self, finding: Finding) -> bool:
+        if self.version >= 2:
+            return finding.fingerprint == self.fingerprint
+        if self.fingerprint != finding.fingerprint and self.fingerprint not in finding.legacy_fingerprints:
+            return False
+        return not self.message or finding.message in self.message
 
 
 class BaselineError(Exception):
@@ -38,7 +64,7 @@ class BaselineError(Exception):
 
 def entry_of(finding: Finding) -> Entry:
     resource = finding.resource.name if finding.resource else ""
-    return Entry(finding.location.uri, finding.rule_id, resource, finding.fingerprint, finding.message)
+    return Entry(finding.artifact_uri, finding.rule_id, resource, finding.fingerprint, finding.message, finding.key, finding.engine)
 
 
 def read(path: Path) -> list[Entry]:
@@ -46,12 +72,23 @@ def read(path: Path) -> list[Entry]:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BaselineError(f"{path}: cannot be read: {exc}") from exc
-    if not isinstance(document, dict) or document.get("version") != VERSION:
+    version = document.get("version") if isinstance(document, dict) else None
+    if version not in READABLE:
         raise BaselineError(f"{path}: not an idp-scan baseline (version {VERSION} with a `findings` list)")
     items = document.get("findings")
     if not isinstance(items, list) or not all(isinstance(i, dict) and isinstance(i.get("fingerprint"), str) for i in items):
         raise BaselineError(f"{path}: `findings` must be a list of entries with a `fingerprint`")
-    return [Entry(str(i.get("uri", "")), str(i.get("rule_id", "")), str(i.get("resource", "")), i["fingerprint"], str(i.get("message", ""))) for i in items]
+    return [
+        Entry(str(i.get("uri", "")), str(i.get("rule_id", "")), str(i.get("resource", "")), i["fingerprint"],
+              str(i.get("message", "")), str(i.get("key", "")), str(i.get("engine", "")), _format(i, version))
+        for i in items
+    ]
+
+
+def _format(item: dict[str, object], version: int) -> int:
+    """Format 1 entries kept in a format 2 file say so (`"format": 1`)."""
+    declared = item.get("format", version)
+    return declared if isinstance(declared, int) and declared in READABLE else version
 
 
 def render(entries: Iterable[Entry]) -> str:
@@ -61,20 +98,46 @@ def render(entries: Iterable[Entry]) -> str:
 
 
 def in_scope(uri: str, scanned: Iterable[str]) -> bool:
-    return any(uri == s or uri.startswith(s.rstrip("/") + "/") for s in scanned)
+    return any(is_within(uri, s) for s in scanned)
 
 
-def merged(previous: Sequence[Entry], findings: Sequence[Finding], scanned: Sequence[str]) -> tuple[list[Entry], dict[str, int]]:
-    """Entries of today's open findings, plus the previous entries of files not scanned now."""
-    current = {e.fingerprint: e for e in (entry_of(f) for f in findings if f.status is not Status.SUPPRESSED and not is_gate_rule(f.rule_id))}
-    kept = [e for e in previous if e.fingerprint not in current and not in_scope(e.uri, scanned)]
+_CFN_LINT_ID = re.compile(r"^[EWI][0-9]{4}$")
+
+
+def engine_of(entry: Entry) -> str:
+    """The engine that reports an entry's rule; format 1 did not record it."""
+    if entry.engine:
+        return entry.engine
+    if entry.rule_id.startswith("IDP-ACCT-"):
+        return "schema"
+    if entry.rule_id.startswith("IDP-"):
+        return "native"
+    if entry.rule_id.startswith("CKV"):
+        return "checkov"
+    return "cfn-lint" if _CFN_LINT_ID.match(entry.rule_id) else ""
+
+
+def merged(previous: Sequence[Entry], findings: Sequence[Finding], scanned: Sequence[str],
+           judged: Judged, root: Path) -> tuple[list[Entry], dict[str, int]]:
+    """Entries of today's open findings, plus the previous entries this run did not judge (other
+    files, engines or rules). Entries of deleted files go; format-1 entries become instances."""
+    recorded = [f for f in findings if f.status in (Status.OPEN, Status.BASELINED) and not is_gate_rule(f.rule_id)]
+    current = {e.fingerprint: e for e in map(entry_of, recorded)}
+    migrated = [e for e in previous if e.version < VERSION and e.fingerprint not in current and any(e.covers(f) for f in recorded)]
+    rest = [e for e in previous if e.fingerprint not in current and e not in migrated]
+    kept = [e for e in rest if _exists(e, root) and not (in_scope(e.uri, scanned) and judged(e))]
     known = {e.fingerprint for e in previous}
     counts = {
         "added": sum(1 for fp in current if fp not in known),
         "kept": len(kept) + sum(1 for fp in current if fp in known),
-        "dropped": sum(1 for e in previous if e.fingerprint not in current and in_scope(e.uri, scanned)),
+        "dropped": len(rest) - len(kept),
+        "migrated": len(migrated),
     }
     return [*current.values(), *kept], counts
+
+
+def _exists(entry: Entry, root: Path) -> bool:
+    return not entry.uri or (root / entry.uri).exists()
 
 
 def _entry_line(text: str, fingerprint: str) -> int:
@@ -82,8 +145,10 @@ def _entry_line(text: str, fingerprint: str) -> int:
     return text.count("\n", 0, index) + 1 if index >= 0 else 1
 
 
-def apply(findings: Sequence[Finding], path: Path, root: Path, scanned: Sequence[str], report_stale: bool) -> list[Finding]:
-    """Mark open findings that the baseline lists; report its stale entries of scanned files."""
+def apply(findings: Sequence[Finding], path: Path, root: Path, scanned: Sequence[str], report_stale: bool,
+          judged: Judged, deleted_scope: Sequence[str] = ()) -> list[Finding]:
+    """Mark open findings that the baseline lists; report its stale entries of judged files and
+    its entries of deleted files under `deleted_scope` (the paths this run covered whole)."""
     uri = repo_relative(path, root)
     try:
         entries = read(path)
@@ -91,28 +156,45 @@ def apply(findings: Sequence[Finding], path: Path, root: Path, scanned: Sequence
     except BaselineError as exc:
         return [*findings, failure("IDP030", f"The baseline cannot be used: {exc}. No finding was baselined.", Location(uri))]
     by_fingerprint = {e.fingerprint: e for e in entries}
+    legacy = [e for e in entries if e.version < VERSION]
     used: set[str] = set()
     out: list[Finding] = []
     for finding in findings:
-        if finding.status is Status.OPEN and not is_gate_rule(finding.rule_id) and finding.fingerprint in by_fingerprint:
-            used.add(finding.fingerprint)
+        entry = _entry_for(finding, by_fingerprint, legacy) if finding.status is Status.OPEN and not is_gate_rule(finding.rule_id) else None
+        if entry is not None:
+            used.add(entry.fingerprint)
             out.append(finding.with_status(Status.BASELINED, f"in the baseline {uri}"))
         else:
             out.append(finding)
     if report_stale:
-        out.extend(_stale(entries, used, scanned, uri, text))
+        out.extend(_stale(entries, used, scanned, uri, text, judged, root, deleted_scope))
+        if legacy:
+            out.append(failure("IDP037", f"The baseline is in format 1 (one entry per rule and resource); rewrite it with `idp-scan baseline write {uri}` so that each entry covers one violation.", Location(uri)))
     return out
 
 
-def _stale(entries: Sequence[Entry], used: set[str], scanned: Sequence[str], uri: str, text: str) -> list[Finding]:
-    stale = [e for e in entries if e.fingerprint not in used and in_scope(e.uri, scanned)]
-    return [
-        failure("IDP036", f"Baseline entry for {e.rule_id} on {e.resource or 'the file'} in {e.uri} matches no finding any more.", Location(uri, line, line))
-        for e in stale
-        for line in [_entry_line(text, e.fingerprint)]
-    ]
+def _entry_for(finding: Finding, by_fingerprint: dict[str, Entry], legacy: Sequence[Entry]) -> Entry | None:
+    exact = by_fingerprint.get(finding.fingerprint)
+    if exact is not None and exact.covers(finding):
+        return exact
+    return next((e for e in legacy if e.covers(finding)), None)
+
+
+def _stale(entries: Sequence[Entry], used: set[str], scanned: Sequence[str], uri: str, text: str, judged: Judged,
+           root: Path, deleted_scope: Sequence[str]) -> list[Finding]:
+    out: list[Finding] = []
+    for entry in entries:
+        if entry.fingerprint in used:
+            continue
+        line = _entry_line(text, entry.fingerprint)
+        what = f"{entry.rule_id} on {entry.resource or 'the file'} in {entry.uri}"
+        if not _exists(entry, root) and in_scope(entry.uri, [*scanned, *deleted_scope]):
+            out.append(failure("IDP038", f"Baseline entry for {what}, which no longer exists: rewrite the baseline so that a file re-created there does not inherit it.", Location(uri, line, line)))
+        elif in_scope(entry.uri, scanned) and judged(entry):
+            out.append(failure("IDP036", f"Baseline entry for {what} matches no finding any more.", Location(uri, line, line)))
+    return out
 
 
 def summary(counts: dict[str, int], path: str, total: int) -> str:
-    return f"wrote {total} baseline entr{'y' if total == 1 else 'ies'} to {path} ({counts['added']} added, {counts['kept']} kept, {counts['dropped']} dropped)"
-
+    migrated = f", {counts['migrated']} format-1 entr{'y' if counts['migrated'] == 1 else 'ies'} rewritten as instances" if counts.get("migrated") else ""
+    return f"wrote {total} baseline entr{'y' if total == 1 else 'ies'} to {path} ({counts['added']} added, {counts['kept']} kept, {counts['dropped']} dropped{migrated})"

@@ -11,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
+from scanner.discovery import is_within, join_uri
 from scanner.failures import failure, is_gate_rule
 from scanner.gate import comments
 from scanner.gate.waiver import Scope, Waiver, parse_date
@@ -25,12 +26,12 @@ def _uris_of(finding: Finding) -> set[str]:
     return {finding.location.uri, *(r.uri for r in finding.related)}
 
 
-def _resource_scope(name: str, uri: str, by_name_anywhere: bool) -> Scope:
-    """The named resource in this file (or in any file: CDK findings may point at source code)."""
+def _resource_scope(names: frozenset[str], uri: str, by_name_anywhere: bool) -> Scope:
+    """The named resources in this file (or in any file: CDK findings may point at source code)."""
     def covers(finding: Finding) -> bool:
-        if finding.resource is None or finding.resource.name != name:
+        if finding.resource is None or finding.resource.name not in names:
             return False
-        return by_name_anywhere or uri in _uris_of(finding)
+        return by_name_anywhere or uri in _uris_of(finding) or uri == finding.artifact_uri
     return covers
 
 
@@ -50,19 +51,38 @@ def _block_path(resource: Resource) -> PropertyPath:
     return resource.path[:-1] if resource.path and resource.path[-1] == "Properties" else resource.path
 
 
+def _copied_from(artifact: Artifact, resources: Sequence[Resource]) -> dict[str, str]:
+    """Generated resource -> the written one whose Metadata a transform copied onto it (SAM
+    copies a function's Metadata to the role it generates): one suppression, written once,
+    covering both, so it is neither reported unused on the copy nor counted twice."""
+    written = {r.id.name: r for r in resources if (*_block_path(r), "Metadata") in artifact.lines}
+    copies: dict[str, str] = {}
+    for resource in resources:
+        if resource.id.name in written or METADATA_KEY not in resource.metadata:
+            continue
+        source = next((w for name, w in sorted(written.items(), key=lambda i: -len(i[0]))
+                       if resource.id.name.startswith(name) and w.metadata.get(METADATA_KEY) == resource.metadata.get(METADATA_KEY)), None)
+        if source is not None:
+            copies[resource.id.name] = source.id.name
+    return copies
+
+
 def metadata_waivers(artifact: Artifact) -> tuple[list[Waiver], list[Finding]]:
     waivers: list[Waiver] = []
     problems: list[Finding] = []
-    for resource in resources_of(artifact):
+    resources = list(resources_of(artifact))
+    copies = _copied_from(artifact, resources)
+    for resource in resources:
         block = resource.metadata.get(METADATA_KEY)
-        if block is None:
+        if block is None or resource.id.name in copies:
             continue
         base = (*_block_path(resource), "Metadata", METADATA_KEY)
         entries = block.get("suppress") if isinstance(block, Mapping) else None
         if not isinstance(entries, list):
             problems.append(failure("IDP030", f"Metadata `{METADATA_KEY}` of {resource.id.name} must be a mapping with a `suppress` list; it does not suppress.", artifact.locate(base)))
             continue
-        scope = _resource_scope(resource.id.name, artifact.uri, resource.id.kind == "cdk")
+        names = frozenset({resource.id.name, *(copy for copy, source in copies.items() if source == resource.id.name)})
+        scope = _resource_scope(names, artifact.uri, resource.id.kind == "cdk")
         for index, entry in enumerate(entries):
             location = artifact.locate((*base, "suppress", index))
             waiver, problem = _metadata_entry(entry, location, resource.id.name, scope)
@@ -116,7 +136,7 @@ def resource_lines(artifacts: Sequence[Artifact]) -> dict[str, list[tuple[str, s
 
 
 def _head_lines(heads: Heads, uri: str, name: str) -> set[int]:
-    return {line for where, lines in heads.get(name, []) if uri == where or uri.startswith(where.rstrip("/") + "/") for line in lines}
+    return {line for where, lines in heads.get(name, []) if is_within(uri, where) for line in lines}
 
 
 def _comment_scope(uri: str, target: int | None, heads: Heads) -> Scope:
@@ -139,7 +159,7 @@ def commented_files(artifacts: Sequence[Artifact], findings: Sequence[Finding], 
         elif path.is_dir():
             for child in sorted(path.iterdir()):
                 if child.is_file() and child.suffix.lower() in COMMENT_SUFFIXES:
-                    files[f"{artifact.uri.rstrip('/')}/{child.name}"] = child
+                    files[join_uri(artifact.uri, child.name)] = child
     for finding in findings:
         path = root / finding.location.uri
         if finding.location.uri not in files and path.is_file():

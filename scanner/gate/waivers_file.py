@@ -53,7 +53,9 @@ def _scope(files: tuple[str, ...], resources: tuple[str, ...]) -> Scope:
     file_pattern, resource_pattern = _matcher(files), _matcher(resources)
 
     def covers(finding: Finding) -> bool:
-        if file_pattern is not None and not file_pattern.match(finding.location.uri):
+        # The file a finding points at, or the artifact it judged: a waiver of
+        # `cdk.out/App.template.json` covers that stack's findings shown at their source lines.
+        if file_pattern is not None and not any(file_pattern.match(uri) for uri in {finding.location.uri, finding.artifact_uri}):
             return False
         if resource_pattern is not None:
             return finding.resource is not None and bool(resource_pattern.match(finding.resource.name))

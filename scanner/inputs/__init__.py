@@ -81,6 +81,8 @@ def _load_cfn(unit: Unit) -> Loaded:
         return Loaded(findings=(rejected.finding,))
     artifacts, findings = cfn.load_variants(text, unit.path, unit.uri, limits=unit.limits)
     if artifacts and not cfn.looks_like_template(text) and not any(cfn.is_template(a.data) for a in artifacts):
+        if any(isinstance(a.data, Mapping) and ("Resources" in a.data or "Transform" in a.data) for a in artifacts):
+            return Loaded(findings=(failure("IDP007", "Named like a template, with `Resources` or `Transform`, but its resources are not typed CloudFormation resources (a macro's input?): nothing in it was checked.", Location(unit.uri)),))
         return Loaded()  # claimed by its name (`issue_template.yml`), but valid YAML that is not a template
     if not artifacts and _in_helm_chart(unit) and any(f.rule_id in ("IDP001", "IDP010") for f in findings):
         why = "; ".join(f.message for f in findings)

@@ -199,7 +199,9 @@ def _with_source(finding: Finding, artifact: Artifact) -> Finding:
     frame = Frame(*found)
     if not frame.in_repo:
         return replace(finding, message=f"{finding.message} (defined at {frame.uri}:{frame.line})")
-    return replace(finding, location=Location(frame.uri, frame.line, frame.line), related=(finding.location, *finding.related))
+    # The template stays the artifact judged: the fingerprint does not depend on how synth ran.
+    return replace(finding, location=Location(frame.uri, frame.line, frame.line), related=(finding.location, *finding.related),
+                   artifact=finding.artifact or finding.location.uri)
 
 
 def stack_resource(artifact: Artifact, logical_id: str) -> ResourceId:

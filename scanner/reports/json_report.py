@@ -30,6 +30,8 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
         "status": finding.status.value,
         "status_reason": finding.status_reason,
         "fingerprint": finding.fingerprint,
+        "instance": finding.key,
+        "artifact": finding.artifact_uri,
     }
 
 

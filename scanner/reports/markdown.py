@@ -25,9 +25,10 @@ def _link(finding: Finding, options: ReportOptions) -> str:
 
 def _counts(result: ScanResult) -> list[str]:
     counts = Counter((f.severity, f.status) for f in result.findings)
-    rows = ["| severity | open | suppressed | baselined |", "| --- | ---: | ---: | ---: |"]
+    shown = [s for s in Status if s is not Status.PASSED]  # PASSED verdicts never reach a report
+    rows = ["| severity | " + " | ".join(s.value for s in shown) + " |", "| --- |" + " ---: |" * len(shown)]
     for severity in Severity:
-        rows.append(f"| {severity.value} | " + " | ".join(str(counts[(severity, status)]) for status in Status) + " |")
+        rows.append(f"| {severity.value} | " + " | ".join(str(counts[(severity, status)]) for status in shown) + " |")
     return rows
 
 

@@ -105,6 +105,11 @@ def _result(finding: Finding, rule_index: int) -> om.Result:
         properties["statusReason"] = finding.status_reason
     if finding.resource is not None and finding.resource.type:
         properties["resourceType"] = finding.resource.type
+    # What `idp-scan merge` needs to recompute the fingerprint of a shard's result.
+    if finding.key:
+        properties["instance"] = finding.key
+    if finding.artifact and finding.artifact != finding.location.uri:
+        properties["artifact"] = finding.artifact
     return om.Result(
         rule_id=finding.rule_id,
         rule_index=rule_index,
