@@ -66,6 +66,9 @@ def select_changed(units: Sequence[Unit], root: Path, changed: set[Path]) -> lis
             sources = unit_sources(unit)
             reads = tuple(r.resolve() for r in sources) if sources is not None else (path, *(r.resolve() for r in unit_reads(unit)))
             keep = any(p.is_relative_to(r) for p in changed for r in reads) or not _tracked(root, path)
+            if sources is not None and not keep:  # a deleted Terraform file where the unit reads (its tfvars)
+                folders = {r.parent for r in reads}
+                keep = any(not p.exists() and _is_terraform(p) and p.parent in folders for p in changed)
         else:
             keep = path in changed or (_is_terraform(path) and path.parent in changed_modules)
         if keep:
