@@ -65,11 +65,10 @@ def select_changed(units: Sequence[Unit], root: Path, changed: set[Path]) -> lis
             # a kind that lists every file it reads (Terraform) is judged by those files alone.
             sources = unit_sources(unit)
             reads = tuple(r.resolve() for r in sources) if sources is not None else (path, *(r.resolve() for r in unit_reads(unit)))
-            # A deleted Terraform file (a tfvars that kept a value internal) is no longer read: it
-            # changes the directories it was in.
-            folders = {path, *(r.parent for r in reads)}
-            gone = any(_is_terraform(p) and p.parent in folders and not p.exists() for p in changed)
-            keep = gone or any(p.is_relative_to(r) for p in changed for r in reads) or not _tracked(root, path)
+            keep = any(p.is_relative_to(r) for p in changed for r in reads) or not _tracked(root, path)
+            if sources is not None and not keep:  # a deleted Terraform file where the unit reads (its tfvars)
+                folders = {r.parent for r in reads}
+                keep = any(not p.exists() and _is_terraform(p) and p.parent in folders for p in changed)
         else:
             keep = path in changed or (_is_terraform(path) and path.parent in changed_modules)
         if keep:
