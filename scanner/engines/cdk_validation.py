@@ -26,13 +26,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from scanner.inputs import cdk, cdk_sources, cfn
 from scanner.model import Artifact, Finding, Location, PropertyPath, ResourceId, RuleMeta, Severity, Status
 from scanner.settings import Settings
 
 ENGINE = "cdk-validation"
+MetaOf = Callable[[Mapping[str, Any], str, Severity], RuleMeta]  # (violation, plugin name, severity) -> its rule
 
 _SEVERITIES = {
     "critical": Severity.ERROR,
@@ -137,7 +138,7 @@ class CdkValidationEngine:
 class _Report:
     """One validation report: its violations as findings, placed in the templates and source."""
 
-    def __init__(self, report: Artifact, templates: Mapping[Path, Artifact], placement: Placement, meta: Any) -> None:
+    def __init__(self, report: Artifact, templates: Mapping[Path, Artifact], placement: Placement, meta: MetaOf) -> None:
         self.report = report
         self.templates = templates
         self.placement = placement
