@@ -433,7 +433,8 @@ NAG_FINDINGS = {
     ("Annotation::@aws-cdk/aws-ecs:minHealthyPercent", NAG, 39, "Media/Service"),
     ("Annotation::@aws-cdk/aws-ecs:shouldUseCircuitBreaker", NAG, 39, "Media/Service"),
     ("Annotation::media:public-ip", NAG, 39, "Media/Service"),
-    ("Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId", NAG_TEMPLATE, 1, "Media/Vpc/PublicSubnet1"),  # an imported subnet: no resource
+    # an imported subnet has no resource: its stack's template (line 1) is related, the trace of its warning gives the line
+    ("Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId", NAG, 31, "Media/Vpc/PublicSubnet1"),
     # the pack's own rules
     ("IDP-LAMBDA-001", NAG, 22, "Media/Thumbnailer/Resource"),
     ("IDP-ECS-001", NAG, 39, "Media/Service/Service"),
@@ -474,6 +475,9 @@ def test_annotations_on_one_construct_are_apart_and_named_by_it(scan):
     assert {f["resource"]["logical_id"] for f in service} == {"ServiceD69D759B"}  # the ECS service the construct wraps
     minimum = by_resource(report, "Annotation::@aws-cdk/aws-ecs:minHealthyPercent", "Media/Service")
     assert minimum["message"].startswith("minHealthyPercent has not been configured")
+    subnet = by_resource(report, "Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId", "Media/Vpc/PublicSubnet1")
+    assert subnet["related"] == [{"uri": NAG_TEMPLATE, "start_line": 1, "end_line": 1}]
+    assert subnet["resource"] == {"kind": "cdk", "name": "Media/Vpc/PublicSubnet1", "type": "", "logical_id": "", "stack": "Media"}
 
 
 def test_acknowledged_violations_are_suppressed_in_every_engine_with_their_reason(scan):

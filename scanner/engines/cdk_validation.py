@@ -12,7 +12,8 @@ its construct path, with the plugin's severity:
   `Default` child, else its first resource; a construct without resources (an imported VPC's
   subnet) sits on line 1 of its stack's template;
 - the source line follows from the stack metadata after the engines ran (`cdk_sources`), else
-  from the construct's own `stackTraces` in the report.
+  from the trace of what a construct without a resource recorded (an annotation's warning),
+  else from the construct's own `stackTraces` in the report.
 
 `suppressedViolations` (acknowledged with `Validations.of(x).acknowledge(...)`) are reported as
 well, marked SUPPRESSED with the acknowledgement's reason; the same acknowledgement in the stack
@@ -25,13 +26,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from scanner.inputs import cdk, cdk_sources, cfn
 from scanner.model import Artifact, Finding, Location, PropertyPath, ResourceId, RuleMeta, Severity, Status
 from scanner.settings import Settings
 
 ENGINE = "cdk-validation"
+MetaOf = Callable[[Mapping[str, Any], str, Severity], RuleMeta]  # (violation, plugin name, severity) -> its rule
 
 _SEVERITIES = {
     "critical": Severity.ERROR,
@@ -136,7 +138,7 @@ class CdkValidationEngine:
 class _Report:
     """One validation report: its violations as findings, placed in the templates and source."""
 
-    def __init__(self, report: Artifact, templates: Mapping[Path, Artifact], placement: Placement, meta: Any) -> None:
+    def __init__(self, report: Artifact, templates: Mapping[Path, Artifact], placement: Placement, meta: MetaOf) -> None:
         self.report = report
         self.templates = templates
         self.placement = placement
@@ -178,7 +180,10 @@ class _Report:
         else:
             resource = ResourceId(cdk.KIND, path, "", "", str(template.context.get("stack", "")))
         finding = Finding(meta.id, ENGINE, meta.severity, message, where, resource)
-        return finding if logical_id and self._has_source(template, logical_id) else self._with_trace(finding, construct)
+        if logical_id and self._has_source(template, logical_id):
+            return finding  # moved to its source with the engines' findings (cdk_sources.attach_sources)
+        recorded = template.context.get("cdk", {}).get("construct_sources", {}).get(path)
+        return self._moved(finding, cdk_sources.Frame(*recorded)) if recorded else self._with_trace(finding, construct)
 
     def place(self, construct: Mapping[str, Any], path: str) -> tuple[Artifact | None, str, Location]:
         """The template, logical id and line of a violating construct."""
@@ -206,8 +211,9 @@ class _Report:
         traces = construct.get("stackTraces")
         frames = cdk_sources.user_frames(traces) if isinstance(traces, list) else []
         frame = self.finder.best(frames)
-        if frame is None:
-            return finding
+        return finding if frame is None else self._moved(finding, frame)
+
+    def _moved(self, finding: Finding, frame: cdk_sources.Frame) -> Finding:
         if not frame.in_repo:
             return replace(finding, message=f"{finding.message} (defined at {frame.uri}:{frame.line})")
         return replace(finding, location=Location(frame.uri, frame.line, frame.line), related=(finding.location, *finding.related))

@@ -15,7 +15,9 @@ every CloudFormation engine and rule applies unchanged; its `context` adds what 
 - `suppressions`: cdk-nag `rules_to_suppress` and `aws:cdk:acknowledged-rules` waivers that
   name an idp-scan rule or an alias of one; `cdk.acknowledged`: acknowledgements of the
   CloudFormation Validate plugin's (cfn-lint's) rules, which mark cfn-lint's findings;
-  `cdk.handlers`: construct paths CDK marks as its custom-resource handlers (`cdk_framework`).
+  `cdk.handlers`: construct paths CDK marks as its custom-resource handlers (`cdk_framework`);
+  `cdk.construct_sources`: the source line of constructs without a resource of their own (from the
+  trace of a warning they recorded), for the annotations on them; `cdk.stack_site` (`cdk_stacks`).
 
 `validation-report.json` (aws-cdk-lib's policy validation and cdk-nag v3) becomes an artifact
 of kind `cdk-validation-report` for the `cdk-validation` engine.
@@ -34,7 +36,7 @@ from typing import Any, Iterator, Mapping, Sequence
 
 from scanner.failures import failure
 from scanner.inputs import cdk_framework, cdk_stacks, cfn
-from scanner.inputs.cdk_sources import CREATION_STACK, LOGICAL_ID, Frame, SourceFinder, frames_of, inherit_sources
+from scanner.inputs.cdk_sources import CREATION_STACK, LOGICAL_ID, Frame, SourceFinder, frames_of, inherit_sources, user_frames
 from scanner.model import Artifact, Finding, Location, PropertyPath, Suppression
 
 KIND = "cdk"
@@ -145,6 +147,7 @@ class _TemplateFacts:
     acknowledged: list[tuple[str, str, str]] = field(default_factory=list)  # (construct path, rule id, reason)
     handlers: list[str] = field(default_factory=list)  # CDK's custom-resource handlers in the stack
     site: dict[str, Any] = field(default_factory=dict)  # the stack's declaration and tags (cdk_stacks)
+    construct_sources: dict[str, Frame] = field(default_factory=dict)  # path of a construct without a resource -> frame
 
 
 def _facts(metadata: _Metadata, scopes: Sequence[str], finder: SourceFinder) -> dict[str, _TemplateFacts]:
@@ -164,6 +167,11 @@ def _facts(metadata: _Metadata, scopes: Sequence[str], finder: SourceFinder) -> 
             frames = frames_of(entries, finder)
             if frames:
                 here.sources.setdefault(logical_id, frames)
+        if not logical_ids:  # a construct without a resource of its own: the trace of what it recorded
+            traced = [e["trace"] for e in entries if isinstance(e.get("trace"), list)]
+            found = finder.best([f for trace in traced for f in user_frames(trace)][:1])
+            if found is not None:
+                here.construct_sources[path.lstrip("/")] = found
     return facts
 
 
@@ -411,7 +419,7 @@ class _Walk:
             "cdk": {"scope": facts.scope.lstrip("/"), "sources": inherit_sources(construct_paths, facts.sources, facts.scope.lstrip("/")),
                     "plumbing": plumbing_paths(artifact),
                     "acknowledged": engine_acknowledgements(facts.acknowledged),
-                    "handlers": facts.handlers, "stack_site": facts.site},
+                    "handlers": facts.handlers, "stack_site": facts.site, "construct_sources": facts.construct_sources},
         }
         artifact = replace(artifact, context=context)
         context["suppressions"] = cdk_suppressions(artifact, facts.acknowledged)
