@@ -36,7 +36,7 @@ def test_secret_encryption_and_rotation_checks_are_warnings_not_errors():
     ("CKV_AWS_20", "error", "internet-exposure"), ("CKV_AWS_24", "error", "internet-exposure"),
     ("CKV_AWS_277", "error", "internet-exposure"), ("CKV_AWS_17", "error", "internet-exposure"),
     ("CKV_AWS_60", "error", "internet-exposure"), ("CKV_AWS_168", "error", "internet-exposure"),
-    ("CKV_AWS_33", "error", "internet-exposure"),
+    ("CKV_AWS_33", "error", "internet-exposure"), ("CKV_AWS_53", "error", "internet-exposure"),
     # error: secrets in plain text
     ("CKV_AWS_45", "error", "plaintext-secret"), ("CKV_AWS_46", "error", "plaintext-secret"),
     ("CKV_AWS_384", "error", "plaintext-secret"),
@@ -49,7 +49,7 @@ def test_secret_encryption_and_rotation_checks_are_warnings_not_errors():
     ("CKV_AWS_19", "warning", "encryption"), ("CKV_AWS_27", "warning", "encryption"),
     ("CKV_AWS_16", "warning", "encryption"), ("CKV_AWS_7", "warning", "rotation"),
     ("CKV_AWS_9", "warning", "rotation"), ("CKV_AWS_10", "warning", "hardening"),
-    ("CKV_AWS_53", "warning", "hardening"), ("CKV_AWS_260", "warning", "hardening"),
+    ("CKV_AWS_392", "warning", "hardening"), ("CKV_AWS_260", "warning", "hardening"),
     ("CKV_AWS_382", "warning", "hardening"), ("CKV_AWS_355", "warning", "hardening"),
     ("CKV_AWS_79", "warning", "hardening"), ("CKV2_AWS_28", "warning", "hardening"),
     ("CKV_AWS_192", "warning", "hardening"),
