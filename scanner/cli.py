@@ -56,6 +56,9 @@ def _outputs(formats: Sequence[str], output: str | None, default: str = "text") 
                 break
         else:
             pairs.insert(0, (default, output))
+    for _, target in pairs:  # before the scan, not after minutes of it
+        if target is not None and not Path(target).resolve().parent.is_dir():
+            raise click.BadParameter(f"cannot write {target}: its directory does not exist", param_hint="--format/--output")
     if sum(1 for _, target in pairs if target is None) > 1:
         raise click.BadParameter("only one format can go to standard output; give the others a file (FORMAT=FILE)", param_hint="--format")
     return pairs

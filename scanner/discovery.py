@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tomllib
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -103,14 +104,27 @@ def claiming_ancestor(path: Path, root: Path, kinds: Sequence[InputKind]) -> Pat
     return found
 
 
+def is_config_file(path: Path) -> bool:
+    """`.idp-scan.yaml`, or a `pyproject.toml` with a `[tool.idp-scan]` table."""
+    if path.name in CONFIG_NAMES:
+        return True
+    if path.name != "pyproject.toml":
+        return False
+    try:
+        return "idp-scan" in tomllib.loads(path.read_text(encoding="utf-8")).get("tool", {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+
+
 POLICY_KEYS = ("fail_on", "ignore", "select", "mandatory", "baseline", "waivers", "severity", "engines", "rules")
 
 
 def nested_config(path: Path, root: Path) -> Finding:
     """A configuration below the root is not applied; say so, and what it would have changed."""
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        text = path.read_text(encoding="utf-8")
+        document = tomllib.loads(text).get("tool", {}).get("idp-scan") if path.name == "pyproject.toml" else yaml.safe_load(text)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, tomllib.TOMLDecodeError):
         document = None
     keys = [k for k in POLICY_KEYS if isinstance(document, dict) and k in document]
     would = f"; it sets {', '.join(keys)}, which would change the policy that judges this tree" if keys else ""
@@ -177,7 +191,7 @@ def discover(paths: Sequence[Path], root: Path, kinds: Sequence[InputKind]) -> t
                 continue
             for name in files:
                 path = directory / name
-                if name in CONFIG_NAMES and directory.resolve() != root.resolve():
+                if is_config_file(path) and directory.resolve() != root.resolve():
                     findings.append(nested_config(path, root))
                     continue
                 if path.is_symlink():

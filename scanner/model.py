@@ -125,9 +125,15 @@ class Finding:
         return self.artifact or self.location.uri
 
     @property
+    def instance_key(self) -> str:
+        """What is violated; a finding about no resource that names nothing else (a missing
+        local module, a duplicate key) is told apart by what it says."""
+        return self.key or (self.message if self.resource is None else "")
+
+    @property
     def fingerprint(self) -> str:
         """One violation instance: rule, artifact, resource and what is violated; never the line."""
-        return instance_fingerprint(self.rule_id, self.artifact_uri, self.resource.name if self.resource else "", self.key)
+        return instance_fingerprint(self.rule_id, self.artifact_uri, self.resource.name if self.resource else "", self.instance_key)
 
     @property
     def legacy_fingerprints(self) -> frozenset[str]:

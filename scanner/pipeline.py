@@ -92,6 +92,15 @@ def with_artifacts(findings: Iterable[Finding], artifacts: Sequence[Artifact]) -
     return stamped
 
 
+def judging(unit: Unit, findings: Sequence[Finding]) -> list[Finding]:
+    """What loading a Terraform root found (a missing module, a variable without value) is
+    about that root, wherever in its files the block stands: moving the block to another file
+    of the root keeps the finding's identity."""
+    if unit.kind != "terraform":
+        return list(findings)
+    return [f if f.artifact else replace(f, artifact=unit.uri) for f in findings]
+
+
 def _holds(artifact: Artifact, uri: str) -> bool:
     """A Terraform unit judges its module files wherever they are (`../modules/x`); another
     artifact only itself. (The CDK validation report speaks of templates it is not.)"""
@@ -344,7 +353,7 @@ class _Plan:
     def _loaded(self, unit: Unit, loaded: Loaded) -> None:
         """A unit's artifacts are known: take cached engine results, queue the rest."""
         self.execution.artifacts.extend(loaded.artifacts)
-        self.execution.findings.extend(loaded.findings)
+        self.execution.findings.extend(judging(unit, loaded.findings))
         for artifact in loaded.artifacts:
             content = self.digests.pop(id(artifact), None)
             for engine in self.engines:

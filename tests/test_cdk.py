@@ -425,10 +425,9 @@ NAG_FINDINGS = {
     (IAM4, NAG, 29, "Media/BucketNotificationsHandler050a0587b7544547bf325f094a3db834/Role/Resource"),
     # its policy records no user frame: the nearest construct above it that does (the log-retention function)
     ("AwsSolutions-IAM5[Resource::*]", NAG, 22, f"{LOG_RETENTION}/ServiceRole/DefaultPolicy/Resource"),
-    ("AwsSolutions-L1", NAG, 22, "Media/Thumbnailer/Resource"),
     ("AwsSolutions-ECS4", NAG, 36, "Media/Cluster/Resource"),
-    ("AwsSolutions-ECS7", NAG, 37, "Media/Task/Resource"),
-    # CloudFormation Validate's W2531 (runtime deprecation) is folded into IDP-LAMBDA-001 on the same function
+    # AwsSolutions-L1 and CloudFormation Validate's W2531 (runtime) fold into IDP-LAMBDA-001 on the same
+    # function, AwsSolutions-ECS7 (container logs) into IDP-ECS-002 on the same task (scanner/findings/concerns.py)
     # construct annotations (@aws-cdk/core:annotationsInValidationReport), each on its own construct
     ("Annotation::@aws-cdk/aws-ecs:minHealthyPercent", NAG, 39, "Media/Service"),
     ("Annotation::@aws-cdk/aws-ecs:shouldUseCircuitBreaker", NAG, 39, "Media/Service"),
@@ -456,13 +455,15 @@ def test_cdk_nag_v3_findings_carry_construct_template_and_source_lines(scan):
     assert all_findings(report) == NAG_FINDINGS
     suppressed = {(f["rule_id"], f["resource"]["name"]): f["status_reason"] for f in report["findings"] if f["status"] == "suppressed"}
     assert set(suppressed) == NAG_FRAMEWORK
+    assert by_resource(report, "IDP-LAMBDA-001", "Media/Thumbnailer/Resource")["also_reported_as"] == ["AwsSolutions-L1", "W2531"]
+    assert by_resource(report, "IDP-ECS-002", "Media/Task/Resource")["also_reported_as"] == ["AwsSolutions-ECS7"]
     assert suppressed[("AwsSolutions-IAM5[Resource::*]", f"{LOG_RETENTION}/ServiceRole/DefaultPolicy/Resource")] == (
         "CDK framework resource: log-retention function (AwsSolutions-IAM5 is set by CDK, not by the app)")
     ecs4 = by_resource(report, "AwsSolutions-ECS4", "Media/Cluster/Resource")
     assert ecs4["related"] == [{"uri": NAG_TEMPLATE, "start_line": 561, "end_line": 574}]  # the whole resource
     assert ecs4["resource"] == {"kind": "cdk", "name": "Media/Cluster/Resource", "type": "AWS::ECS::Cluster", "logical_id": "ClusterEB0386A7", "stack": "Media"}
     severities = {f["rule_id"]: f["severity"] for f in report["findings"] if f["engine"] == "cdk-validation"}
-    assert {r: s for r, s in severities.items() if r.startswith("AwsSolutions")} == dict.fromkeys([IAM4, "AwsSolutions-IAM5[Resource::*]", "AwsSolutions-L1", "AwsSolutions-ECS4", "AwsSolutions-ECS7"], "error")
+    assert {r: s for r, s in severities.items() if r.startswith("AwsSolutions")} == dict.fromkeys([IAM4, "AwsSolutions-IAM5[Resource::*]", "AwsSolutions-ECS4"], "error")
     assert {s for r, s in severities.items() if not r.startswith("AwsSolutions")} == {"warning"}
     # cdk-nag left out the acknowledged AwsSolutions-S1 itself; nothing about it is reported
     assert not [f for f in report["findings"] if "S1" in f["rule_id"]]

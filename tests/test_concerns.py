@@ -108,6 +108,7 @@ def test_where_the_owner_fires_the_others_fold_into_it(tmp_path, scan):
 def test_where_the_owner_cannot_decide_the_others_stand(tmp_path, scan):
     code, report = scan(write(tmp_path, "template.yaml", UNKNOWN_FLAGS), "--engines", "native,checkov", "--select", "IDP-DATA-001",
                         "--select", "CKV_AWS_5")
+    assert code == 1  # fail closed: what the owner could not decide blocks
     assert statuses(report) == {f"CKV_AWS_{n}": "open" for n in (53, 54, 55, 56)}
 
 

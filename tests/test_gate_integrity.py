@@ -457,3 +457,71 @@ def test_a_named_macro_input_gets_a_verdict(tmp_path):
     code, report = run(repo, "macro-input.template", "--engines", "native")
     assert code == 1
     assert findings(report) == {("IDP007", "macro-input.template", 1, "")}
+
+
+# -- found by a new user on public repositories (serverless-patterns, terraform-aws-security-group) --
+
+MISSING_MODULE = 'module "%s" {\n  source = "./modules/%s"\n}\n'
+
+
+def test_a_second_missing_module_is_not_covered_by_the_first_ones_entry(tmp_path):
+    repo = make_repo(tmp_path, {"main.tf": MISSING_MODULE % ("web_sg", "web")})
+    write_baseline(repo, ".", "--engines", "native")
+    (repo / "main.tf").write_text(MISSING_MODULE % ("web_sg", "web") + MISSING_MODULE % ("redis_sg", "redis"))
+    code, report = run(repo, ".", "--engines", "native", "--baseline", "baseline.json")
+    assert code == 1
+    assert findings(report) == {("IDP050", "main.tf", 4, "")}
+    assert findings(report, "baselined") == {("IDP050", "main.tf", 1, "")}
+
+
+def test_moving_a_terraform_block_to_another_file_of_the_root_keeps_its_identity(tmp_path):
+    repo = make_repo(tmp_path, {"main.tf": MISSING_MODULE % ("web_sg", "web")})
+    write_baseline(repo, ".", "--engines", "native")
+    (repo / "main.tf").write_text("# moved to network.tf\n")
+    (repo / "network.tf").write_text(MISSING_MODULE % ("web_sg", "web"))
+    code, report = run(repo, ".", "--engines", "native", "--baseline", "baseline.json")
+    assert (code, findings(report)) == (0, set())
+
+
+def test_a_baselined_parse_error_does_not_accept_what_is_added_to_the_file_later(tmp_path):
+    broken = SG_HEAD.replace("      GroupDescription: bastion\n", "      GroupDescription: [bastion\n")
+    repo = make_repo(tmp_path, {"sg.yaml": broken})
+    write_baseline(repo, ".", "--engines", "native")
+    code, _ = run(repo, ".", "--engines", "native", "--baseline", "baseline.json")
+    assert code == 0  # accepted as it is
+    (repo / "sg.yaml").write_text(broken + RDP)
+    code, report = run(repo, ".", "--engines", "native", "--baseline", "baseline.json")
+    assert code == 1
+    assert {f[0] for f in findings(report)} == {"IDP001"}
+
+
+SG_EXTRA = SG_HEAD.replace("          CidrIp: 0.0.0.0/0\n", "          CidrIp: 10.0.0.0/8\n          Colour: blue\n") + """        - IpProtocol: tcp
+          FromPort: 443
+          ToPort: 443
+          CidrIp: 10.0.0.0/8
+"""
+
+
+def test_reordering_a_list_keeps_cfn_lint_fingerprints(tmp_path):
+    repo = make_repo(tmp_path, {"sg.yaml": SG_EXTRA})
+    _, before = run(repo, ".", "--engines", "cfn-lint")
+    head, first, second = SG_EXTRA.split("        - IpProtocol")
+    (repo / "sg.yaml").write_text(head + "        - IpProtocol" + second + "        - IpProtocol" + first)
+    _, after = run(repo, ".", "--engines", "cfn-lint")
+    assert [f["rule_id"] for f in before["findings"]] == ["E3002"]
+    assert [f["fingerprint"] for f in before["findings"]] == [f["fingerprint"] for f in after["findings"]]
+    assert before["findings"][0]["location"] != after["findings"][0]["location"]
+
+
+def test_an_output_directory_that_does_not_exist_is_a_usage_error_before_scanning(tmp_path, capsys):
+    repo = make_repo(tmp_path, {"sg.yaml": SG_HEAD})
+    assert main(["scan", str(repo), "--format", f"json={tmp_path / 'missing' / 'x.json'}"]) == 2
+    assert "its directory does not exist" in capsys.readouterr().err
+
+
+def test_a_nested_pyproject_configuration_is_reported_too(tmp_path):
+    repo = make_repo(tmp_path, {"svc/sg.yaml": SG_HEAD, "svc/pyproject.toml": '[tool.idp-scan]\nfail_on = "never"\n',
+                                "lib/pyproject.toml": '[project]\nname = "lib"\n'})
+    code, report = run(repo, ".", "--engines", "native")
+    assert code == 1
+    assert {f[:2] for f in findings(report) if f[0] == "IDP039"} == {("IDP039", "svc/pyproject.toml")}

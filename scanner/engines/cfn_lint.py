@@ -191,7 +191,7 @@ def to_finding(match: Any, directives: Mapping[str, list[str]], artifact: Artifa
         message=str(match.message),
         location=Location(artifact.uri, start, end),
         resource=resource,
-        key=match_key(getattr(match, "path", None)),
+        key=match_key(getattr(match, "path", None), str(match.message)),
     )
     if logical_id is not None and logical_id in directives.get(rule_id, []):
         return finding.with_status(Status.SUPPRESSED, f"cfn-lint: ignore_checks in the Metadata of {logical_id}")
@@ -200,10 +200,15 @@ def to_finding(match: Any, directives: Mapping[str, list[str]], artifact: Artifa
     return finding
 
 
-def match_key(path: Any) -> str:
-    """Where in the template the match is (`Outputs/B/Value`): each place is its own finding,
-    so an accepted error in one output never hides a new one in the next."""
-    return "/".join(str(p) for p in path) if isinstance(path, (list, tuple)) else ""
+def match_key(path: Any, message: str = "") -> str:
+    """Where in the template the match is (`Outputs/B/Value`) and what it says: each place is
+    its own finding, so an accepted error in one output never hides a new one in the next. List
+    positions are left out (reordering ingress rules keeps the fingerprint); the message tells
+    apart two items of one list."""
+    if not isinstance(path, (list, tuple)):
+        return ""
+    where = "/".join("*" if isinstance(p, int) else str(p) for p in path)
+    return f"{where}: {message}" if any(isinstance(p, int) for p in path) else where
 
 
 TEMPLATE_WIDE = ""  # the directives key of `Metadata.cfn-lint.config.ignore_checks` (rule id prefixes)

@@ -38,6 +38,13 @@ EQUIVALENCES: tuple[Equivalence, ...] = (
     Equivalence("IDP-NET-001", "CKV_AWS_277", False, "all ports from the world open SSH and RDP too; broader, so folded, never settled"),
     Equivalence("IDP-NET-001", "W2508", False, "CloudFormation-Validate / cfn-lint: sensitive ports from the world; broader than SSH and RDP"),
     Equivalence("IDP-NET-002", "CKV_AWS_277", False, "all ports from the world open database ports too"),
+    Equivalence("IDP-IAM-001", "CKV_AWS_107", False, "checkov: credentials-exposure actions without constraints; '*' on '*' implies it, a narrower policy may too"),
+    Equivalence("IDP-IAM-001", "CKV_AWS_108", False, "checkov: data-exfiltration actions without constraints; implied by '*' on '*'"),
+    Equivalence("IDP-IAM-001", "CKV_AWS_109", False, "checkov: permissions-management actions without constraints; implied by '*' on '*'"),
+    Equivalence("IDP-IAM-001", "CKV_AWS_110", False, "checkov: privilege-escalation actions without constraints; implied by '*' on '*'"),
+    Equivalence("IDP-IAM-001", "CKV_AWS_111", False, "checkov: write actions without constraints; implied by '*' on '*'"),
+    Equivalence("IDP-ECS-002", "AwsSolutions-ECS7", False, "cdk-nag: container logging not configured, the same fix (a log driver per container)"),
+    Equivalence("IDP-LAMBDA-001", "AwsSolutions-L1", False, "cdk-nag: not the latest runtime; broader than deprecated, so folded, never settled"),
     Equivalence("IDP-DATA-002", "W9008", False, "CloudFormation-Validate: database storage not encrypted"),
     Equivalence("IDP-DATA-003", "W9011", False, "CloudFormation-Validate: database publicly accessible"),
 )

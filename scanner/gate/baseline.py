@@ -18,6 +18,7 @@ none, every instance. `baseline write` rewrites it in format 2.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -25,13 +26,28 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from scanner.discovery import is_within, repo_relative
-from scanner.failures import failure, is_gate_rule
+from scanner.failures import failure, is_gate_rule, leaves_unscanned
 from scanner.model import Finding, Location, Status
 
 VERSION = 2
 READABLE = (1, 2)
 
 Judged = Callable[["Entry"], bool]
+ContentOf = Callable[[str], str]  # repo-relative URI -> digest of the file's bytes ("" if unreadable)
+
+
+def contents(root: Path) -> ContentOf:
+    """Digests of files under the root, read once each."""
+    seen: dict[str, str] = {}
+
+    def content_of(uri: str) -> str:
+        if uri not in seen:
+            try:
+                seen[uri] = hashlib.sha256((root / uri).read_bytes()).hexdigest()[:32]
+            except OSError:
+                seen[uri] = ""
+        return seen[uri]
+    return content_of
 
 
 @dataclass(frozen=True, order=True)
@@ -44,14 +60,18 @@ class Entry:
     key: str = ""
     engine: str = ""
     version: int = VERSION
+    content: str = ""  # for a file that was not scanned (a parse error): the bytes it accepted
 
     def as_dict(self) -> dict[str, str | int]:
         legacy: dict[str, str | int] = {"format": self.version} if self.version < VERSION else {}
+        content: dict[str, str | int] = {"content": self.content} if self.content else {}
         return {"fingerprint": self.fingerprint, "rule_id": self.rule_id, "engine": self.engine, "uri": self.uri,
-                "resource": self.resource, "key": self.key, "message": self.message, **legacy}
+                "resource": self.resource, "key": self.key, "message": self.message, **content, **legacy}
 
-    def covers(self, finding: Finding) -> bool:
-        if self.version >= 2:
+    def covers(self, finding: Finding, content_of: ContentOf) -> bool:
+        if self.content and content_of(finding.location.uri) != self.content:
+            return False  # the unscanned file changed: what it holds now was never accepted
+        if self.version >= VERSION:
             return finding.fingerprint == self.fingerprint
         if self.fingerprint != finding.fingerprint and self.fingerprint not in finding.legacy_fingerprints:
             return False
@@ -62,9 +82,13 @@ class BaselineError(Exception):
     """The baseline file cannot be read."""
 
 
-def entry_of(finding: Finding) -> Entry:
+def entry_of(finding: Finding, content_of: ContentOf) -> Entry:
+    """A file that was not scanned is accepted as it is: a change to it (a new SSH rule in a
+    template that does not parse) makes its failure new again."""
     resource = finding.resource.name if finding.resource else ""
-    return Entry(finding.artifact_uri, finding.rule_id, resource, finding.fingerprint, finding.message, finding.key, finding.engine)
+    content = content_of(finding.location.uri) if leaves_unscanned(finding.rule_id) else ""
+    return Entry(finding.artifact_uri, finding.rule_id, resource, finding.fingerprint, finding.message, finding.key,
+                 finding.engine, content=content)
 
 
 def read(path: Path) -> list[Entry]:
@@ -80,7 +104,8 @@ def read(path: Path) -> list[Entry]:
         raise BaselineError(f"{path}: `findings` must be a list of entries with a `fingerprint`")
     return [
         Entry(str(i.get("uri", "")), str(i.get("rule_id", "")), str(i.get("resource", "")), i["fingerprint"],
-              str(i.get("message", "")), str(i.get("key", "")), str(i.get("engine", "")), _format(i, version))
+              str(i.get("message", "")), str(i.get("key", "")), str(i.get("engine", "")), _format(i, version),
+              str(i.get("content", "")))
         for i in items
     ]
 
@@ -122,8 +147,9 @@ def merged(previous: Sequence[Entry], findings: Sequence[Finding], scanned: Sequ
     """Entries of today's open findings, plus the previous entries this run did not judge (other
     files, engines or rules). Entries of deleted files go; format-1 entries become instances."""
     recorded = [f for f in findings if f.status in (Status.OPEN, Status.BASELINED) and not is_gate_rule(f.rule_id)]
-    current = {e.fingerprint: e for e in map(entry_of, recorded)}
-    migrated = [e for e in previous if e.version < VERSION and e.fingerprint not in current and any(e.covers(f) for f in recorded)]
+    content_of = contents(root)
+    current = {e.fingerprint: e for e in (entry_of(f, content_of) for f in recorded)}
+    migrated = [e for e in previous if e.version < VERSION and e.fingerprint not in current and any(e.covers(f, content_of) for f in recorded)]
     rest = [e for e in previous if e.fingerprint not in current and e not in migrated]
     kept = [e for e in rest if _exists(e, root) and not (in_scope(e.uri, scanned) and judged(e))]
     known = {e.fingerprint for e in previous}
@@ -159,8 +185,10 @@ def apply(findings: Sequence[Finding], path: Path, root: Path, scanned: Sequence
     legacy = [e for e in entries if e.version < VERSION]
     used: set[str] = set()
     out: list[Finding] = []
+    content_of = contents(root)
     for finding in findings:
-        entry = _entry_for(finding, by_fingerprint, legacy) if finding.status is Status.OPEN and not is_gate_rule(finding.rule_id) else None
+        open_finding = finding.status is Status.OPEN and not is_gate_rule(finding.rule_id)
+        entry = _entry_for(finding, by_fingerprint, legacy, content_of) if open_finding else None
         if entry is not None:
             used.add(entry.fingerprint)
             out.append(finding.with_status(Status.BASELINED, f"in the baseline {uri}"))
@@ -173,11 +201,11 @@ def apply(findings: Sequence[Finding], path: Path, root: Path, scanned: Sequence
     return out
 
 
-def _entry_for(finding: Finding, by_fingerprint: dict[str, Entry], legacy: Sequence[Entry]) -> Entry | None:
+def _entry_for(finding: Finding, by_fingerprint: dict[str, Entry], legacy: Sequence[Entry], content_of: ContentOf) -> Entry | None:
     exact = by_fingerprint.get(finding.fingerprint)
-    if exact is not None and exact.covers(finding):
+    if exact is not None and exact.covers(finding, content_of):
         return exact
-    return next((e for e in legacy if e.covers(finding)), None)
+    return next((e for e in legacy if e.covers(finding, content_of)), None)
 
 
 def _stale(entries: Sequence[Entry], used: set[str], scanned: Sequence[str], uri: str, text: str, judged: Judged,
