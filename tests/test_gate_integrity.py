@@ -525,3 +525,16 @@ def test_a_nested_pyproject_configuration_is_reported_too(tmp_path):
     code, report = run(repo, ".", "--engines", "native")
     assert code == 1
     assert {f[:2] for f in findings(report) if f[0] == "IDP039"} == {("IDP039", "svc/pyproject.toml")}
+
+
+def test_a_cloud_assembly_not_synthesized_is_not_a_deletion(tmp_path):
+    app = tmp_path / "app"
+    shutil.copytree(FIXTURES / "cdk" / "app", app, ignore=shutil.ignore_patterns("node_modules"))
+    git(tmp_path, "init", "-q", "-b", "main", str(app))
+    write_baseline(app, ".", "--engines", "native")
+    shutil.rmtree(app / "cdk.out")  # a fresh checkout before `cdk synth`
+    code, report = run(app, ".", "--engines", "native", "--baseline", "baseline.json")
+    assert not [f for f in report["findings"] if f["rule_id"] == "IDP038"]
+    write_baseline(app, ".", "--engines", "native")
+    entries = json.loads((app / "baseline.json").read_text())["findings"]
+    assert entries and all(e["uri"].startswith("cdk.out/") for e in entries)  # kept, not dropped

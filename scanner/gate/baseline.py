@@ -163,7 +163,14 @@ def merged(previous: Sequence[Entry], findings: Sequence[Finding], scanned: Sequ
 
 
 def _exists(entry: Entry, root: Path) -> bool:
-    return not entry.uri or (root / entry.uri).exists()
+    """Whether an entry's artifact is still there. A cloud assembly that is absent altogether
+    was not synthesized for this run (`cdk.out` is generated, rarely committed): its stacks are
+    not deleted, only not judged."""
+    if not entry.uri or (root / entry.uri).exists():
+        return True
+    parts = Path(entry.uri).parts
+    assembly = next((i for i, part in enumerate(parts) if part.startswith("cdk.out")), None)
+    return assembly is not None and not (root.joinpath(*parts[:assembly + 1])).exists()
 
 
 def _entry_line(text: str, fingerprint: str) -> int:
