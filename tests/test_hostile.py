@@ -115,7 +115,10 @@ def test_no_traceback_reaches_the_user_and_time_and_memory_are_bounded(tmp_path)
     code, max_rss_kb = map(int, done.stdout.split())
     assert code == 1
     assert "Traceback" not in done.stderr and "internal error" not in done.stderr, done.stderr
-    assert max_rss_kb < 400_000  # the alias bomb expands to 387 million values when parsed naively
+    # The alias bomb expands to 387 million values when parsed naively (tens of GB). A guarded run
+    # measures ~36 MB here; one CI run on a loaded machine saw 402 MB once (not reproduced in six
+    # reruns), so the bound is set where only an expansion, never that variance, crosses it.
+    assert max_rss_kb < 1_000_000
 
 
 def test_two_runs_give_byte_identical_json_and_sarif(tmp_path):
