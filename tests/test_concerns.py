@@ -233,3 +233,15 @@ def test_a_preview_stack_without_a_valid_expiry_is_one_finding_per_stack(tmp_pat
     assert (ttl["location"]["uri"], ttl["location"]["start_line"]) == ("fixtures/cdk/app/lib/stacks.ts", 54)
     assert ttl["related"] == [{"uri": "fixtures/cdk/app/cdk.out/assembly-PreviewPr123/PreviewPr123ServiceBECCD267.template.json",
                                "start_line": 1, "end_line": 1}]
+
+
+def test_resources_generated_from_generated_ones_fold_into_the_written_resource(tmp_path, scan):
+    schedule = SAM_FUNCTION + """      Events:
+        Hourly:
+          Type: ScheduleV2
+          Properties:
+            ScheduleExpression: rate(1 hour)
+"""
+    _, report = scan(write(tmp_path, "template.yaml", schedule), "--engines", "native", "--select", "IDP-TAG")
+    assert [(f["rule_id"], f["resource"]["name"]) for f in report["findings"]] == [("IDP-TAG-001", "Api")]
+    assert "It covers ApiHourlyRole, ApiRole, generated from it." in report["findings"][0]["message"]

@@ -45,6 +45,13 @@ def _sources(artifact: Artifact, resources: Sequence[Resource]) -> dict[str, str
         source = next((w for w in names if w != name and name.startswith(w) and spans[w] == span and span is not None), None)
         if source is not None:
             out[name] = source
+    # A resource generated from a generated one (`FnScheduleRole` from `FnSchedule` from `Fn`)
+    # belongs to the written resource at the end of the chain.
+    for name in list(out):
+        seen = {name}
+        while out[name] in out and out[name] not in seen:
+            seen.add(out[name])
+            out[name] = out[out[name]]
     return out
 
 
