@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 import yaml
 
@@ -104,28 +104,29 @@ def claiming_ancestor(path: Path, root: Path, kinds: Sequence[InputKind]) -> Pat
     return found
 
 
-def is_config_file(path: Path) -> bool:
-    """`.idp-scan.yaml`, or a `pyproject.toml` with a `[tool.idp-scan]` table."""
-    if path.name in CONFIG_NAMES:
-        return True
-    if path.name != "pyproject.toml":
-        return False
-    try:
-        return "idp-scan" in tomllib.loads(path.read_text(encoding="utf-8")).get("tool", {})
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return False
-
-
 POLICY_KEYS = ("fail_on", "ignore", "select", "mandatory", "baseline", "waivers", "severity", "engines", "rules")
+_NOT_A_CONFIG = object()
 
 
-def nested_config(path: Path, root: Path) -> Finding:
-    """A configuration below the root is not applied; say so, and what it would have changed."""
+def _config_document(path: Path) -> Any:
+    """What a configuration file holds (None when unreadable), or `_NOT_A_CONFIG`: a
+    `pyproject.toml` without a `[tool.idp-scan]` table, or any other file."""
+    if path.name not in (*CONFIG_NAMES, "pyproject.toml"):
+        return _NOT_A_CONFIG
     try:
         text = path.read_text(encoding="utf-8")
-        document = tomllib.loads(text).get("tool", {}).get("idp-scan") if path.name == "pyproject.toml" else yaml.safe_load(text)
+        if path.name in CONFIG_NAMES:
+            return yaml.safe_load(text)
+        return tomllib.loads(text).get("tool", {}).get("idp-scan", _NOT_A_CONFIG)
     except (OSError, UnicodeDecodeError, yaml.YAMLError, tomllib.TOMLDecodeError):
-        document = None
+        return None if path.name in CONFIG_NAMES else _NOT_A_CONFIG
+
+
+def nested_config(path: Path, root: Path) -> Finding | None:
+    """A configuration below the root is not applied; say so, and what it would have changed."""
+    document = _config_document(path)
+    if document is _NOT_A_CONFIG:
+        return None
     keys = [k for k in POLICY_KEYS if isinstance(document, dict) and k in document]
     would = f"; it sets {', '.join(keys)}, which would change the policy that judges this tree" if keys else ""
     return failure("IDP039", f"Configuration file not applied: only the root's configuration (or --config) applies{would}.",
@@ -191,8 +192,9 @@ def discover(paths: Sequence[Path], root: Path, kinds: Sequence[InputKind]) -> t
                 continue
             for name in files:
                 path = directory / name
-                if is_config_file(path) and directory.resolve() != root.resolve():
-                    findings.append(nested_config(path, root))
+                notice = nested_config(path, root) if directory.resolve() != root.resolve() else None
+                if notice is not None:
+                    findings.append(notice)
                     continue
                 if path.is_symlink():
                     note = _link_finding(path, roots, root)

@@ -11,7 +11,7 @@ from scanner.catalogue import build_catalogue
 from scanner.failures import failure
 from scanner.inputs import resources_of
 from scanner.findings import scopes
-from scanner.findings.concerns import EQUIVALENCES
+from scanner.findings.concerns import settling_rules
 from scanner.model import Artifact, Finding, Resource, RuleMeta, Status
 from scanner.rule import UNKNOWN, NativeRule, RuleContext, Violation
 from scanner.terraform_helpers import is_terraform
@@ -26,7 +26,7 @@ class NativeEngine:
     def __init__(self, rules: Sequence[NativeRule], options: dict[str, object] | None = None) -> None:
         self._rules = list(rules)
         self._metas = {rule.id: rule.meta() for rule in self._rules}
-        self._owners = owning_rules(self._metas.values())
+        self._owners = settling_rules(self._metas.values())
         self._scope_wide = frozenset(rule.id for rule in self._rules if rule.scope_wide)
         self._options = options or {}
 
@@ -49,14 +49,14 @@ class NativeEngine:
                     if rule.applies_to(resource):
                         applicable[rule.id] = applicable.get(rule.id, 0) + users
                         found.extend(self._check(rule, resource, context))
-            yield from scopes.folded(found, artifact, resources, applicable, self._scope_wide)
+            yield from scopes.folded(found, artifact, applicable, self._scope_wide)
 
     def _check(self, rule: NativeRule, resource: Resource, ctx: RuleContext) -> Iterator[Finding]:
         meta = self._metas[rule.id]
-        tracked = _Tracked(ctx.artifact, ctx.resources, ctx.options)
-        deciding = rule.id in self._owners
+        # A rule whose pass settles other engines' findings notes the unknown values it reads.
+        tracked = _Tracked(ctx.artifact, ctx.resources, ctx.options) if rule.id in self._owners else None
         try:
-            violations = _violations(rule, resource, tracked, tracked.unknown if deciding else None)
+            violations = _violations(rule, resource, tracked or ctx, tracked.unknown if tracked else None)
         except Exception as exc:
             log.debug("rule %s failed on %s", rule.id, resource.id.name, exc_info=True)
             yield failure(
@@ -67,7 +67,7 @@ class NativeEngine:
             )
             return
         if not violations:
-            if deciding and not tracked.unknown:
+            if tracked is not None and not tracked.unknown:
                 # The owner of a concern decided it: other engines' reports of it are superseded.
                 yield Finding(rule.id, self.name, meta.severity, f"{resource.id.name} complies with {rule.id}.",
                               ctx.artifact.locate(resource.path), resource.id, status=Status.PASSED)
@@ -145,11 +145,6 @@ def _watch(value: Any, seen: list[object]) -> Any:
 
 def watched(resource: Resource, seen: list[object]) -> Resource:
     return replace(resource, properties=_Watched(resource.properties, seen)) if is_terraform(resource) else resource
-
-
-def owning_rules(metas: Iterable[RuleMeta]) -> frozenset[str]:
-    """Rules whose verdict other engines' findings defer to: those with aliases or equivalences."""
-    return frozenset({m.id for m in metas if m.aliases} | {row.owner for row in EQUIVALENCES})
 
 
 def _violations(rule: NativeRule, resource: Resource, ctx: RuleContext, watch: list[object] | None = None) -> list[Violation]:

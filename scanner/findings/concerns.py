@@ -71,3 +71,8 @@ def owners(rules: Iterable[RuleMeta], table: Iterable[Equivalence] = EQUIVALENCE
         if row.settles:
             settles.setdefault(row.other, []).append(row.owner)
     return Owners({k: tuple(dict.fromkeys(v)) for k, v in folds.items()}, {k: tuple(dict.fromkeys(v)) for k, v in settles.items()})
+
+
+def settling_rules(rules: Iterable[RuleMeta], table: Iterable[Equivalence] = EQUIVALENCES) -> frozenset[str]:
+    """Native rules whose pass supersedes another engine's finding: only their verdicts matter."""
+    return frozenset(owner for names in owners(rules, table).settles.values() for owner in names)

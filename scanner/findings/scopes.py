@@ -17,16 +17,17 @@ from typing import Callable, Mapping, Sequence
 
 from scanner.inputs.cdk_framework import framework_of
 from scanner.inputs.cdk_stacks import stack_site
-from scanner.model import Artifact, Finding, Location, ResourceId, Resource, Status
+from scanner.inputs.transforms import GENERATED_FROM
+from scanner.model import Artifact, Finding, Location, ResourceId, Status
 
 STACK_TYPE = "AWS::CloudFormation::Stack"
 TEMPLATE_KINDS = ("cloudformation",)
 SHOWN = 5  # names listed in a folded message
 
 
-def folded(findings: Sequence[Finding], artifact: Artifact, resources: Sequence[Resource],
-           applicable: Mapping[str, int], scope_wide: frozenset[str]) -> list[Finding]:
-    out = _fold_generated(list(findings), artifact, resources)
+def folded(findings: Sequence[Finding], artifact: Artifact, applicable: Mapping[str, int],
+           scope_wide: frozenset[str]) -> list[Finding]:
+    out = _fold_generated(list(findings), artifact)
     return _fold_stack(out, artifact, applicable, scope_wide) if artifact.kind in TEMPLATE_KINDS else out
 
 
@@ -35,28 +36,10 @@ def _shape(finding: Finding) -> tuple[str, str, str]:
     return (finding.rule_id, finding.status.value, finding.message.replace(name, "{resource}") if name else finding.message)
 
 
-def _sources(artifact: Artifact, resources: Sequence[Resource]) -> dict[str, str]:
-    """Generated resource -> the written resource whose block it was given (same lines, and
-    the written logical id prefixes the generated one: `FnRole` from `Fn`)."""
-    spans = {r.id.name: artifact.lines.get(r.path[:2]) for r in resources}
-    names = sorted(spans, key=lambda n: -len(n))
-    out: dict[str, str] = {}
-    for name, span in spans.items():
-        source = next((w for w in names if w != name and name.startswith(w) and spans[w] == span and span is not None), None)
-        if source is not None:
-            out[name] = source
-    # A resource generated from a generated one (`FnScheduleRole` from `FnSchedule` from `Fn`)
-    # belongs to the written resource at the end of the chain.
-    for name in list(out):
-        seen = {name}
-        while out[name] in out and out[name] not in seen:
-            seen.add(out[name])
-            out[name] = out[out[name]]
-    return out
-
-
-def _fold_generated(findings: list[Finding], artifact: Artifact, resources: Sequence[Resource]) -> list[Finding]:
-    sources = _sources(artifact, resources)
+def _fold_generated(findings: list[Finding], artifact: Artifact) -> list[Finding]:
+    """The generated resources' findings into their written resource's (see the CFN input's
+    `generated_from`: `FnRole` and `FnHourlyRole` from `Fn`)."""
+    sources: Mapping[str, str] = artifact.context.get(GENERATED_FROM, {})
     if not sources:
         return findings
     written = {(f.resource.name, _shape(f)): f for f in findings if f.resource is not None and f.resource.name not in sources}
@@ -103,7 +86,8 @@ def _fold_stack(findings: list[Finding], artifact: Artifact, applicable: Mapping
 def _stack_finding(group: Sequence[Finding], artifact: Artifact, message: str) -> Finding:
     names = sorted(f.resource.name for f in group if f.resource is not None)
     stack = str(artifact.context.get("stack") or "")
-    scope = str((artifact.context.get("cdk") or {}).get("scope") or stack) if isinstance(artifact.context.get("cdk"), Mapping) else stack
+    cdk = artifact.context.get("cdk")
+    scope = str(cdk.get("scope") or stack) if isinstance(cdk, Mapping) else stack
     kind = "cdk" if "cdk" in artifact.context else "cloudformation"
     resource = ResourceId(kind, scope or "(stack)", STACK_TYPE, stack=stack)
     what = f"stack {scope}" if scope else "every resource of this template"

@@ -124,7 +124,7 @@ def judged_rule(rule_id: str, settings: Settings, rules: Mapping[str, RuleMeta],
     engines or rules neither calls other rules' baseline entries stale nor drops them, nor
     calls their suppressions unused."""
     meta = rules.get(rule_id)
-    engine = engine or (meta.engine if meta else "") or baseline.engine_of(baseline.Entry("", rule_id, "", ""))
+    engine = engine or (meta.engine if meta else "") or baseline.engine_of(rule_id)
     if settings.engines and engine not in settings.engines:
         return False
     return is_selected(rule_id, settings.select, settings.ignore)

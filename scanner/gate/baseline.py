@@ -18,13 +18,13 @@ none, every instance. `baseline write` rewrites it in format 2.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
+from scanner.cache import file_digest
 from scanner.discovery import is_within, repo_relative
 from scanner.failures import failure, is_gate_rule, leaves_unscanned
 from scanner.model import Finding, Location, Status
@@ -37,13 +37,13 @@ ContentOf = Callable[[str], str]  # repo-relative URI -> digest of the file's by
 
 
 def contents(root: Path) -> ContentOf:
-    """Digests of files under the root, read once each."""
+    """Digests of files under the root (the cache's `file_digest`), read once each."""
     seen: dict[str, str] = {}
 
     def content_of(uri: str) -> str:
         if uri not in seen:
             try:
-                seen[uri] = hashlib.sha256((root / uri).read_bytes()).hexdigest()[:32]
+                seen[uri] = file_digest(root / uri)
             except OSError:
                 seen[uri] = ""
         return seen[uri]
@@ -129,17 +129,16 @@ def in_scope(uri: str, scanned: Iterable[str]) -> bool:
 _CFN_LINT_ID = re.compile(r"^[EWI][0-9]{4}$")
 
 
-def engine_of(entry: Entry) -> str:
-    """The engine that reports an entry's rule; format 1 did not record it."""
-    if entry.engine:
-        return entry.engine
-    if entry.rule_id.startswith("IDP-ACCT-"):
+def engine_of(rule_id: str) -> str:
+    """The engine that reports a rule, told by its id (format 1 entries and suppressions do
+    not record it); "" when the id does not say."""
+    if rule_id.startswith("IDP-ACCT-"):
         return "schema"
-    if entry.rule_id.startswith("IDP-"):
+    if rule_id.startswith("IDP-"):
         return "native"
-    if entry.rule_id.startswith("CKV"):
+    if rule_id.startswith("CKV"):
         return "checkov"
-    return "cfn-lint" if _CFN_LINT_ID.match(entry.rule_id) else ""
+    return "cfn-lint" if _CFN_LINT_ID.match(rule_id) else ""
 
 
 def merged(previous: Sequence[Entry], findings: Sequence[Finding], scanned: Sequence[str],

@@ -16,6 +16,7 @@ from scanner.failures import failure, is_gate_rule
 from scanner.gate import comments
 from scanner.gate.waiver import Scope, Waiver, parse_date
 from scanner.inputs import read_text, resources_of
+from scanner.inputs.transforms import GENERATED_FROM
 from scanner.model import Artifact, Finding, Location, PropertyPath, Resource, Suppression
 
 METADATA_KEY = "idp-scan"
@@ -55,16 +56,14 @@ def _copied_from(artifact: Artifact, resources: Sequence[Resource]) -> dict[str,
     """Generated resource -> the written one whose Metadata a transform copied onto it (SAM
     copies a function's Metadata to the role it generates): one suppression, written once,
     covering both, so it is neither reported unused on the copy nor counted twice."""
-    written = {r.id.name: r for r in resources if (*_block_path(r), "Metadata") in artifact.lines}
-    copies: dict[str, str] = {}
-    for resource in resources:
-        if resource.id.name in written or METADATA_KEY not in resource.metadata:
-            continue
-        source = next((w for name, w in sorted(written.items(), key=lambda i: -len(i[0]))
-                       if resource.id.name.startswith(name) and w.metadata.get(METADATA_KEY) == resource.metadata.get(METADATA_KEY)), None)
-        if source is not None:
-            copies[resource.id.name] = source.id.name
-    return copies
+    sources: Mapping[str, str] = artifact.context.get(GENERATED_FROM, {})
+    by_name = {r.id.name: r for r in resources}
+    return {
+        name: source
+        for name, source in sources.items()
+        if name in by_name and source in by_name and METADATA_KEY in by_name[name].metadata
+        and by_name[name].metadata.get(METADATA_KEY) == by_name[source].metadata.get(METADATA_KEY)
+    }
 
 
 def metadata_waivers(artifact: Artifact) -> tuple[list[Waiver], list[Finding]]:

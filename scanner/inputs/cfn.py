@@ -96,10 +96,13 @@ def _artifact(
 ) -> tuple[Artifact | None, list[Finding]]:
     data, lines = plain_with_lines(decoded)  # before expansion: the translator edits in place
     expanded, findings = transforms.expand(decoded, path, uri)
+    facts = dict(context or {})
     if expanded is not decoded:
         data, expanded_lines = plain_with_lines(expanded)
-        lines = transforms.relocate_generated(expanded_lines, lines, data)
-    artifact = Artifact(kind=kind, path=str(path), uri=uri, data=data, lines=lines, context=dict(context or {}))
+        sources = transforms.generated_sources(lines, data)
+        lines = transforms.relocate_generated(expanded_lines, lines, data, sources)
+        facts[transforms.GENERATED_FROM] = sources
+    artifact = Artifact(kind=kind, path=str(path), uri=uri, data=data, lines=lines, context=facts)
     return artifact, findings + structure_findings(artifact)
 
 

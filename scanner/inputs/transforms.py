@@ -84,22 +84,38 @@ def _cfn_lint_transform(decoded: Any, path: Path) -> tuple[Any, list[str]]:
     return template.template, []
 
 
+GENERATED_FROM = "generated_from"  # context key: generated logical id -> the written one it came from
+
+
+def generated_sources(written: Mapping[PropertyPath, tuple[int, int]], data: Any) -> dict[str, str]:
+    """Resources a transform generated, each with the written resource it came from: `FnRole`
+    and `FnHourlyRole` come from `Fn` (the longest written logical id that prefixes them)."""
+    resources = data.get("Resources") if isinstance(data, Mapping) else None
+    written_ids = sorted((str(p[1]) for p in written if len(p) == 2 and p[0] == "Resources"), key=lambda i: (-len(i), i))
+    out: dict[str, str] = {}
+    for logical_id in map(str, resources or {}):
+        if ("Resources", logical_id) in written:
+            continue
+        source = next((w for w in written_ids if logical_id.startswith(w)), None)
+        if source is not None:
+            out[logical_id] = source
+    return out
+
+
 def relocate_generated(
     lines: Mapping[PropertyPath, tuple[int, int]],
     written: Mapping[PropertyPath, tuple[int, int]],
     data: Any,
+    sources: Mapping[str, str],
 ) -> dict[PropertyPath, tuple[int, int]]:
-    """Lines for an expanded template: a generated resource points at the resource it came from.
-
-    The translator's copies carry arbitrary positions; `FnRole` comes from `Fn`, so it is
-    reported on `Fn` (the longest written logical id that prefixes it).
-    """
+    """Lines for an expanded template: a generated resource points at the resource it came from
+    (`sources`, see `generated_sources`); the translator's copies carry arbitrary positions.
+    A generated resource no written one prefixes points at `Resources`."""
     resources = data.get("Resources") if isinstance(data, Mapping) else None
-    written_ids = sorted((p[1] for p in written if len(p) == 2 and p[0] == "Resources"), key=lambda i: (-len(str(i)), str(i)))
     generated = [i for i in (resources or {}) if ("Resources", i) not in written]
     out = {p: span for p, span in lines.items() if not (len(p) >= 2 and p[0] == "Resources" and p[1] in generated)}
     for logical_id in generated:
-        source = next((w for w in written_ids if str(logical_id).startswith(str(w))), None)
+        source = sources.get(str(logical_id))
         span = written.get(("Resources", source)) if source is not None else written.get(("Resources",))
         if span is not None:
             out[("Resources", logical_id)] = span
