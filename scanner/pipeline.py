@@ -17,9 +17,8 @@ from scanner.findings.notifications import notifications_for
 from scanner.gate import is_selected, judged_paths, mark
 from scanner.inputs import Unit, cdk_sources, input_kinds
 from scanner.inputs.guard import Limits
-from scanner.inputs.loading import load_units
-from scanner.model import Artifact, Finding, RuleMeta, ScanResult, Severity
-from scanner.plan import Execution, Plan, performer, prepare
+from scanner.model import Finding, RuleMeta, ScanResult, Severity
+from scanner.plan import Execution, Plan, load_reference, performer, prepare, unscanned_units
 from scanner.scope import deleted_files, narrow
 from scanner.settings import Settings
 from scanner.unfinished import budget_notifications, doing, unfinished_findings
@@ -66,7 +65,7 @@ def run(settings: Settings, progress: Progress = _quiet, in_process: bool = Fals
 
     engines = create_engines(settings)
     stage_start = time.monotonic()
-    unscanned = _unscanned(discovered, units)
+    unscanned = unscanned_units(discovered, units)
     execution = _execute(settings, units, unscanned, engines, deadline, progress, in_process)
     findings.extend(execution.findings)
     findings = cdk_sources.attach_sources(findings, execution.artifacts)
@@ -110,12 +109,6 @@ def deletion_scope(settings: Settings, deleted: set[Path]) -> tuple[str, ...]:
     return tuple(sorted(repo_relative(p, settings.root) for p in settings.paths))
 
 
-def _unscanned(discovered: Sequence[Unit], scanned: Sequence[Unit]) -> list[Unit]:
-    """The units under the scanned paths that this run does not scan (--changed-since, --shard)."""
-    uris = {unit.uri for unit in scanned}
-    return [unit for unit in discovered if unit.uri not in uris]
-
-
 def _execute(settings: Settings, units: Sequence[Unit], unscanned: Sequence[Unit], engines: Sequence[Engine],
              deadline: float, progress: Progress, in_process: bool) -> Execution:
     jobs = settings.jobs or default_jobs()
@@ -123,9 +116,9 @@ def _execute(settings: Settings, units: Sequence[Unit], unscanned: Sequence[Unit
     stage_start = time.monotonic()
     plan = Plan(settings, engines, cache, jobs)
     to_load = plan.from_cache(units)
-    reference, reference_findings = _reference(engines, unscanned, cache)
-    plan.execution.findings.extend(reference_findings)
     plan.execution.timings["cache.lookup"] = time.monotonic() - stage_start
+    reference, reference_findings = load_reference(engines, unscanned, cache)
+    plan.execution.findings.extend(reference_findings)
     # With every file loaded from the cache, only the engines left with work pay their imports.
     prepare(to_load, engines if to_load else [e for e in engines if plan.pending.get(e.name)])
     executor = Executor(perform=performer(engines, reference), jobs=jobs, deadline=deadline, in_process=in_process)
@@ -144,21 +137,6 @@ def _execute(settings: Settings, units: Sequence[Unit], unscanned: Sequence[Unit
     execution.findings.extend(unfinished_findings(execution.unfinished, settings.budget))
     execution.timings.update(cache.counts())
     return execution
-
-
-def _reference(engines: Sequence[Engine], unscanned: Sequence[Unit],
-               cache: ResultCache) -> tuple[dict[str, tuple[Artifact, ...]], list[Finding]]:
-    """What cross-file engines judge against besides what the run scans (every account file,
-    with --changed-since): loaded here, before the workers fork, through the cache and with the
-    run's limits; their load findings are the run's."""
-    wanted = {kind for engine in engines for kind in engine.reference_kinds()}
-    loaded: dict[str, list[Artifact]] = {}
-    findings: list[Finding] = []
-    for kind in sorted(wanted):
-        loaded[kind], found = load_units([u for u in unscanned if u.kind == kind], cache=cache)
-        findings.extend(found)
-    reference = {e.name: tuple(a for kind in e.reference_kinds() for a in loaded[kind]) for e in engines}
-    return reference, findings
 
 
 def _with_severity_overrides(rules: dict[str, RuleMeta], overrides: Mapping[str, str]) -> dict[str, RuleMeta]:

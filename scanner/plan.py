@@ -18,7 +18,7 @@ from scanner.executor import LOAD, Executor, Unfinished, UnitResult, WorkUnit
 from scanner.failures import failure
 from scanner.findings.stamping import stamp_artifacts
 from scanner.inputs import Loaded, Unit, input_kinds
-from scanner.inputs.loading import checked_load
+from scanner.inputs.loading import checked_load, load_units
 from scanner.model import Artifact, Finding, Location, RuleMeta
 from scanner.settings import Settings
 from scanner.unfinished import unit_error
@@ -215,6 +215,27 @@ def performer(engines: Sequence[Engine], reference: Mapping[str, Sequence[Artifa
         return UnitResult(unit=unit, findings=findings, parts=learned)
 
     return perform
+
+
+def unscanned_units(discovered: Sequence[Unit], scanned: Sequence[Unit]) -> list[Unit]:
+    """The units under the scanned paths that this run does not scan (--changed-since, --shard)."""
+    uris = {unit.uri for unit in scanned}
+    return [unit for unit in discovered if unit.uri not in uris]
+
+
+def load_reference(engines: Sequence[Engine], unscanned: Sequence[Unit],
+                   cache: ResultCache) -> tuple[dict[str, tuple[Artifact, ...]], list[Finding]]:
+    """What cross-file engines judge against besides what the run scans (every account file,
+    with --changed-since), by engine: loaded in the parent before the workers fork, through the
+    cache and with the run's limits; their load findings are the run's."""
+    wanted = {kind for engine in engines for kind in engine.reference_kinds()}
+    loaded: dict[str, list[Artifact]] = {}
+    findings: list[Finding] = []
+    for kind in sorted(wanted):
+        loaded[kind], found = load_units([u for u in unscanned if u.kind == kind], cache=cache)
+        findings.extend(found)
+    reference = {e.name: tuple(a for kind in e.reference_kinds() for a in loaded[kind]) for e in engines}
+    return reference, findings
 
 
 def prepare(units: Sequence[Unit], engines: Sequence[Engine]) -> None:

@@ -127,3 +127,26 @@ def test_engine_fails_closed_when_the_base_cannot_be_read(repo):
     artifact, _ = accounts.load(path, "accounts/team.yaml", path.read_text())
     assert artifact is not None
     assert [(f.rule_id, f.location.uri) for f in SchemaEngine(settings).scan([artifact])] == [("IDP072", "accounts/team.yaml")]
+
+
+def test_the_reference_is_loaded_with_the_configured_limits(repo, scan):
+    """The unchanged file is over the configured size limit: it is not parsed (IDP012), as it
+    would not be in a full scan, so its account is no duplicate of the new one."""
+    (repo / ".idp-scan.yaml").write_text("engines: [schema]\naccounts: {organizational_units: [Workloads/Dev]}\n"
+                                         "limits: {max_file_bytes: 1000}\n")
+    (repo / "accounts" / "old.yaml").write_text("# retired team" + " " * 1200 + "\naccounts:\n" + _account("omega", "aws+omega@corp.example"))
+    _git(repo, "commit", "-q", "-am", "a large account file and a size limit")
+    (repo / "accounts" / "new.yaml").write_text("accounts:\n" + _account("new-one", "aws+omega@corp.example"))
+    code, report = scan(repo, "--changed-since", "main")
+    assert (code, finding_set(report)) == (1, {("IDP012", "accounts/old.yaml", 1, "")})
+
+
+def test_the_reference_is_loaded_through_the_cache(repo, scan):
+    (repo / "accounts" / "new.yaml").write_text("accounts:\n" + _account("new-one", "aws+omega@corp.example"))
+    first = scan(repo, "--changed-since", "main", "--stats")
+    second = scan(repo, "--changed-since", "main", "--stats")
+    assert first[0] == second[0] == 1 and finding_set(first[1]) == finding_set(second[1]) == {
+        ("IDP-ACCT-005", "accounts/new.yaml", 3, "new-one")}
+    # new.yaml scanned; the reference: team.yaml, old.yaml and .idp-scan.yaml (claimed as an account file, loads to nothing)
+    assert first[1]["timings"]["cache.load.misses"] == 4
+    assert second[1]["timings"]["cache.load.hits"] == 4 and "cache.load.misses" not in second[1]["timings"]
