@@ -12,13 +12,13 @@ import os
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Mapping, Sequence
 
-from scanner.cache import Digests, ResultCache
+from scanner.cache import ResultCache
 from scanner.engines import Engine
 from scanner.executor import LOAD, Executor, Unfinished, UnitResult, WorkUnit
 from scanner.failures import failure
 from scanner.findings.stamping import stamp_artifacts
 from scanner.inputs import Loaded, Unit, input_kinds
-from scanner.inputs.loading import checked_load, load_units
+from scanner.inputs.loading import Digests, checked_load, load_units
 from scanner.model import Artifact, Finding, Location, RuleMeta
 from scanner.settings import Settings
 from scanner.unfinished import unit_error

@@ -4,9 +4,10 @@ findings are stamped with their artifact by one helper, and nothing calls back u
 from __future__ import annotations
 
 import ast
+import importlib.util
 import json
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 import pytest
 
@@ -22,19 +23,14 @@ SCANNER = REPO / "scanner"
 RULE = RuleMeta("T-CORE-001", "core", Severity.WARNING, "Seen by the core engine")
 
 
-class CoreOnly:
-    """A third party's engine with the four core members only."""
-
-    name = "core"
-
-    def rules(self) -> Sequence[RuleMeta]:
-        return [RULE]
-
-    def accepts(self, artifact: Artifact) -> bool:
-        return True
-
-    def scan(self, artifacts: Sequence[Artifact]) -> Iterable[Finding]:
-        return [Finding(RULE.id, self.name, RULE.severity, "seen", Location(a.uri)) for a in artifacts]
+def _demo_engine() -> Any:
+    """The entry-point fixture's engine: a third party's, with the four core members only."""
+    source = REPO / "fixtures" / "engines" / "entry-point-engine" / "idp_scan_demo_engine" / "__init__.py"
+    spec = importlib.util.spec_from_file_location("idp_scan_demo_engine", source)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.create(None)
 
 
 class Declared(EngineBase):
@@ -67,13 +63,14 @@ def _finding(uri: str, rule_id: str = "T-CORE-001", artifact: str = "") -> Findi
 
 # -- the Engine Protocol ---------------------------------------------------------------------
 def test_an_engine_with_the_core_members_only_gets_the_documented_defaults():
-    engine = as_engine(CoreOnly())
+    plugin = _demo_engine()
+    engine = as_engine(plugin)
     artifact = _artifact("a.yaml")
-    assert (engine.name, engine.cross_file, engine.rules_from_scan, engine.version) == ("core", False, False, "")
+    assert (engine.name, engine.cross_file, engine.rules_from_scan, engine.version) == ("demo", False, False, "")
     assert (engine.prepare(), engine.cache_token(), engine.reference_kinds()) == (None, None, ())
-    assert engine.module() == __name__  # its own distribution's version keys its cache entries
-    assert list(engine.scan_against([artifact], [_artifact("other.yaml")])) == list(CoreOnly().scan([artifact]))
-    assert engine.rules() == [RULE] and engine.accepts(artifact)
+    assert engine.module() == "idp_scan_demo_engine"  # its own distribution's version keys its cache entries
+    assert list(engine.scan_against([artifact], [_artifact("other.yaml")])) == list(plugin.scan([artifact]))
+    assert [meta.id for meta in engine.rules()] == ["DEMO-ANY-001"] and engine.accepts(artifact)
 
 
 def test_an_engine_that_inherits_the_defaults_is_used_as_it_is():

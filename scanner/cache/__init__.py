@@ -28,14 +28,12 @@ from scanner.cache.keys import (artifact_digest, config_digest, dependencies, de
 from scanner.cache.store import Cache, cache_directory
 from scanner.failures import recurs
 from scanner.inputs import Loaded, Unit
+from scanner.inputs.loading import Digests
 from scanner.model import Artifact, Finding, RuleMeta, Severity
 
 if TYPE_CHECKING:
     from scanner.engines import Engine
     from scanner.settings import Settings
-
-Digests = tuple[str | None, ...]  # per artifact: its content digest, which keys engine results
-
 
 class ResultCache:
     """Loads, engine results and rule lists of earlier runs; with no directory, never a hit."""
