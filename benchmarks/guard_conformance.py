@@ -34,7 +34,7 @@ def templates(corpus: Path) -> list[Artifact]:
     """The CloudFormation artifacts idp-scan loads from the corpus."""
     from scanner.discovery import discover
     from scanner.inputs import input_kinds
-    from scanner.pipeline import load_units
+    from scanner.inputs.loading import load_units
 
     units, _ = discover([corpus], corpus, input_kinds())
     artifacts, _ = load_units(units)

@@ -16,6 +16,7 @@ from typing import Any, Mapping, Sequence
 
 from scanner.discovery import repo_relative
 from scanner.failures import failure_rules, is_gate_rule
+from scanner.findings.notifications import notifications_for
 from scanner.gate import apply_policy
 from scanner.gate.waivers_file import FORM as WAIVER_FORM
 from scanner.model import Finding, Location, ResourceId, RuleMeta, ScanResult, Severity, Status
@@ -91,8 +92,6 @@ def _reopened(finding: Finding, audit: bool) -> Finding:
 
 
 def merge_logs(paths: Sequence[Path], settings: Settings) -> ScanResult:
-    from scanner.pipeline import notifications_for
-
     findings: dict[tuple[str, str, int, str, str], Finding] = {}
     rules: dict[str, RuleMeta] = {}
     scanned: set[str] = set()

@@ -11,6 +11,7 @@ import time
 from pathlib import PurePosixPath
 from typing import Iterable, Sequence
 
+from scanner.engines import EngineBase
 from scanner.model import Artifact, Finding, Location, RuleMeta, Severity
 from scanner.settings import Settings
 
@@ -18,7 +19,7 @@ from scanner.settings import Settings
 VERSION = "1"  # tests raise it to prove that a new engine version is not served old results
 
 
-class SleepyEngine:
+class SleepyEngine(EngineBase):
     name = "sleepy"
 
     def __init__(self, settings: Settings) -> None:

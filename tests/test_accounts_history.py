@@ -69,17 +69,41 @@ def test_unknown_ref_is_a_usage_error_not_a_pass(repo, scan):
     assert (code, report) == (2, {})
 
 
-def test_new_duplicate_of_an_account_in_an_unchanged_file_is_still_found(repo):
-    """With --changed-since, discovery may hand the engine only the changed files; uniqueness
-    is still checked against every account file under the scanned paths."""
+def test_new_duplicate_of_an_account_in_an_unchanged_file_is_still_found(repo, scan):
+    """With --changed-since, discovery hands the run only the changed files; uniqueness is
+    still checked against every account file under the scanned paths, which the pipeline
+    loads and hands to the engine."""
+    (repo / "accounts" / "new.yaml").write_text("accounts:\n" + _account("new-one", "aws+omega@corp.example"))
+    code, report = scan(repo, "--changed-since", "main")
+    assert (code, finding_set(report)) == (1, {("IDP-ACCT-005", "accounts/new.yaml", 3, "new-one")})
+
+
+def test_the_engine_judges_uniqueness_against_the_reference_it_is_handed(repo):
     new = repo / "accounts" / "new.yaml"
     new.write_text("accounts:\n" + _account("new-one", "aws+omega@corp.example"))
     settings = build_settings([repo], cli={"changed_since": "main"})
+    engine = SchemaEngine(settings)
+    assert engine.reference_kinds() == ("accounts",)
+    assert SchemaEngine(build_settings([repo])).reference_kinds() == ()
     artifact, _ = accounts.load(new, "accounts/new.yaml", new.read_text())
-    assert artifact is not None
-    findings = SchemaEngine(settings).scan([artifact])
+    old = repo / "accounts" / "old.yaml"
+    reference, _ = accounts.load(old, "accounts/old.yaml", old.read_text())
+    assert artifact is not None and reference is not None
+    findings = engine.scan_against([artifact], [reference])
     assert {(f.rule_id, f.location.uri, f.location.start_line, f.resource.name if f.resource else "") for f in findings} == {
         ("IDP-ACCT-005", "accounts/new.yaml", 3, "new-one")}
+    assert list(engine.scan([artifact])) == []  # no reference handed: nothing to be a duplicate of
+
+
+def test_an_unchanged_account_file_that_does_not_load_is_reported_not_skipped(repo, scan):
+    """The reference is loaded like every scanned file: one that does not parse (IDP070) is a
+    finding, not a file silently left out of the uniqueness check."""
+    (repo / "accounts" / "old.yaml").write_text("accounts:\n  - name: [\n")
+    _git(repo, "commit", "-q", "-am", "broken on main")
+    (repo / "accounts" / "new.yaml").write_text("accounts:\n" + _account("new-one", "aws+new@corp.example"))
+    code, report = scan(repo, "--changed-since", "main")
+    assert code == 1
+    assert {(f["rule_id"], f["location"]["uri"]) for f in report["findings"]} == {("IDP070", "accounts/old.yaml")}
 
 
 def test_base_version_that_does_not_parse_is_noted_not_blocking(repo, scan):
@@ -103,3 +127,26 @@ def test_engine_fails_closed_when_the_base_cannot_be_read(repo):
     artifact, _ = accounts.load(path, "accounts/team.yaml", path.read_text())
     assert artifact is not None
     assert [(f.rule_id, f.location.uri) for f in SchemaEngine(settings).scan([artifact])] == [("IDP072", "accounts/team.yaml")]
+
+
+def test_the_reference_is_loaded_with_the_configured_limits(repo, scan):
+    """The unchanged file is over the configured size limit: it is not parsed (IDP012), as it
+    would not be in a full scan, so its account is no duplicate of the new one."""
+    (repo / ".idp-scan.yaml").write_text("engines: [schema]\naccounts: {organizational_units: [Workloads/Dev]}\n"
+                                         "limits: {max_file_bytes: 1000}\n")
+    (repo / "accounts" / "old.yaml").write_text("# retired team" + " " * 1200 + "\naccounts:\n" + _account("omega", "aws+omega@corp.example"))
+    _git(repo, "commit", "-q", "-am", "a large account file and a size limit")
+    (repo / "accounts" / "new.yaml").write_text("accounts:\n" + _account("new-one", "aws+omega@corp.example"))
+    code, report = scan(repo, "--changed-since", "main")
+    assert (code, finding_set(report)) == (1, {("IDP012", "accounts/old.yaml", 1, "")})
+
+
+def test_the_reference_is_loaded_through_the_cache(repo, scan):
+    (repo / "accounts" / "new.yaml").write_text("accounts:\n" + _account("new-one", "aws+omega@corp.example"))
+    first = scan(repo, "--changed-since", "main", "--stats")
+    second = scan(repo, "--changed-since", "main", "--stats")
+    assert first[0] == second[0] == 1 and finding_set(first[1]) == finding_set(second[1]) == {
+        ("IDP-ACCT-005", "accounts/new.yaml", 3, "new-one")}
+    # new.yaml scanned; the reference: team.yaml, old.yaml and .idp-scan.yaml (claimed as an account file, loads to nothing)
+    assert first[1]["timings"]["cache.load.misses"] == 4
+    assert second[1]["timings"]["cache.load.hits"] == 4 and "cache.load.misses" not in second[1]["timings"]

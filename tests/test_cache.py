@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from scanner import engines as engine_registry
-from scanner.cache import FORMAT
+from scanner.cache.store import FORMAT
 from scanner.inputs import cfn
 from scanner.model import ScanResult
 from scanner.pipeline import run
@@ -286,8 +286,8 @@ def test_stats_in_the_json_report_only_on_request(repo, tmp_path):
 
 def test_artifacts_survive_the_cache_exactly(tmp_path):
     """Every artifact of every fixture, cdk.out stacks with their source frames included."""
-    from scanner.cache import artifact_json, decode, encode_artifact
-    from scanner.pipeline import load_units
+    from scanner.cache.codec import artifact_json, decode, encode_artifact
+    from scanner.inputs.loading import load_units
     from scanner.discovery import discover
     from scanner.inputs import input_kinds
     from tests.conftest import FIXTURES

@@ -29,6 +29,13 @@ def test_wheel_contains_rules_schemas_and_entry_point(wheel):
     assert "idp-scan = scanner.cli:entrypoint" in zipfile.ZipFile(wheel).read(entry_points).decode()
 
 
+def test_wheel_contains_every_scanner_package(wheel):
+    """pyproject.toml lists the packages: a new one left off the list is missing from the wheel."""
+    names = set(zipfile.ZipFile(wheel).namelist())
+    packages = {path.relative_to(REPO).as_posix() for path in (REPO / "scanner").rglob("__init__.py")}
+    assert packages - names == set()
+
+
 def test_installed_wheel_lists_rules_from_another_directory(wheel, tmp_path):
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)], check=True, capture_output=True)

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from scanner.inputs import cdk, cdk_sources, cfn
+from scanner.engines import EngineBase
 from scanner.model import Artifact, Finding, Location, PropertyPath, ResourceId, RuleMeta, Severity, Status
 from scanner.settings import Settings
 
@@ -91,7 +92,7 @@ def _within(path: str, scope: str) -> bool:
     return bool(scope) and (path == scope or path.startswith(scope + "/"))
 
 
-class CdkValidationEngine:
+class CdkValidationEngine(EngineBase):
     name = ENGINE
     cross_file = True  # a report names templates loaded as other artifacts; rules are learnt in scan
     rules_from_scan = True  # its rule ids are the report's own: known only after reading it

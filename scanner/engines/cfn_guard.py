@@ -32,6 +32,7 @@ from scanner.engines import cfn_guard_binary as guard
 from scanner.engines.cfn_guard_rules import CONTROL_TOWER, GuardRule, GuardRulesError, load_rules, metadata_file, rule_files
 from scanner.failures import failure
 from scanner.inputs import cfn
+from scanner.engines import EngineBase
 from scanner.model import Artifact, Finding, Location, PropertyPath, ResourceId, RuleMeta, Severity, Status
 from scanner.settings import ConfigError, Settings
 
@@ -53,7 +54,7 @@ class GuardOptions:
     search_from: tuple[Path, ...] = ()  # where node_modules may hold the npm package
 
 
-class GuardEngine:
+class GuardEngine(EngineBase):
     name = NAME
 
     def __init__(self, options: GuardOptions) -> None:

@@ -28,6 +28,7 @@ from scanner.engines.checkov_engine import engine_crash, engine_timeout
 from scanner.engines.limits import EngineTimeout, time_limit
 from scanner.engines.severity_policy import policy
 from scanner.inputs import cfn
+from scanner.engines import EngineBase
 from scanner.model import Artifact, Finding, Location, ResourceId, RuleMeta, Severity, Status
 from scanner.settings import ConfigError, Settings
 
@@ -72,7 +73,7 @@ def as_of(day: datetime.date | None, rules: Any) -> Iterator[None]:
             namespace["datetime"] = original
 
 
-class CfnLintEngine:
+class CfnLintEngine(EngineBase):
     name = NAME
 
     def __init__(self, regions: Sequence[str] = (DEFAULT_REGION,), as_of_date: datetime.date | None = None, time_limit_per_file: float | None = 120.0) -> None:

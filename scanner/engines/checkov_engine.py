@@ -34,6 +34,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 from scanner.failures import failure
 from scanner.inputs import cfn
 from scanner.engines.limits import EngineTimeout, time_limit
+from scanner.engines import EngineBase
 from scanner.model import Artifact, Finding, Location, ResourceId, RuleMeta, Severity, Status
 from scanner.settings import Settings
 
@@ -238,7 +239,7 @@ class _Batch:
             self.staging.cleanup()
 
 
-class CheckovEngine:
+class CheckovEngine(EngineBase):
     name = NAME
 
     def __init__(self, time_limit_per_file: float | None = 60.0) -> None:

@@ -12,6 +12,7 @@ from scanner.failures import failure
 from scanner.inputs import resources_of
 from scanner.findings import scopes
 from scanner.findings.concerns import settling_rules
+from scanner.engines import EngineBase
 from scanner.model import Artifact, Finding, Resource, RuleMeta, Status
 from scanner.rule import UNKNOWN, NativeRule, RuleContext, Violation
 from scanner.terraform_helpers import is_terraform
@@ -20,7 +21,7 @@ from scanner.settings import Settings
 log = logging.getLogger(__name__)
 
 
-class NativeEngine:
+class NativeEngine(EngineBase):
     name = "native"
 
     def __init__(self, rules: Sequence[NativeRule], options: dict[str, object] | None = None) -> None:

@@ -16,14 +16,15 @@ from scanner.engines.account_rules import ENGINE, account_rules
 from scanner.engines.account_schema import schema_violations
 from scanner.engines.violation import Violation
 from scanner.failures import failure
-from scanner.inputs.accounts import KINDS, entries
+from scanner.inputs.accounts import INPUT_KIND, KINDS, entries
+from scanner.engines import EngineBase
 from scanner.model import Artifact, Finding, Location, ResourceId, RuleMeta
 from scanner.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-class SchemaEngine:
+class SchemaEngine(EngineBase):
     name = ENGINE
     cross_file = True  # names, emails and aliases must be unique across every account file
 
@@ -38,16 +39,24 @@ class SchemaEngine:
     def accepts(self, artifact: Artifact) -> bool:
         return artifact.kind in KINDS
 
+    def reference_kinds(self) -> tuple[str, ...]:
+        """With --changed-since, discovery may scan only changed files; uniqueness and history
+        still need every account file under the scanned paths: the pipeline hands them over."""
+        return (INPUT_KIND,) if self._settings.changed_since else ()
+
     def scan(self, artifacts: Sequence[Artifact]) -> Iterable[Finding]:
+        return self.scan_against(artifacts, ())
+
+    def scan_against(self, artifacts: Sequence[Artifact], reference: Sequence[Artifact]) -> Iterable[Finding]:
         if not artifacts and not self._settings.changed_since:
             return []  # with --changed-since, no changed file may still mean a deleted one
         try:
             policy = Policy.from_options(self._settings.options, self._today)
         except PolicyError as exc:
             return [failure("IDP075", str(exc), Location(a.uri)) for a in artifacts]
-        reference = self._reference(artifacts)
-        violations = [*self._file_violations(artifacts, policy), *uniqueness_violations(artifacts, reference)]
-        history, failures = self._history(artifacts, reference)
+        others = [a for a in reference if a.kind in KINDS]
+        violations = [*self._file_violations(artifacts, policy), *uniqueness_violations(artifacts, others)]
+        history, failures = self._history(artifacts, others)
         return [*self._findings([*violations, *history]), *failures]
 
     def _file_violations(self, artifacts: Sequence[Artifact], policy: Policy) -> Iterator[Violation]:
@@ -56,21 +65,6 @@ class SchemaEngine:
             yield from mandatory_violations(artifact)
             for entry in entries(artifact):
                 yield from entry_violations(entry, policy)
-
-    def _reference(self, scanned: Sequence[Artifact]) -> list[Artifact]:
-        """With --changed-since, discovery may scan only changed files; uniqueness and history
-        still need every account file under the scanned paths."""
-        if not self._settings.changed_since:
-            return []
-        from scanner.discovery import discover
-        from scanner.inputs import input_kinds
-        from scanner.pipeline import load_units
-
-        kinds = [k for k in input_kinds() if k.name == "accounts"]
-        seen = {a.uri for a in scanned}
-        units, _ = discover(list(self._settings.paths), self._settings.root, kinds)
-        loaded, _ = load_units([u for u in units if u.uri not in seen])
-        return [a for a in loaded if a.kind in KINDS]
 
     def _history(self, scanned: Sequence[Artifact], reference: Sequence[Artifact]) -> tuple[list[Violation], list[Finding]]:
         from scanner.engines.account_history import (HistoryError, UnreadableBase, base_artifact, deleted_yaml_files,

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from scanner.cache import file_digest
+from scanner.cache.keys import file_digest
 from scanner.discovery import is_within, repo_relative
 from scanner.failures import failure, is_gate_rule, leaves_unscanned
 from scanner.model import Finding, Location, Status

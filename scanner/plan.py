@@ -1,0 +1,249 @@
+"""What a run does, in order: take what the cache holds, load the rest, queue engine work.
+
+The plan hands units to the executor and takes their results back: loads first (account files
+first, Terraform directories last), each loaded artifact then to every engine that accepts it
+(cached results taken as they are), cross-file engines once every load is over.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Callable, Iterator, Mapping, Sequence
+
+from scanner.cache import ResultCache
+from scanner.engines import Engine
+from scanner.executor import LOAD, Executor, Unfinished, UnitResult, WorkUnit
+from scanner.failures import failure
+from scanner.findings.stamping import stamp_artifacts
+from scanner.inputs import Loaded, Unit, input_kinds
+from scanner.inputs.loading import Digests, checked_load, load_units
+from scanner.model import Artifact, Finding, Location, RuleMeta
+from scanner.settings import Settings
+from scanner.unfinished import unit_error
+
+log = logging.getLogger(__name__)
+
+LOAD_ORDER = {"accounts": 0, "terraform": 2}  # input kind -> load order; others 1
+
+
+def _own_rules(engine: Engine) -> Sequence[RuleMeta]:
+    return engine.rules()
+
+
+@dataclass
+class Execution:
+    artifacts: list[Artifact] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    unfinished: list[Unfinished] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    rules_of: Callable[[Engine], Sequence[RuleMeta]] = _own_rules
+    engaged: set[str] = field(default_factory=set)  # engines that met at least one artifact
+
+    def add_time(self, result: UnitResult) -> None:
+        stage = result.unit.engine if result.unit.engine == LOAD else f"engine.{result.unit.engine}"
+        self.timings[stage] = self.timings.get(stage, 0.0) + result.seconds
+        self.timings[f"{stage}.cpu"] = self.timings.get(f"{stage}.cpu", 0.0) + result.cpu_seconds
+
+
+def unit_timeout(settings: Settings) -> float:
+    """A chunk may take half the budget (at least 30 s) unless configured otherwise."""
+    return settings.unit_timeout if settings.unit_timeout is not None else max(30.0, settings.budget / 2)
+
+
+def chunk_size(count: int, jobs: int, max_size: int = 16) -> int:
+    """About four chunks per worker, so that work balances, and small ones, so that a
+    deadline or a timeout loses little finished work."""
+    return max(1, min(max_size, -(-count // (jobs * 4))))
+
+
+class Plan:
+    """What to run: cached results are taken as they are, the rest becomes units of work."""
+
+    def __init__(self, settings: Settings, engines: Sequence[Engine], cache: ResultCache, jobs: int) -> None:
+        self.engines = list(engines)
+        self.cache = cache
+        self.jobs = jobs
+        self.timeout = unit_timeout(settings)
+        self.execution = Execution()
+        self.pending: dict[str, list[Artifact]] = {engine.name: [] for engine in engines}
+        # Engines that check across files (account uniqueness) get every artifact in one unit,
+        # once every load is done, and are never cached per file.
+        self.whole_run = {engine.name for engine in engines if engine.cross_file}
+        # With --changed-since they run even on no changed file: a deleted account file is a
+        # change they judge against the base.
+        self.unjudged = set(self.whole_run) if settings.changed_since else set()
+        self.artifact_key: dict[tuple[str, str], str | None] = {}  # (engine, uri) -> cache key; None: ambiguous
+        self.learned: dict[str, dict[str, RuleMeta]] = {}  # rules engines reported with their results
+        self.execution.rules_of = self.rules_of
+
+    def rules_of(self, engine: Engine) -> Sequence[RuleMeta]:
+        """The rules an engine listed (as the cache keyed them), with those it learnt in a scan."""
+        listed = self.cache.listed.get(engine.name, ())
+        learned = self.learned.get(engine.name)
+        if not learned:
+            return listed or engine.rules()
+        known = {meta.id: meta for meta in listed}
+        known.update(learned)
+        return list(known.values())
+
+    # -- planning ----------------------------------------------------------------------
+    def from_cache(self, units: Sequence[Unit]) -> list[Unit]:
+        """Take every cached load; return the units that still need loading."""
+        to_load: list[Unit] = []
+        for unit in units:
+            cached = self.cache.cached_load(unit)
+            if cached is None:
+                to_load.append(unit)
+            else:
+                self._loaded(*cached)
+        return to_load
+
+    def _loaded(self, loaded: Loaded, digests: Digests) -> None:
+        """A unit's artifacts are known: take cached engine results, queue the rest."""
+        self.execution.artifacts.extend(loaded.artifacts)
+        self.execution.findings.extend(loaded.findings)
+        for artifact, content in zip(loaded.artifacts, digests):
+            for engine in self.engines:
+                if not engine.accepts(artifact):
+                    continue
+                self.execution.engaged.add(engine.name)
+                key = self.cache.engine_key(engine, content) if engine.name not in self.whole_run else None
+                cached = self.cache.cached_findings(engine, key) if key else None
+                if cached is not None:
+                    self.execution.findings.extend(cached)
+                    continue
+                if key:
+                    slot = (engine.name, artifact.uri)
+                    self.artifact_key[slot] = None if slot in self.artifact_key else key
+                self.pending[engine.name].append(artifact)
+
+    # -- submitting --------------------------------------------------------------------
+    def submit_loads(self, executor: Executor, units: Sequence[Unit]) -> None:
+        """Account files first (cheap, and they gate whole accounts), Terraform directories last."""
+        ordered = sorted(units, key=lambda u: (LOAD_ORDER.get(u.kind, 1), u.uri))
+        size = chunk_size(len(ordered), self.jobs)
+        for start in range(0, len(ordered), size):
+            chunk = ordered[start:start + size]
+            executor.submit(WorkUnit(LOAD, tuple(chunk), tuple(u.uri for u in chunk), self.timeout))
+
+    def submit_pending(self, executor: Executor, loads_done: bool = False) -> bool:
+        """Queue pending engine work (whole-run engines once every load is over); True if any."""
+        loads_done = loads_done or executor.outstanding(LOAD) == 0
+        queued = False
+        for name, artifacts in self.pending.items():
+            if not (artifacts or name in self.unjudged) or name in self.whole_run and not loads_done:
+                continue
+            self.unjudged.discard(name)
+            self.execution.engaged.add(name)
+            for chunk in self._chunks(name, artifacts):
+                executor.submit(WorkUnit(name, tuple(chunk), tuple(a.uri for a in chunk), self.timeout,
+                                         splittable=name not in self.whole_run))
+            artifacts.clear()
+            queued = True
+        return queued
+
+    def _chunks(self, engine: str, artifacts: list[Artifact]) -> Iterator[list[Artifact]]:
+        """Files in small chunks; a whole directory (a Terraform module, which an engine reads
+        on its own and which may share files with its callers) as a unit of its own: its time
+        limit, its deadline and its cache entry are per module."""
+        if engine in self.whole_run:
+            yield artifacts
+            return
+        files: list[Artifact] = []
+        directories: list[Artifact] = []
+        for artifact in artifacts:
+            (directories if os.path.isdir(artifact.path) else files).append(artifact)
+        size = chunk_size(len(files), self.jobs)
+        for start in range(0, len(files), size):
+            yield files[start:start + size]
+        yield from ([d] for d in directories)
+
+    # -- results -----------------------------------------------------------------------
+    def take(self, result: UnitResult, executor: Executor) -> None:
+        self.execution.add_time(result)
+        if result.error:
+            self.execution.findings.extend(unit_error(result))
+            if result.unit.engine == LOAD:
+                self.submit_pending(executor)
+            return
+        if result.unit.engine == LOAD:
+            for unit, (loaded, finished) in zip(result.unit.items, result.parts):
+                self._loaded(loaded, self.cache.store_load(unit, loaded, finished))
+            self.submit_pending(executor)
+            return
+        self.execution.findings.extend(result.findings)
+        self._learn_rules(result)
+        if result.unit.engine not in self.whole_run:  # cross-file results are not per file
+            keys = [self.artifact_key.get((result.unit.engine, a.uri)) for a in result.unit.items]
+            self.cache.store_findings(result.unit.items, result.findings, keys)
+
+    def _learn_rules(self, result: UnitResult) -> None:
+        """Rules an engine only knows after reading its input (cdk-validation) come back from
+        the worker with its results."""
+        learned = [meta for meta in result.parts if isinstance(meta, RuleMeta)]
+        if learned:
+            self.learned.setdefault(result.unit.engine, {}).update((meta.id, meta) for meta in learned)
+
+
+
+def run_engine(engine: Engine, artifacts: Sequence[Artifact], reference: Sequence[Artifact] = ()) -> list[Finding]:
+    """An engine's findings; a crash becomes one IDP002 finding per file it did not finish."""
+    accepted = [a for a in artifacts if engine.accepts(a)]
+    try:
+        return stamp_artifacts(engine.scan_against(accepted, reference), accepted)
+    except Exception as exc:
+        log.debug("engine %s crashed", engine.name, exc_info=True)
+        return [
+            failure("IDP002", f"Engine {engine.name} failed: {type(exc).__name__}: {exc}", Location(a.uri))
+            for a in accepted
+        ]
+
+
+def performer(engines: Sequence[Engine], reference: Mapping[str, Sequence[Artifact]]) -> Callable[[WorkUnit], UnitResult]:
+    """What a worker does with a unit: load its input units, or run its engine on its artifacts
+    (a cross-file engine with its reference artifacts, known before the workers fork)."""
+    by_name = {engine.name: engine for engine in engines}
+
+    def perform(unit: WorkUnit) -> UnitResult:
+        if unit.engine == LOAD:
+            return UnitResult(unit=unit, parts=tuple(checked_load(item) for item in unit.items))
+        engine = by_name[unit.engine]
+        findings = tuple(run_engine(engine, unit.items, reference.get(engine.name, ())))
+        learned = tuple(engine.rules()) if engine.rules_from_scan else ()
+        return UnitResult(unit=unit, findings=findings, parts=learned)
+
+    return perform
+
+
+def unscanned_units(discovered: Sequence[Unit], scanned: Sequence[Unit]) -> list[Unit]:
+    """The units under the scanned paths that this run does not scan (--changed-since, --shard)."""
+    uris = {unit.uri for unit in scanned}
+    return [unit for unit in discovered if unit.uri not in uris]
+
+
+def load_reference(engines: Sequence[Engine], unscanned: Sequence[Unit],
+                   cache: ResultCache) -> tuple[dict[str, tuple[Artifact, ...]], list[Finding]]:
+    """What cross-file engines judge against besides what the run scans (every account file,
+    with --changed-since), by engine: loaded in the parent before the workers fork, through the
+    cache and with the run's limits; their load findings are the run's."""
+    wanted = {kind for engine in engines for kind in engine.reference_kinds()}
+    loaded: dict[str, list[Artifact]] = {}
+    findings: list[Finding] = []
+    for kind in sorted(wanted):
+        loaded[kind], found = load_units([u for u in unscanned if u.kind == kind], cache=cache)
+        findings.extend(found)
+    reference = {e.name: tuple(a for kind in e.reference_kinds() for a in loaded[kind]) for e in engines}
+    return reference, findings
+
+
+def prepare(units: Sequence[Unit], engines: Sequence[Engine]) -> None:
+    """Heavy imports once, here, before workers fork: each worker then starts warm (the input
+    kinds' parsers; the engines' own `prepare()`: import checkov, build its registry)."""
+    present = {unit.kind for unit in units}
+    for kind in input_kinds():
+        if kind.name in present and kind.prepare is not None:
+            kind.prepare()
+    for engine in engines:
+        engine.prepare()
