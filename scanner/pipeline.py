@@ -18,9 +18,9 @@ from scanner.engines import Engine, create_engines
 from scanner.executor import LOAD, Executor, Unfinished, UnitResult, WorkUnit, default_jobs
 from scanner.failures import failure, failure_rules, recurs
 from scanner.findings import merge
+from scanner.findings.source_lines import attach_sources, framework_notes
 from scanner.gate import is_selected, judged_paths, mark
 from scanner.inputs import InputKind, Loaded, Unit, input_kinds, unit_reads, unit_sources
-from scanner.inputs.cdk import placement as cdk_placement
 from scanner.inputs.guard import Limits
 from scanner.model import Artifact, Finding, Location, Notification, RuleMeta, ScanResult, Severity
 from scanner.scope import deleted_files, narrow
@@ -159,7 +159,7 @@ def run(settings: Settings, progress: Progress = _quiet, in_process: bool = Fals
     stage_start = time.monotonic()
     execution = _execute(settings, units, engines, deadline, progress, in_process)
     findings.extend(execution.findings)
-    findings = cdk_placement.attach_sources(findings, execution.artifacts)
+    findings = attach_sources(findings, execution.artifacts)
     timings["execute"] = time.monotonic() - stage_start
     timings.update(execution.timings)
     timings["budget"] = settings.budget
@@ -175,7 +175,7 @@ def run(settings: Settings, progress: Progress = _quiet, in_process: bool = Fals
         if is_selected(f.rule_id, settings.select, settings.ignore)
     ]
     if not settings.no_suppressions:  # an audit reopens what the notes would explain
-        selected += cdk_placement.framework_notes(selected, execution.artifacts)
+        selected += framework_notes(selected, execution.artifacts)
     covered = deletion_scope(settings, deleted)
     merged = sorted(mark(merge(selected, rules), execution.artifacts, settings, rules, covered=covered), key=lambda f: f.sort_key)
     timings["total"] = time.monotonic() - started

@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 
 from scanner.engines.cdk_validation import property_path, severity_of
 from scanner.inputs import cfn
-from scanner.inputs.cdk import assembly as cdk_assembly, placement as cdk_placement, sources as cdk_sources
+from scanner.findings import source_lines as cdk_source_lines
+from scanner.inputs.cdk import assembly as cdk_assembly, sources as cdk_sources
 from scanner.inputs.cdk import suppressions as cdk_suppressions, templates as cdk_templates
 from scanner.model import Finding, Location, ResourceId, Severity, Suppression
 from tests.conftest import FIXTURES, REPO, finding_set
@@ -227,14 +228,14 @@ def test_findings_on_cdk_plumbing_are_dropped_but_failures_stay(path):
     where = template.locate(path)
     engine_finding = Finding("W9999", "cfn-lint", Severity.ERROR, "about plumbing", where)
     failure = Finding("IDP005", "idp-scan", Severity.ERROR, "rule crashed", where)
-    assert [f.rule_id for f in cdk_placement.attach_sources([engine_finding, failure], [template])] == ["IDP005"]
+    assert [f.rule_id for f in cdk_source_lines.attach_sources([engine_finding, failure], [template])] == ["IDP005"]
 
 
 def test_other_engines_findings_get_the_construct_path():
     template = _py_template()
     finding = Finding("CKV_AWS_24", "checkov", Severity.ERROR, "port 22 open", template.locate(("Resources", "BastionSg3D6BE75A", "Properties")),
                       ResourceId("cloudformation", "BastionSg3D6BE75A", "AWS::EC2::SecurityGroup", "BastionSg3D6BE75A"))
-    (moved,) = cdk_placement.attach_sources([finding], [template])
+    (moved,) = cdk_source_lines.attach_sources([finding], [template])
     assert moved.resource == ResourceId("cdk", "LegacyPy/BastionSg/Resource", "AWS::EC2::SecurityGroup", "BastionSg3D6BE75A", "LegacyPy")
     assert moved.location == Location(PY_SOURCE, 13, 13)  # the whole Properties block: where the group was created
 
@@ -578,7 +579,7 @@ def test_handler_metadata_marks_a_provider_of_any_name():
 ])
 def test_only_what_cdk_sets_on_its_own_resources_is_marked(rule_id, name, status, reason):
     finding = Finding(rule_id, "checkov", Severity.ERROR, "m", Location("cdk.out/S.template.json", 3), ResourceId("cdk", name, stack="S"))
-    marked = cdk_framework.Framework([]).mark(finding)
+    marked = cdk_source_lines.Framework([]).mark(finding)
     assert (marked.status.value, marked.status_reason) == (status, reason)
 
 
@@ -658,7 +659,7 @@ def test_any_manifest_gives_findings_never_an_exception(tmp_path_factory, manife
     artifacts, findings = cdk_assembly.load_assembly(out, "cdk.out")
     assert {f.rule_id for f in findings} <= {"IDP001", "IDP004", "IDP060", "IDP061", "IDP062", "IDP063"}
     for artifact in artifacts:
-        cdk_placement.attach_sources([Finding("X", "native", Severity.ERROR, "m", artifact.locate(("Resources", "B")))], [artifact])
+        cdk_source_lines.attach_sources([Finding("X", "native", Severity.ERROR, "m", artifact.locate(("Resources", "B")))], [artifact])
 
 
 @pytest.mark.parametrize("template", sorted((APP / "cdk.out").rglob("*.template.json")) + [PY_APP / "cdk.out" / "LegacyPy.template.json", NAG_APP / "cdk.out" / "Media.template.json"], ids=lambda p: p.name)

@@ -11,13 +11,13 @@ its construct path, with the plugin's severity:
   stack templates (cdk-nag, annotations): the construct's own resource, its `Resource` or
   `Default` child, else its first resource; a construct without resources (an imported VPC's
   subnet) sits on line 1 of its stack's template;
-- the source line follows from the stack metadata after the engines ran (`inputs.cdk.placement`), else
+- the source line follows from the stack metadata after the engines ran (`findings.source_lines`), else
   from the trace of what a construct without a resource recorded (an annotation's warning),
   else from the construct's own `stackTraces` in the report.
 
 `suppressedViolations` (acknowledged with `Validations.of(x).acknowledge(...)`) are reported as
 well, marked SUPPRESSED with the acknowledgement's reason; the same acknowledgement in the stack
-metadata (`aws:cdk:acknowledged-rules`) marks cfn-lint's finding of that rule (`inputs.cdk.placement`).
+metadata (`aws:cdk:acknowledged-rules`) marks cfn-lint's finding of that rule (`findings.source_lines`).
 The rules are only known once a report was read, so `rules()` lists what
 `scan` saw.
 """
@@ -29,7 +29,9 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from scanner.inputs import cfn
-from scanner.inputs.cdk import assembly as cdk_assembly, placement as cdk_placement, sources as cdk_sources
+from scanner.inputs.cdk import assembly as cdk_assembly, sources as cdk_sources
+from scanner.inputs.cdk.suppressions import acknowledgement_reason
+from scanner.inputs.cdk.templates import stack_resource
 from scanner.model import Artifact, Finding, Location, PropertyPath, ResourceId, RuleMeta, Severity, Status
 from scanner.settings import Settings
 
@@ -175,14 +177,14 @@ class _Report:
             resource = ResourceId(cdk_assembly.KIND, path) if path else None
             return Finding(meta.id, ENGINE, meta.severity, f"{path}: {message}" if path else message, at, resource)
         if logical_id:
-            resource = cdk_placement.stack_resource(template, logical_id)
+            resource = stack_resource(template, logical_id)
             if resource.name != path and path:  # an annotation on an L2 construct: named by its own path
                 resource = ResourceId(cdk_assembly.KIND, path, resource.type, logical_id, resource.stack)
         else:
             resource = ResourceId(cdk_assembly.KIND, path, "", "", str(template.context.get("stack", "")))
         finding = Finding(meta.id, ENGINE, meta.severity, message, where, resource)
         if logical_id and self._has_source(template, logical_id):
-            return finding  # moved to its source with the engines' findings (cdk_placement.attach_sources)
+            return finding  # moved to its source with the engines' findings (findings.source_lines.attach_sources)
         recorded = template.context.get("cdk", {}).get("construct_sources", {}).get(path)
         return self._moved(finding, cdk_sources.Frame(*recorded)) if recorded else self._with_trace(finding, construct)
 
@@ -235,7 +237,7 @@ def _acknowledged(finding: Finding, violation: Mapping[str, Any]) -> Finding:
     the acknowledgement's reason (an audit with `--no-suppressions` reopens it)."""
     ack_id = str(violation.get("acknowledgedId", "")) or finding.rule_id
     where = str(violation.get("acknowledgedAt", "")) or (finding.resource.name if finding.resource else "")
-    return finding.with_status(Status.SUPPRESSED, cdk_placement.acknowledgement_reason(where, ack_id, str(violation.get("reason", ""))))
+    return finding.with_status(Status.SUPPRESSED, acknowledgement_reason(where, ack_id, str(violation.get("reason", ""))))
 
 
 def create(settings: Settings) -> CdkValidationEngine:

@@ -8,6 +8,7 @@ Modules:
 - `sources`: stack frames parsed and found again in the repository;
 - `stacks`: where a stack is declared and where its tags are recorded;
 - `suppressions`: cdk-nag and `acknowledge` waivers written in CDK code;
-- `framework`: the resources CDK adds for its own machinery, and the findings only CDK can change;
-- `placement`: after the engines, findings named by construct path and placed on the source line.
+- `framework`: the resources CDK adds for its own machinery, and the findings only CDK can change.
+
+After the engines, `scanner.findings.source_lines` places findings on the source lines recorded here.
 """

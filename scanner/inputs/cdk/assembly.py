@@ -22,7 +22,7 @@ every CloudFormation engine and rule applies unchanged; its `context` adds what 
 `validation-report.json` (aws-cdk-lib's policy validation and cdk-nag v3) becomes an artifact
 of kind `cdk-validation-report` for the `cdk-validation` engine.
 
-Source frames are `sources`; placing findings on them after the engines ran is `placement`.
+Source frames are `sources`; placing findings on them after the engines ran is `scanner.findings.source_lines`.
 """
 
 from __future__ import annotations

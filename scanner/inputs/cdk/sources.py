@@ -87,7 +87,7 @@ def is_user_file(file: str) -> bool:
 
 class Frame(NamedTuple):
     """A source line of a construct. A plain tuple underneath, so that an artifact's context
-    survives the content cache (which gives it back as a tuple: see `placement._with_source`)."""
+    survives the content cache (which gives it back as a tuple: see `scanner.findings.source_lines._with_source`)."""
 
     uri: str  # repo-relative when found in the repository, else the path as written
     line: int

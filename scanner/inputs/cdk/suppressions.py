@@ -81,3 +81,7 @@ def cdk_suppressions(artifact: Artifact, acknowledged: Sequence[tuple[str, str, 
             # One waiver for the construct and everything below it (also in nested stacks).
             found.append(Suppression(rule_id, reason, artifact.locate(("Resources", covered[0])), path, origin="cdk-nag"))
     return found
+
+
+def acknowledgement_reason(construct_path: str, ack_id: str, reason: str) -> str:
+    return f"acknowledged in CDK code at {construct_path} ({ack_id}): {reason.strip()}"

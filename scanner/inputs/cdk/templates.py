@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from scanner.inputs import cfn
-from scanner.model import Artifact, Finding, PropertyPath
+from scanner.model import Artifact, Finding, PropertyPath, ResourceId
 
 
 PLUMBING_RESOURCE_TYPES = frozenset({"AWS::CDK::Metadata"})
@@ -102,3 +102,12 @@ def load_template(text: str, path: Path, uri: str) -> tuple[Artifact | None, lis
         return cfn.load_text(text, path, uri)
     artifact = Artifact(kind=cfn.KIND, path=str(path), uri=uri, data=data, lines=lines)
     return artifact, cfn.structure_findings(artifact)
+
+
+def resource_type(artifact: Artifact, logical_id: str) -> str:
+    body = artifact.data.get("Resources", {}).get(logical_id) if isinstance(artifact.data, Mapping) else None
+    return str(body.get("Type", "")) if isinstance(body, Mapping) else ""
+
+
+def stack_resource(artifact: Artifact, logical_id: str) -> ResourceId:
+    return cfn.resource_identity(artifact, logical_id, resource_type(artifact, logical_id))

@@ -1,19 +1,26 @@
-"""After the engines: findings in CDK templates named by construct path and placed on the
-user's source line, from the facts `assembly` recorded on each template at load time.
+"""Findings in CDK templates placed where the user wrote them, after the engines.
+
+Only reads what the CDK input recorded on each template when it was loaded (`inputs.cdk`):
+construct paths by logical id (`construct_paths`), source frames by logical id and property
+(`cdk.sources`), the paths CDK adds for itself (`cdk.plumbing`), acknowledgements of other
+engines' rules (`cdk.acknowledged`) and CDK's custom-resource handlers (`cdk.handlers`).
 
 `attach_sources` gives every finding in a CDK template its construct path, moves it to that
 source line (keeping the template line as a related location), drops findings about CDK
 plumbing, and marks the ones the app acknowledged and the ones about CDK's framework
-resources (`framework`)."""
+resources (`Framework`, from the list in `inputs.cdk.framework`)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from typing import Iterable, Mapping, Sequence
 
+from scanner.failures import failure
 from scanner.inputs import cfn
-from scanner.inputs.cdk.framework import Framework
+from scanner.inputs.cdk.framework import FRAMEWORK, FRAMEWORK_RULES, GENERATED_RULES, REASON, FrameworkResource, framework_of, rule_base
 from scanner.inputs.cdk.sources import Frame
+from scanner.inputs.cdk.suppressions import acknowledgement_reason
+from scanner.inputs.cdk.templates import resource_type
 from scanner.model import Artifact, Finding, Location, ResourceId, Status
 
 
@@ -44,15 +51,10 @@ def _in_plumbing(artifact: Artifact, line: int) -> bool:
     return False
 
 
-def _resource_type(artifact: Artifact, logical_id: str) -> str:
-    body = artifact.data.get("Resources", {}).get(logical_id) if isinstance(artifact.data, Mapping) else None
-    return str(body.get("Type", "")) if isinstance(body, Mapping) else ""
-
-
 def attach_sources(findings: Sequence[Finding], artifacts: Sequence[Artifact]) -> list[Finding]:
     """Name findings in CDK templates by construct path, point them at the user's source line,
     drop the ones about CDK plumbing (the scanner's own failures are never dropped), mark the
-    ones the app acknowledged and the ones about CDK's framework resources (`cdk_framework`)."""
+    ones the app acknowledged and the ones about CDK's framework resources (`Framework`)."""
     templates = {a.uri: a for a in artifacts if a.kind == cfn.KIND and "cdk" in a.context}
     if not templates:
         return list(findings)
@@ -79,10 +81,6 @@ def framework_notes(findings: Sequence[Finding], artifacts: Sequence[Artifact]) 
         return []
     notes = Framework(templates.values()).notes(findings)
     return [_with_source(note, templates[note.location.uri]) for note in notes]
-
-
-def acknowledgement_reason(construct_path: str, ack_id: str, reason: str) -> str:
-    return f"acknowledged in CDK code at {construct_path} ({ack_id}): {reason.strip()}"
 
 
 class Acknowledgements:
@@ -115,7 +113,7 @@ def _with_source(finding: Finding, artifact: Artifact) -> Finding:
         return finding
     resource = finding.resource
     if resource is None or resource.kind == cfn.KIND:
-        resource = cfn.resource_identity(artifact, logical_id, (resource.type if resource else "") or _resource_type(artifact, logical_id))
+        resource = cfn.resource_identity(artifact, logical_id, (resource.type if resource else "") or resource_type(artifact, logical_id))
     finding = replace(finding, resource=resource)
     sources: Mapping[str, Frame] = artifact.context["cdk"]["sources"].get(logical_id, {})
     found = sources.get(_property_at(artifact, logical_id, line)) or sources.get("")
@@ -129,5 +127,56 @@ def _with_source(finding: Finding, artifact: Artifact) -> Finding:
                    artifact=finding.artifact or finding.location.uri)
 
 
-def stack_resource(artifact: Artifact, logical_id: str) -> ResourceId:
-    return cfn.resource_identity(artifact, logical_id, _resource_type(artifact, logical_id))
+class Framework:
+    """Marks findings on CDK's framework resources, and notes the user's constructs that add them."""
+
+    def __init__(self, templates: Iterable[Artifact]) -> None:
+        self._templates = list(templates)
+        self._handlers = [h for t in self._templates for h in t.context["cdk"].get("handlers", ())]
+
+    def mark(self, finding: Finding) -> Finding:
+        if finding.status is not Status.OPEN or finding.resource is None or finding.resource.kind != "cdk":
+            return finding
+        rule = rule_base(finding.rule_id)
+        entry = framework_of(finding.resource.name, self._handlers)
+        if entry is not None and rule in FRAMEWORK_RULES:
+            return finding.with_status(Status.SUPPRESSED, f"{REASON}: {entry.name} ({rule} is set by CDK, not by the app)")
+        if rule in GENERATED_RULES:
+            return finding.with_status(Status.SUPPRESSED, f"{REASON}: the DependsOn CDK generates ({rule})")
+        return finding
+
+    def notes(self, findings: Iterable[Finding]) -> list[Finding]:
+        """One note per user construct whose options added framework resources on which
+        `findings` (the selected ones) hold something marked."""
+        marked: dict[tuple[str, str], set[str]] = {}  # (stack, framework entry) -> rules marked
+        for finding in findings:
+            if finding.status is Status.SUPPRESSED and finding.status_reason.startswith(REASON + ":") and finding.resource is not None:
+                entry = framework_of(finding.resource.name, self._handlers)
+                if entry is not None:
+                    marked.setdefault((finding.resource.stack, entry.name), set()).add(rule_base(finding.rule_id))
+        out: list[Finding] = []
+        for template in self._templates:
+            stack = str(template.context.get("stack", ""))
+            paths: Mapping[str, str] = template.context.get("construct_paths", {})
+            causes: dict[str, list[set[str]]] = {}
+            named: dict[str, list[FrameworkResource]] = {}  # the user's construct -> what it added
+            for path in sorted(paths.values()):
+                for entry in FRAMEWORK:
+                    match = entry.cause.search(path) if entry.cause is not None else None
+                    if match is not None and (stack, entry.name) in marked:
+                        named.setdefault(path[:match.start()], []).append(entry)
+                        causes.setdefault(path[:match.start()], []).append(marked[(stack, entry.name)])
+            out.extend(self._note(template, owner, entries, set().union(*causes[owner])) for owner, entries in named.items())
+        return out
+
+    def _note(self, template: Artifact, owner: str, entries: Sequence[FrameworkResource], marked: set[str]) -> Finding:
+        stack = str(template.context.get("stack", ""))
+        by_path = {path: logical_id for logical_id, path in template.context.get("construct_paths", {}).items()}
+        logical_id = by_path.get(f"{owner}/Resource") or by_path.get(owner) or ""
+        rules = sorted(marked)
+        added = "; ".join(f"`{e.option}` adds CDK's {e.name}" for e in entries)
+        message = (f"On {owner}, {added}. What is found on those resources ({', '.join(rules)}) only CDK can change, "
+                   f"so it is marked suppressed ({REASON}).")
+        resource = ResourceId("cdk", owner, resource_type(template, logical_id), logical_id, stack)
+        where: Location = template.locate(("Resources", logical_id)) if logical_id else Location(template.uri)
+        return failure("IDP064", message, Location(where.uri, where.start_line, where.start_line), resource)
