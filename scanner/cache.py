@@ -30,7 +30,8 @@ from typing import Any, Iterable, Mapping, Sequence
 from scanner import __version__
 from scanner.inputs import Loaded
 from scanner.rule import UNKNOWN
-from scanner.model import Artifact, Finding, Location, Notification, ResourceId, RuleMeta, Severity, Status, Suppression
+from scanner.model import (Artifact, Finding, Location, Notification, ResourceId, ResourceSuppression, RuleMeta, Severity, Status,
+                           Suppression)
 
 FORMAT = "idp-scan-cache/1"
 ENV_DIR = "IDP_SCAN_CACHE_DIR"
@@ -43,7 +44,8 @@ RUN_ONLY_KEYS = frozenset({"budget", "jobs", "unit_timeout", "cache", "cache_dir
                            "baseline", "waivers", "severity"})
 
 _TYPES: Mapping[str, type] = {
-    cls.__name__: cls for cls in (Artifact, Finding, Loaded, Location, Notification, ResourceId, RuleMeta, Suppression)
+    cls.__name__: cls for cls in (Artifact, Finding, Loaded, Location, Notification, ResourceId, ResourceSuppression, RuleMeta,
+                                  Suppression)
 }
 _ENUMS: Mapping[str, type[enum.Enum]] = {cls.__name__: cls for cls in (Severity, Status)}
 

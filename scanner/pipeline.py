@@ -22,6 +22,7 @@ from scanner.findings.source_lines import attach_sources, framework_notes
 from scanner.gate import is_selected, judged_paths, mark
 from scanner.inputs import InputKind, Loaded, Unit, input_kinds, unit_reads, unit_sources
 from scanner.inputs.guard import Limits
+from scanner.inputs.metadata_suppressions import with_suppressions
 from scanner.model import Artifact, Finding, Location, Notification, RuleMeta, ScanResult, Severity
 from scanner.scope import deleted_files, narrow
 from scanner.settings import Settings
@@ -45,7 +46,7 @@ def load_unit(unit: Unit) -> Loaded:
 def _checked_load(unit: Unit) -> tuple[Loaded, bool]:
     """(what the loader gave, whether it finished without raising: only then may it be cached)."""
     try:
-        return _kinds_by_name()[unit.kind].load(unit), True
+        return with_suppressions(_kinds_by_name()[unit.kind].load(unit)), True
     except Exception as exc:
         log.debug("loader %s failed on %s", unit.kind, unit.uri, exc_info=True)
         return Loaded(findings=(failure("IDP001", f"{unit.uri} could not be loaded: {type(exc).__name__}: {exc}", Location(unit.uri)),)), False
