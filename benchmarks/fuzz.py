@@ -121,7 +121,7 @@ def rejected_by_parser(case: Case) -> bool:
             decoded, matches = decode_str(text)
             return decoded is None or bool(matches)
         if case.kind == "terraform":
-            from scanner.inputs.hcl_expr import parse_hcl
+            from scanner.inputs.terraform.hcl import parse_hcl
 
             parse_hcl(text)
         elif case.kind == "terraform-plan":

@@ -188,6 +188,10 @@ class Artifact:
     lines: Mapping[PropertyPath, tuple[int, int]] = field(default_factory=dict)
     context: Mapping[str, Any] = field(default_factory=dict)
     files: Mapping[PropertyPath, str] = field(default_factory=dict)
+    # Suppressions written in its resources' Metadata, read when it was loaded, and the findings
+    # about those that cannot be read (IDP030): the gate only reads them.
+    metadata_suppressions: tuple[ResourceSuppression, ...] = ()
+    metadata_problems: tuple[Finding, ...] = ()
 
     def locate(self, path: PropertyPath) -> Location:
         """The deepest known region on the way to `path` (the file's first line at worst)."""
@@ -242,6 +246,18 @@ class Suppression:
     expires: datetime.date | None = None
     owner: str = ""
     origin: str = "idp-scan"  # idp-scan | cdk-nag | checkov | cfn-lint | waivers
+
+
+@dataclass(frozen=True)
+class ResourceSuppression:
+    """A suppression written on a resource (its Metadata), as the input read it: it covers the
+    resource identities in `resources` (the resource, and the copies a transform made of its
+    Metadata), on findings in the artifact's file, or in any file when `anywhere` (a CDK
+    finding may point at source code)."""
+
+    suppression: Suppression
+    resources: tuple[str, ...]
+    anywhere: bool = False
 
 
 @dataclass(frozen=True)

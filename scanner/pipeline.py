@@ -15,7 +15,8 @@ from scanner.failures import failure_rules
 from scanner.findings import merge
 from scanner.findings.notifications import notifications_for
 from scanner.gate import is_selected, judged_paths, mark
-from scanner.inputs import Unit, cdk_sources, input_kinds
+from scanner.findings.source_lines import attach_sources, framework_notes
+from scanner.inputs import Unit, input_kinds
 from scanner.inputs.guard import Limits
 from scanner.model import Finding, RuleMeta, ScanResult, Severity
 from scanner.plan import Execution, Plan, load_reference, performer, prepare, unscanned_units
@@ -68,7 +69,7 @@ def run(settings: Settings, progress: Progress = _quiet, in_process: bool = Fals
     unscanned = unscanned_units(discovered, units)
     execution = _execute(settings, units, unscanned, engines, deadline, progress, in_process)
     findings.extend(execution.findings)
-    findings = cdk_sources.attach_sources(findings, execution.artifacts)
+    findings = attach_sources(findings, execution.artifacts)
     timings["execute"] = time.monotonic() - stage_start
     timings.update(execution.timings)
     timings["budget"] = settings.budget
@@ -84,7 +85,7 @@ def run(settings: Settings, progress: Progress = _quiet, in_process: bool = Fals
         if is_selected(f.rule_id, settings.select, settings.ignore)
     ]
     if not settings.no_suppressions:  # an audit reopens what the notes would explain
-        selected += cdk_sources.framework_notes(selected, execution.artifacts)
+        selected += framework_notes(selected, execution.artifacts)
     covered = deletion_scope(settings, deleted)
     merged = sorted(mark(merge(selected, rules), execution.artifacts, settings, rules, covered=covered), key=lambda f: f.sort_key)
     timings["total"] = time.monotonic() - started

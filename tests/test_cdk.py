@@ -19,7 +19,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scanner.engines.cdk_validation import property_path, severity_of
-from scanner.inputs import cdk, cdk_sources, cfn
+from scanner.inputs import cfn
+from scanner.findings import source_lines as cdk_source_lines
+from scanner.inputs.cdk import assembly as cdk_assembly, sources as cdk_sources
+from scanner.inputs.cdk import suppressions as cdk_suppressions, templates as cdk_templates
 from scanner.model import Finding, Location, ResourceId, Severity, Suppression
 from tests.conftest import FIXTURES, REPO, finding_set
 from tests.sarif_validation import multitool, multitool_errors, schema_errors
@@ -210,7 +213,7 @@ def test_sarif_names_construct_paths_and_passes_the_validators(tmp_path):
 
 
 def _py_template() -> Any:
-    artifacts, findings = cdk.load_assembly(PY_APP / "cdk.debug.out", "fixtures/cdk/python-app/cdk.debug.out")
+    artifacts, findings = cdk_assembly.load_assembly(PY_APP / "cdk.debug.out", "fixtures/cdk/python-app/cdk.debug.out")
     assert findings == []
     (template,) = [a for a in artifacts if a.kind == cfn.KIND]
     return template
@@ -225,14 +228,14 @@ def test_findings_on_cdk_plumbing_are_dropped_but_failures_stay(path):
     where = template.locate(path)
     engine_finding = Finding("W9999", "cfn-lint", Severity.ERROR, "about plumbing", where)
     failure = Finding("IDP005", "idp-scan", Severity.ERROR, "rule crashed", where)
-    assert [f.rule_id for f in cdk_sources.attach_sources([engine_finding, failure], [template])] == ["IDP005"]
+    assert [f.rule_id for f in cdk_source_lines.attach_sources([engine_finding, failure], [template])] == ["IDP005"]
 
 
 def test_other_engines_findings_get_the_construct_path():
     template = _py_template()
     finding = Finding("CKV_AWS_24", "checkov", Severity.ERROR, "port 22 open", template.locate(("Resources", "BastionSg3D6BE75A", "Properties")),
                       ResourceId("cloudformation", "BastionSg3D6BE75A", "AWS::EC2::SecurityGroup", "BastionSg3D6BE75A"))
-    (moved,) = cdk_sources.attach_sources([finding], [template])
+    (moved,) = cdk_source_lines.attach_sources([finding], [template])
     assert moved.resource == ResourceId("cdk", "LegacyPy/BastionSg/Resource", "AWS::EC2::SecurityGroup", "BastionSg3D6BE75A", "LegacyPy")
     assert moved.location == Location(PY_SOURCE, 13, 13)  # the whole Properties block: where the group was created
 
@@ -251,7 +254,7 @@ def test_waivers_written_in_cdk_code_suppress_at_the_gate(scan):
 
 
 def test_cdk_nag_and_acknowledged_rules_become_suppressions():
-    artifacts, _ = cdk.load_assembly(APP / "cdk.out", "fixtures/cdk/app/cdk.out")
+    artifacts, _ = cdk_assembly.load_assembly(APP / "cdk.out", "fixtures/cdk/app/cdk.out")
     orders = next(a for a in artifacts if a.uri == TEMPLATE)
     suppressions = {(s.rule_id, s.resource, s.reason, s.origin, s.location.uri) for s in orders.context["suppressions"]}
     assert suppressions == {
@@ -265,7 +268,7 @@ def test_cdk_nag_and_acknowledged_rules_become_suppressions():
 
 def test_acknowledgement_is_one_waiver_for_its_construct_scope():
     template = _py_template()
-    found = cdk.cdk_suppressions(template, [
+    found = cdk_suppressions.cdk_suppressions(template, [
         ("LegacyPy", "IDP-NET-001", "whole legacy stack"), ("LegacyPy", "AwsSolutions-S1", "not ours"), ("Elsewhere", "IDP-NET-001", "no resource here"),
     ])
     assert [(s.rule_id, s.resource, s.location.uri) for s in found] == [("IDP-NET-001", "LegacyPy", PY_DEBUG_TEMPLATE)]
@@ -499,7 +502,7 @@ def test_acknowledged_violations_are_suppressed_in_every_engine_with_their_reaso
 
 def test_acknowledgements_that_match_nothing_are_no_finding(scan):
     # aws-cdk-lib acknowledges W3010 on every stack that reads availabilityZones; cfn-lint finds none here
-    artifacts, _ = cdk.load_assembly(APP / "cdk.out", "fixtures/cdk/app/cdk.out")
+    artifacts, _ = cdk_assembly.load_assembly(APP / "cdk.out", "fixtures/cdk/app/cdk.out")
     orders = next(a for a in artifacts if a.uri == TEMPLATE)
     assert orders.context["cdk"]["acknowledged"] == [["Orders", "CloudFormation-Validate::W3010", "W3010",
                                                        "Literal AZs in template are the result of accessing stack.availabilityZones, this is expected and safe"]]
@@ -512,12 +515,12 @@ def test_acknowledgements_that_match_nothing_are_no_finding(scan):
     ("AwsSolutions::AwsSolutions-S1", None), ("Annotation::AwsSolutions-S1", None), ("W3045", None), ("CloudFormation-Validate::Wxyz", None),
 ])
 def test_which_acknowledgements_name_a_cfn_lint_rule(ack_id, expected):
-    assert cdk.cfn_lint_rule(ack_id) == expected
+    assert cdk_suppressions.cfn_lint_rule(ack_id) == expected
 
 
 # --- CDK's framework resources ---------------------------------------------------------------
 
-from scanner.inputs import cdk_framework  # noqa: E402
+from scanner.inputs.cdk import framework as cdk_framework  # noqa: E402
 
 
 @pytest.mark.parametrize(("path", "expected"), [
@@ -576,7 +579,7 @@ def test_handler_metadata_marks_a_provider_of_any_name():
 ])
 def test_only_what_cdk_sets_on_its_own_resources_is_marked(rule_id, name, status, reason):
     finding = Finding(rule_id, "checkov", Severity.ERROR, "m", Location("cdk.out/S.template.json", 3), ResourceId("cdk", name, stack="S"))
-    marked = cdk_framework.Framework([]).mark(finding)
+    marked = cdk_source_lines.Framework([]).mark(finding)
     assert (marked.status.value, marked.status_reason) == (status, reason)
 
 
@@ -653,32 +656,32 @@ def test_any_manifest_gives_findings_never_an_exception(tmp_path_factory, manife
     (out / "S.template.json").write_text(GOOD_TEMPLATE)
     (out / "S.metadata.json").write_text(json.dumps(metadata))
     (out / "tree.json").write_text(json.dumps(tree))
-    artifacts, findings = cdk.load_assembly(out, "cdk.out")
+    artifacts, findings = cdk_assembly.load_assembly(out, "cdk.out")
     assert {f.rule_id for f in findings} <= {"IDP001", "IDP004", "IDP060", "IDP061", "IDP062", "IDP063"}
     for artifact in artifacts:
-        cdk_sources.attach_sources([Finding("X", "native", Severity.ERROR, "m", artifact.locate(("Resources", "B")))], [artifact])
+        cdk_source_lines.attach_sources([Finding("X", "native", Severity.ERROR, "m", artifact.locate(("Resources", "B")))], [artifact])
 
 
 @pytest.mark.parametrize("template", sorted((APP / "cdk.out").rglob("*.template.json")) + [PY_APP / "cdk.out" / "LegacyPy.template.json", NAG_APP / "cdk.out" / "Media.template.json"], ids=lambda p: p.name)
 def test_fast_json_path_maps_lines_as_the_template_decoder_does(template):
     text = template.read_text()
-    fast = cdk.load_template(text, template, "t.json")[0]
+    fast = cdk_templates.load_template(text, template, "t.json")[0]
     slow = cfn.load_text(text, template, "t.json")[0]
     assert fast is not None and slow is not None
     assert (fast.data, dict(fast.lines)) == (slow.data, dict(slow.lines))
 
 
 def test_fast_json_path_keeps_escaped_keys_and_falls_back_on_broken_json():
-    data, lines = cdk.json_with_lines('{\n "a\\"b": [1,\n  {"c": "x"}]\n}')
+    data, lines = cdk_templates.json_with_lines('{\n "a\\"b": [1,\n  {"c": "x"}]\n}')
     assert data == {'a"b': [1, {"c": "x"}]}
     assert lines[('a"b',)] == (2, 3) and lines[('a"b', 1, "c")] == (3, 3)
-    artifact, findings = cdk.load_template('{"Resources": {', Path("t.json"), "t.json")
+    artifact, findings = cdk_templates.load_template('{"Resources": {', Path("t.json"), "t.json")
     assert artifact is None and [f.rule_id for f in findings] == ["IDP001"]
 
 
 # --- stacks as a whole: where declared, where tagged ----------------------------------------------
 
-from scanner.inputs import cdk_stacks  # noqa: E402
+from scanner.inputs.cdk import stacks as cdk_stacks  # noqa: E402
 
 
 @pytest.mark.parametrize(("assembly", "template", "expected"), [
@@ -697,7 +700,7 @@ from scanner.inputs import cdk_stacks  # noqa: E402
      ("LegacyPy", "LegacyPy", None, {"owner": "team-legacy"}, Location("fixtures/cdk/python-app/cdk.out/manifest.json", 18, 18))),
 ])
 def test_stack_site_names_the_declaring_line_and_the_recorded_tags(assembly, template, expected):
-    artifacts, _ = cdk.load_assembly(assembly, assembly.relative_to(REPO).as_posix())
+    artifacts, _ = cdk_assembly.load_assembly(assembly, assembly.relative_to(REPO).as_posix())
     (artifact,) = [a for a in artifacts if a.uri == template]
     site = cdk_stacks.stack_site(artifact)
     assert site is not None and site.template == template

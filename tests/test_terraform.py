@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from scanner.inputs import tfplan
-from scanner.inputs.terraform import load_directory
+from scanner.inputs.terraform import plan as tfplan
+from scanner.inputs.terraform.loader import load_directory
 from scanner.rule import UNKNOWN
 from tests.conftest import FIXTURES, SHARED, finding_set, needs_shared
 

@@ -266,7 +266,7 @@ resource "aws_s3_bucket" "functions" {
 
 
 def test_optional_defaults_fill_objects_at_every_depth_and_unknowns_stay_unknown(tmp_path: Path) -> None:
-    from scanner.inputs.terraform import load_directory
+    from scanner.inputs.terraform.loader import load_directory
     from scanner.rule import UNKNOWN
 
     (tmp_path / "main.tf").write_text(OPTIONAL)

@@ -11,13 +11,13 @@ its construct path, with the plugin's severity:
   stack templates (cdk-nag, annotations): the construct's own resource, its `Resource` or
   `Default` child, else its first resource; a construct without resources (an imported VPC's
   subnet) sits on line 1 of its stack's template;
-- the source line follows from the stack metadata after the engines ran (`cdk_sources`), else
+- the source line follows from the stack metadata after the engines ran (`findings.source_lines`), else
   from the trace of what a construct without a resource recorded (an annotation's warning),
   else from the construct's own `stackTraces` in the report.
 
 `suppressedViolations` (acknowledged with `Validations.of(x).acknowledge(...)`) are reported as
 well, marked SUPPRESSED with the acknowledgement's reason; the same acknowledgement in the stack
-metadata (`aws:cdk:acknowledged-rules`) marks cfn-lint's finding of that rule (`cdk_sources`).
+metadata (`aws:cdk:acknowledged-rules`) marks cfn-lint's finding of that rule (`findings.source_lines`).
 The rules are only known once a report was read, so `rules()` lists what
 `scan` saw.
 """
@@ -28,7 +28,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
-from scanner.inputs import cdk, cdk_sources, cfn
+from scanner.inputs import cfn
+from scanner.inputs.cdk import assembly as cdk_assembly, sources as cdk_sources
+from scanner.inputs.cdk.suppressions import acknowledgement_reason
+from scanner.inputs.cdk.templates import stack_resource
 from scanner.engines import EngineBase
 from scanner.model import Artifact, Finding, Location, PropertyPath, ResourceId, RuleMeta, Severity, Status
 from scanner.settings import Settings
@@ -104,13 +107,13 @@ class CdkValidationEngine(EngineBase):
         return list(self._rules.values())
 
     def accepts(self, artifact: Artifact) -> bool:
-        return artifact.kind == cdk.REPORT_KIND or (artifact.kind == cfn.KIND and "cdk" in artifact.context)
+        return artifact.kind == cdk_assembly.REPORT_KIND or (artifact.kind == cfn.KIND and "cdk" in artifact.context)
 
     def scan(self, artifacts: Sequence[Artifact]) -> Iterable[Finding]:
         cdk_templates = [a for a in artifacts if a.kind == cfn.KIND and "cdk" in a.context]
         templates = {Path(a.path).resolve(): a for a in artifacts if a.kind == cfn.KIND}
         placement = Placement(cdk_templates)
-        for report in (a for a in artifacts if a.kind == cdk.REPORT_KIND):
+        for report in (a for a in artifacts if a.kind == cdk_assembly.REPORT_KIND):
             reader = _Report(report, templates, placement, self._meta)
             plugins = report.data.get("pluginReports", [])
             for plugin in plugins if isinstance(plugins, list) else []:
@@ -145,7 +148,7 @@ class _Report:
         self.placement = placement
         self.meta = meta
         assembly = Path(report.context["assembly_dir"])
-        root = cdk.repo_root_of(Path(report.path), report.uri)
+        root = cdk_assembly.repo_root_of(Path(report.path), report.uri)
         self.finder = cdk_sources.SourceFinder(assembly.resolve().parent, root)
         self._text: str | None = None
 
@@ -172,17 +175,17 @@ class _Report:
         template, logical_id, where = self.place(construct, path)
         if template is None:
             at = Location(self.report.uri, self._line_of(path))
-            resource = ResourceId(cdk.KIND, path) if path else None
+            resource = ResourceId(cdk_assembly.KIND, path) if path else None
             return Finding(meta.id, ENGINE, meta.severity, f"{path}: {message}" if path else message, at, resource)
         if logical_id:
-            resource = cdk_sources.stack_resource(template, logical_id)
+            resource = stack_resource(template, logical_id)
             if resource.name != path and path:  # an annotation on an L2 construct: named by its own path
-                resource = ResourceId(cdk.KIND, path, resource.type, logical_id, resource.stack)
+                resource = ResourceId(cdk_assembly.KIND, path, resource.type, logical_id, resource.stack)
         else:
-            resource = ResourceId(cdk.KIND, path, "", "", str(template.context.get("stack", "")))
+            resource = ResourceId(cdk_assembly.KIND, path, "", "", str(template.context.get("stack", "")))
         finding = Finding(meta.id, ENGINE, meta.severity, message, where, resource)
         if logical_id and self._has_source(template, logical_id):
-            return finding  # moved to its source with the engines' findings (cdk_sources.attach_sources)
+            return finding  # moved to its source with the engines' findings (findings.source_lines.attach_sources)
         recorded = template.context.get("cdk", {}).get("construct_sources", {}).get(path)
         return self._moved(finding, cdk_sources.Frame(*recorded)) if recorded else self._with_trace(finding, construct)
 
@@ -235,7 +238,7 @@ def _acknowledged(finding: Finding, violation: Mapping[str, Any]) -> Finding:
     the acknowledgement's reason (an audit with `--no-suppressions` reopens it)."""
     ack_id = str(violation.get("acknowledgedId", "")) or finding.rule_id
     where = str(violation.get("acknowledgedAt", "")) or (finding.resource.name if finding.resource else "")
-    return finding.with_status(Status.SUPPRESSED, cdk_sources.acknowledgement_reason(where, ack_id, str(violation.get("reason", ""))))
+    return finding.with_status(Status.SUPPRESSED, acknowledgement_reason(where, ack_id, str(violation.get("reason", ""))))
 
 
 def create(settings: Settings) -> CdkValidationEngine:

@@ -112,7 +112,7 @@ def _harden_hcl_parser() -> None:
     from hcl2 import parser as hcl2_parser
     from lark import Lark
 
-    from scanner.inputs.hcl_expr import linear_grammar
+    from scanner.inputs.terraform.hcl import linear_grammar
 
     grammar = linear_grammar(hcl2_parser.LARK_GRAMMAR)
     hcl2_parser.Hcl2.lark_parser = Lark(grammar=grammar, parser="lalr", propagate_positions=True, cache=True)

@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Callable, Mapping, Sequence
 
-from scanner.inputs.cdk_framework import framework_of
-from scanner.inputs.cdk_stacks import stack_site
+from scanner.inputs.cdk.framework import framework_of
+from scanner.inputs.cdk.stacks import stack_site
 from scanner.inputs.transforms import GENERATED_FROM
 from scanner.model import Artifact, Finding, Location, ResourceId, Status
 

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 from scanner.failures import failure
-from scanner.gate.waiver import parse_date
+from scanner.inputs.metadata_suppressions import parse_date
 from scanner.model import Finding, Location, Suppression
 
 MARKER = re.compile(r"(?:#|//)\s*idp-scan:ignore\b(?P<rest>.*)$")

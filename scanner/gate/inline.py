@@ -1,6 +1,7 @@
 """Suppressions written in the code they judge: resource Metadata, comments, and those inputs pass on.
 
-- CloudFormation and CDK: `Metadata: {idp-scan: {suppress: [{id, reason, expires}]}}` on a resource.
+- CloudFormation and CDK: `Metadata: {idp-scan: {suppress: [{id, reason, expires}]}}` on a resource,
+  read when the artifact was loaded (`artifact.metadata_suppressions`, `inputs.metadata_suppressions`).
 - Comments: `# idp-scan:ignore RULE reason="..."` (see `comments`), read from each file's text.
 - `artifact.context["suppressions"]`: `Suppression`s an input found (cdk-nag's, for example).
 """
@@ -12,14 +13,12 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from scanner.discovery import is_within, join_uri
-from scanner.failures import failure, is_gate_rule
+from scanner.failures import is_gate_rule
 from scanner.gate import comments
-from scanner.gate.waiver import Scope, Waiver, parse_date
+from scanner.gate.waiver import Scope, Waiver
 from scanner.inputs import read_text, resources_of
-from scanner.inputs.transforms import GENERATED_FROM
-from scanner.model import Artifact, Finding, Location, PropertyPath, Resource, Suppression
+from scanner.model import Artifact, Finding, Suppression
 
-METADATA_KEY = "idp-scan"
 COMMENT_SUFFIXES = (".tf", ".hcl", ".tfvars", ".yaml", ".yml", ".template", ".cfn")
 
 
@@ -48,60 +47,13 @@ def _construct_scope(suppression: Suppression) -> Scope:
     return covers
 
 
-def _block_path(resource: Resource) -> PropertyPath:
-    return resource.path[:-1] if resource.path and resource.path[-1] == "Properties" else resource.path
-
-
-def _copied_from(artifact: Artifact, resources: Sequence[Resource]) -> dict[str, str]:
-    """Generated resource -> the written one whose Metadata a transform copied onto it (SAM
-    copies a function's Metadata to the role it generates): one suppression, written once,
-    covering both, so it is neither reported unused on the copy nor counted twice."""
-    sources: Mapping[str, str] = artifact.context.get(GENERATED_FROM, {})
-    by_name = {r.id.name: r for r in resources}
-    return {
-        name: source
-        for name, source in sources.items()
-        if name in by_name and source in by_name and METADATA_KEY in by_name[name].metadata
-        and by_name[name].metadata.get(METADATA_KEY) == by_name[source].metadata.get(METADATA_KEY)
-    }
-
-
 def metadata_waivers(artifact: Artifact) -> tuple[list[Waiver], list[Finding]]:
-    waivers: list[Waiver] = []
-    problems: list[Finding] = []
-    resources = list(resources_of(artifact))
-    copies = _copied_from(artifact, resources)
-    for resource in resources:
-        block = resource.metadata.get(METADATA_KEY)
-        if block is None or resource.id.name in copies:
-            continue
-        base = (*_block_path(resource), "Metadata", METADATA_KEY)
-        entries = block.get("suppress") if isinstance(block, Mapping) else None
-        if not isinstance(entries, list):
-            problems.append(failure("IDP030", f"Metadata `{METADATA_KEY}` of {resource.id.name} must be a mapping with a `suppress` list; it does not suppress.", artifact.locate(base)))
-            continue
-        names = frozenset({resource.id.name, *(copy for copy, source in copies.items() if source == resource.id.name)})
-        scope = _resource_scope(names, artifact.uri, resource.id.kind == "cdk")
-        for index, entry in enumerate(entries):
-            location = artifact.locate((*base, "suppress", index))
-            waiver, problem = _metadata_entry(entry, location, resource.id.name, scope)
-            waivers.extend([waiver] if waiver else [])
-            problems.extend([problem] if problem else [])
-    return waivers, problems
-
-
-def _metadata_entry(entry: Any, location: Location, resource: str, scope: Scope) -> tuple[Waiver | None, Finding | None]:
-    if not isinstance(entry, Mapping) or not isinstance(entry.get("id"), str) or not entry["id"].strip():
-        return None, failure("IDP030", f"A suppression in the Metadata of {resource} must be a mapping with an `id` (the rule) and a `reason`; it does not suppress.", location)
-    unknown = sorted(set(map(str, entry)) - {"id", "reason", "expires", "owner"})
-    expires = parse_date(entry["expires"]) if "expires" in entry else None
-    if unknown or ("expires" in entry and expires is None):
-        what = f"unknown key(s) {', '.join(unknown)}" if unknown else f"expires `{entry['expires']}` is not a date (YYYY-MM-DD)"
-        return None, failure("IDP030", f"Suppression of {entry['id']} in the Metadata of {resource}: {what}; it does not suppress.", location)
-    reason = entry.get("reason")
-    suppression = Suppression(rule_id=entry["id"].strip(), reason=reason if isinstance(reason, str) else "", location=location,
-                              resource=resource, expires=expires, owner=str(entry.get("owner", "")))
-    return Waiver(suppression, "Metadata suppression", scope), None
+    """The Metadata suppressions the input recorded on the artifact, and the findings about those it could not read."""
+    waivers = [
+        Waiver(recorded.suppression, "Metadata suppression", _resource_scope(frozenset(recorded.resources), artifact.uri, recorded.anywhere))
+        for recorded in artifact.metadata_suppressions
+    ]
+    return waivers, list(artifact.metadata_problems)
 
 
 def context_waivers(artifact: Artifact) -> list[Waiver]:

@@ -69,17 +69,3 @@ def mandatory_refusal(waiver: Waiver, rule_id: str) -> Finding:
 
 def suppresses(refused: Sequence[Finding]) -> bool:
     return not any(f.rule_id in ("IDP031", "IDP032", "IDP035") for f in refused)
-
-
-def parse_date(value: object) -> datetime.date | None:
-    """YAML dates arrive as dates or strings; anything else is not a date (None)."""
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return datetime.date.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    return None

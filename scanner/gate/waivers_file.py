@@ -25,7 +25,8 @@ import yaml
 
 from scanner.discovery import repo_relative
 from scanner.failures import failure
-from scanner.gate.waiver import Scope, Waiver, parse_date
+from scanner.gate.waiver import Scope, Waiver
+from scanner.inputs.metadata_suppressions import parse_date
 from scanner.inputs import read_text
 from scanner.model import Finding, Location, Suppression
 

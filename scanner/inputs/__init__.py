@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
 from scanner.failures import failure
-from scanner.inputs import accounts, cdk, cfn, terraform, tfplan
-from scanner.inputs.hcl_duplicates import duplicate_attributes
+from scanner.inputs import accounts, cfn
+from scanner.inputs.cdk import assembly as cdk_assembly
+from scanner.inputs.terraform import files as tf_files, loader as tf_loader, plan as tfplan, reads as tf_reads
+from scanner.inputs.terraform.duplicates import duplicate_attributes
 from scanner.inputs.guard import Limits, Rejected, json_depth, over_size, read_checked, yaml_shape
 from scanner.model import Artifact, Finding, Location, Resource
 
@@ -101,7 +103,7 @@ def _load_nothing(unit: Unit) -> Loaded:
 
 
 def _load_cdk(unit: Unit) -> Loaded:
-    artifacts, findings = cdk.load_assembly(unit.path, unit.uri)
+    artifacts, findings = cdk_assembly.load_assembly(unit.path, unit.uri)
     return Loaded(artifacts=tuple(artifacts), findings=tuple(findings))
 
 
@@ -120,16 +122,16 @@ def _load_accounts(unit: Unit) -> Loaded:
 def input_kinds() -> tuple[InputKind, ...]:
     """The bundled input kinds, most specific first."""
     return (
-        InputKind(name=cdk.KIND, load=_load_cdk, claims_dir=cdk.claims_dir),
+        InputKind(name=cdk_assembly.KIND, load=_load_cdk, claims_dir=cdk_assembly.claims_dir),
         InputKind(name=tfplan.KIND, load=_load_tfplan, claims_file=tfplan.claims_file, resources=tfplan.resources),
         InputKind(name=cfn.KIND, load=_load_cfn, claims_file=_claims_cfn, resources=cfn.resources, prepare=cfn.prepare),
         # Produced by the CloudFormation loader beside a template with duplicate keys; claims nothing.
         InputKind(name=cfn.SHADOW_KIND, load=_load_nothing, resources=cfn.resources),
         InputKind(
-            name=terraform.KIND,
+            name=tf_files.KIND,
             load=_load_terraform,
             claims_file=_claims_terraform,
-            resources=terraform.resources,
+            resources=tf_loader.resources,
             per_directory=True,
             prune=_prune_terraform,
             reads=_terraform_reads,
@@ -167,14 +169,14 @@ def _plan_refused(unit: Unit) -> Finding | None:
 
 def _claims_terraform(path: Path, _head: str) -> bool:
     """A `.tf` file, or a variables file beside one (it stands for its module directory)."""
-    if path.suffix == terraform.SUFFIX:
+    if path.suffix == tf_files.SUFFIX:
         return True
-    return path.name.endswith(terraform.VAR_SUFFIXES) and any(path.parent.glob(f"*{terraform.SUFFIX}"))
+    return path.name.endswith(tf_files.VAR_SUFFIXES) and any(path.parent.glob(f"*{tf_files.SUFFIX}"))
 
 
 def _load_terraform(unit: Unit) -> Loaded:
-    uri_of = terraform.uri_maker(unit.path, unit.uri)
-    files = sorted(unit.path.glob(f"*{terraform.SUFFIX}"))
+    uri_of = tf_files.uri_maker(unit.path, unit.uri)
+    files = sorted(unit.path.glob(f"*{tf_files.SUFFIX}"))
     too_big = [f for f in (over_size(p, uri_of(p), unit.limits.max_file_bytes) for p in files) if f]
     if too_big:  # the module is not evaluated without all of its files
         return Loaded(findings=tuple(too_big))
@@ -183,11 +185,11 @@ def _load_terraform(unit: Unit) -> Loaded:
     if too_deep:
         return Loaded(findings=tuple(too_deep))
     try:
-        artifact, findings = terraform.load_directory(unit.path, unit.uri, _var_files(unit))
+        artifact, findings = tf_loader.load_directory(unit.path, unit.uri, _var_files(unit))
     except Exception as exc:  # a defect in the evaluator: the module was not checked, and says so
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         return Loaded(findings=(failure("IDP001", f"Terraform module could not be evaluated: {type(exc).__name__}: {first}", Location(unit.uri)),))
-    findings = [*findings, *duplicate_attributes(unit.path, uri_of, terraform.SUFFIX)]
+    findings = [*findings, *duplicate_attributes(unit.path, uri_of, tf_files.SUFFIX)]
     return Loaded(artifacts=(artifact,) if artifact else (), findings=tuple(findings))
 
 
@@ -207,7 +209,7 @@ def _var_files(unit: Unit) -> list[Path]:
 
 
 def _terraform_sources(unit: Unit) -> tuple[Path, ...]:
-    return tuple(terraform.sources(unit.path, _var_files(unit)))
+    return tuple(tf_reads.sources(unit.path, _var_files(unit)))
 
 
 def _terraform_reads(unit: Unit) -> tuple[Path, ...]:
@@ -237,7 +239,7 @@ def _prune_terraform(units: list[Unit]) -> list[Unit]:
     with their caller's inputs, and would otherwise be reported twice under two addresses."""
     called: set[Path] = set()
     for unit in units:
-        called |= terraform.local_module_calls(unit.path) - {unit.path.resolve()}
+        called |= tf_reads.local_module_calls(unit.path) - {unit.path.resolve()}
     return [u for u in units if u.path.resolve() not in called]
 
 

@@ -11,7 +11,8 @@ caused the resources, one note (IDP064) on that construct says so.
 `FRAMEWORK` is the list, as data: how each is recognised (a construct-path segment CDK uses for
 it) and which construct and option cause it (the custom resource CDK places under the user's
 construct). A framework construct is also recognised by the metadata CDK writes on custom
-resource providers (`aws:cdk:is-custom-resource-handler-*`).
+resource providers (`aws:cdk:is-custom-resource-handler-*`), whose paths the loader records
+(`handler_paths`); marking the findings after the engines is `scanner.findings.source_lines.Framework`.
 """
 
 from __future__ import annotations
@@ -19,9 +20,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
-
-from scanner.failures import failure
-from scanner.model import Artifact, Finding, Location, ResourceId, Status
 
 
 @dataclass(frozen=True)
@@ -86,64 +84,3 @@ def handler_paths(metadata: Mapping[str, Sequence[Mapping[str, object]]]) -> lis
     """Construct paths CDK marks as custom-resource handlers in the stack metadata."""
     return sorted(path.lstrip("/") for path, entries in metadata.items()
                   if any(str(e.get("type", "")).startswith(HANDLER_METADATA) for e in entries))
-
-
-class Framework:
-    """Marks findings on CDK's framework resources, and notes the user's constructs that add them."""
-
-    def __init__(self, templates: Iterable[Artifact]) -> None:
-        self._templates = list(templates)
-        self._handlers = [h for t in self._templates for h in t.context["cdk"].get("handlers", ())]
-
-    def mark(self, finding: Finding) -> Finding:
-        if finding.status is not Status.OPEN or finding.resource is None or finding.resource.kind != "cdk":
-            return finding
-        rule = rule_base(finding.rule_id)
-        entry = framework_of(finding.resource.name, self._handlers)
-        if entry is not None and rule in FRAMEWORK_RULES:
-            return finding.with_status(Status.SUPPRESSED, f"{REASON}: {entry.name} ({rule} is set by CDK, not by the app)")
-        if rule in GENERATED_RULES:
-            return finding.with_status(Status.SUPPRESSED, f"{REASON}: the DependsOn CDK generates ({rule})")
-        return finding
-
-    def notes(self, findings: Iterable[Finding]) -> list[Finding]:
-        """One note per user construct whose options added framework resources on which
-        `findings` (the selected ones) hold something marked."""
-        marked: dict[tuple[str, str], set[str]] = {}  # (stack, framework entry) -> rules marked
-        for finding in findings:
-            if finding.status is Status.SUPPRESSED and finding.status_reason.startswith(REASON + ":") and finding.resource is not None:
-                entry = framework_of(finding.resource.name, self._handlers)
-                if entry is not None:
-                    marked.setdefault((finding.resource.stack, entry.name), set()).add(rule_base(finding.rule_id))
-        out: list[Finding] = []
-        for template in self._templates:
-            stack = str(template.context.get("stack", ""))
-            paths: Mapping[str, str] = template.context.get("construct_paths", {})
-            causes: dict[str, list[set[str]]] = {}
-            named: dict[str, list[FrameworkResource]] = {}  # the user's construct -> what it added
-            for path in sorted(paths.values()):
-                for entry in FRAMEWORK:
-                    match = entry.cause.search(path) if entry.cause is not None else None
-                    if match is not None and (stack, entry.name) in marked:
-                        named.setdefault(path[:match.start()], []).append(entry)
-                        causes.setdefault(path[:match.start()], []).append(marked[(stack, entry.name)])
-            out.extend(self._note(template, owner, entries, set().union(*causes[owner])) for owner, entries in named.items())
-        return out
-
-    def _note(self, template: Artifact, owner: str, entries: Sequence[FrameworkResource], marked: set[str]) -> Finding:
-        stack = str(template.context.get("stack", ""))
-        by_path = {path: logical_id for logical_id, path in template.context.get("construct_paths", {}).items()}
-        logical_id = by_path.get(f"{owner}/Resource") or by_path.get(owner) or ""
-        rules = sorted(marked)
-        added = "; ".join(f"`{e.option}` adds CDK's {e.name}" for e in entries)
-        message = (f"On {owner}, {added}. What is found on those resources ({', '.join(rules)}) only CDK can change, "
-                   f"so it is marked suppressed ({REASON}).")
-        resource = ResourceId("cdk", owner, _type_of(template, logical_id), logical_id, stack)
-        where: Location = template.locate(("Resources", logical_id)) if logical_id else Location(template.uri)
-        return failure("IDP064", message, Location(where.uri, where.start_line, where.start_line), resource)
-
-
-def _type_of(template: Artifact, logical_id: str) -> str:
-    resources = template.data.get("Resources") if isinstance(template.data, Mapping) else None
-    body = resources.get(logical_id) if isinstance(resources, Mapping) else None
-    return str(body.get("Type", "")) if isinstance(body, Mapping) else ""

@@ -8,7 +8,7 @@ names the line that creates it: `new OrdersStack(app, 'Orders')` (TypeScript) or
 `tags:` props) are recorded in the manifest's `properties.tags` without a trace of their own;
 the manifest line is where they were last written down.
 
-`cdk.load_assembly` stores the facts in each template's context (`cdk.stack_site`);
+`assembly.load_assembly` stores the facts in each template's context (`cdk.stack_site`);
 `stack_site(artifact)` gives them back typed.
 """
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from scanner.inputs.cdk_sources import Frame, SourceFinder, named_user_frames
+from scanner.inputs.cdk.sources import Frame, SourceFinder, named_user_frames
 from scanner.model import Artifact, Location
 
 CONSTRUCTORS = ("__init__", "<init>", ".ctor", "constructor")
@@ -47,7 +47,7 @@ def _is_constructor(function: str) -> bool:
 
 
 def site_context(construct_path: str, declared_at: Frame | None, tags_at: Location | None) -> dict[str, Any]:
-    """What `cdk.load_assembly` stores in a template's `cdk.stack_site` (plain values: the
+    """What `assembly.load_assembly` stores in a template's `cdk.stack_site` (plain values: the
     artifact's context goes through the content cache)."""
     return {
         "path": construct_path.lstrip("/"),

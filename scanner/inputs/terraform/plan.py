@@ -17,7 +17,7 @@ from typing import Any, Iterator, Mapping
 
 from scanner.failures import failure
 from scanner.model import Artifact, Finding, Location, PropertyPath, Resource, ResourceId
-from scanner.inputs.terraform import argument_lines
+from scanner.inputs.terraform.files import argument_lines
 from scanner.rule import UNKNOWN
 from scanner.terraform_helpers import base_address
 

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Callable
 
 from scanner.failures import failure
-from scanner.inputs.hcl_expr import Tree, name_of, span
-from scanner.inputs.terraform import parse_file
+from scanner.inputs.terraform.files import parse_file
+from scanner.inputs.terraform.hcl import Tree, name_of, span
 from scanner.model import Finding, Location
 
 

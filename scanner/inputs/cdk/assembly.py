@@ -15,29 +15,31 @@ every CloudFormation engine and rule applies unchanged; its `context` adds what 
 - `suppressions`: cdk-nag `rules_to_suppress` and `aws:cdk:acknowledged-rules` waivers that
   name an idp-scan rule or an alias of one; `cdk.acknowledged`: acknowledgements of the
   CloudFormation Validate plugin's (cfn-lint's) rules, which mark cfn-lint's findings;
-  `cdk.handlers`: construct paths CDK marks as its custom-resource handlers (`cdk_framework`);
+  `cdk.handlers`: construct paths CDK marks as its custom-resource handlers (`framework`);
   `cdk.construct_sources`: the source line of constructs without a resource of their own (from the
-  trace of a warning they recorded), for the annotations on them; `cdk.stack_site` (`cdk_stacks`).
+  trace of a warning they recorded), for the annotations on them; `cdk.stack_site` (`stacks`).
 
 `validation-report.json` (aws-cdk-lib's policy validation and cdk-nag v3) becomes an artifact
 of kind `cdk-validation-report` for the `cdk-validation` engine.
 
-Source frames, and moving findings to them after the engines ran, are `cdk_sources`.
+Source frames are `sources`; placing findings on them after the engines ran is `scanner.findings.source_lines`.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Mapping
 
 from scanner.failures import failure
-from scanner.inputs import cdk_framework, cdk_stacks, cfn
-from scanner.inputs.cdk_sources import CREATION_STACK, LOGICAL_ID, Frame, SourceFinder, frames_of, inherit_sources, user_frames
-from scanner.model import Artifact, Finding, Location, PropertyPath, Suppression
+from scanner.inputs.cdk.framework import handler_paths
+from scanner.inputs.cdk.metadata import StackMetadata, TemplateFacts, template_facts
+from scanner.inputs.cdk.sources import CREATION_STACK, LOGICAL_ID, SourceFinder, inherit_sources
+from scanner.inputs.cdk.stacks import declaration, site_context
+from scanner.inputs.cdk.suppressions import cdk_suppressions, engine_acknowledgements
+from scanner.inputs.cdk.templates import load_template, paths_in_template, plumbing_paths
+from scanner.model import Artifact, Finding, Location
 
 KIND = "cdk"
 REPORT_KIND = "cdk-validation-report"
@@ -48,14 +50,6 @@ MAX_JSON_BYTES = 64 * 1024 * 1024
 
 STACK = "aws:cloudformation:stack"
 NESTED_ASSEMBLY = "cdk:cloud-assembly"
-TEMPLATE_FILE = "aws:cdk:templateFile"
-ACKNOWLEDGED = "aws:cdk:acknowledged-rules"
-
-PLUMBING_RESOURCE_TYPES = frozenset({"AWS::CDK::Metadata"})
-PLUMBING_PARAMETERS = re.compile(r"^(BootstrapVersion|AssetParameters\w*)$")
-PLUMBING_RULES = frozenset({"CheckBootstrapVersion"})
-PLUMBING_CONDITIONS = frozenset({"CDKMetadataAvailable"})
-
 
 
 # ---------------------------------------------------------------------------------------------
@@ -106,149 +100,6 @@ def _line_of_key(path: Path, key: str, after: int = 0) -> int:
 
 def _uri(base_uri: str, *parts: str) -> str:
     return "/".join(p for p in (base_uri.rstrip("/"), *parts) if p and p != ".")
-
-
-# ---------------------------------------------------------------------------------------------
-# Stack metadata: construct paths, source frames, acknowledgements
-
-
-class _Metadata:
-    """A stack's metadata (manifest `metadata` and `additionalMetadataFile`), by construct path."""
-
-    def __init__(self, entries: Mapping[str, Any]) -> None:
-        self.entries: dict[str, list[Mapping[str, Any]]] = {
-            str(path): [e for e in value if isinstance(e, Mapping)]
-            for path, value in entries.items()
-            if isinstance(value, list)
-        }
-
-    def of_type(self, type_: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
-        for path, entries in self.entries.items():
-            for entry in entries:
-                if entry.get("type") == type_:
-                    yield path, entry
-
-    def template_scopes(self) -> dict[str, str]:
-        """Template file -> construct path of its stack (root and nested stacks alike)."""
-        return {str(e["data"]): path for path, e in self.of_type(TEMPLATE_FILE) if isinstance(e.get("data"), str)}
-
-
-def _owner(path: str, scopes: Sequence[str]) -> str | None:
-    """The innermost template scope a construct path belongs to."""
-    owners = [s for s in scopes if path == s or path.startswith(s.rstrip("/") + "/")]
-    return max(owners, key=len) if owners else None
-
-
-@dataclass
-class _TemplateFacts:
-    scope: str
-    construct_paths: dict[str, str] = field(default_factory=dict)
-    sources: dict[str, dict[str, Frame]] = field(default_factory=dict)
-    acknowledged: list[tuple[str, str, str]] = field(default_factory=list)  # (construct path, rule id, reason)
-    handlers: list[str] = field(default_factory=list)  # CDK's custom-resource handlers in the stack
-    site: dict[str, Any] = field(default_factory=dict)  # the stack's declaration and tags (cdk_stacks)
-    construct_sources: dict[str, Frame] = field(default_factory=dict)  # path of a construct without a resource -> frame
-
-
-def _facts(metadata: _Metadata, scopes: Sequence[str], finder: SourceFinder) -> dict[str, _TemplateFacts]:
-    """Construct paths, source frames and acknowledgements of each template scope."""
-    facts = {scope: _TemplateFacts(scope) for scope in scopes}
-    for path, entries in metadata.entries.items():
-        owner = _owner(path, scopes)
-        if owner is None:
-            continue
-        here = facts[owner]
-        logical_ids = [str(e["data"]) for e in entries if e.get("type") == LOGICAL_ID and isinstance(e.get("data"), str)]
-        for entry in entries:
-            if entry.get("type") == ACKNOWLEDGED and isinstance(entry.get("data"), Mapping):
-                here.acknowledged.extend((path.lstrip("/"), str(k), str(v)) for k, v in entry["data"].items())
-        for logical_id in logical_ids:
-            here.construct_paths.setdefault(logical_id, path.lstrip("/"))
-            frames = frames_of(entries, finder)
-            if frames:
-                here.sources.setdefault(logical_id, frames)
-        if not logical_ids:  # a construct without a resource of its own: the trace of what it recorded
-            traced = [e["trace"] for e in entries if isinstance(e.get("trace"), list)]
-            found = finder.best([f for trace in traced for f in user_frames(trace)][:1])
-            if found is not None:
-                here.construct_sources[path.lstrip("/")] = found
-    return facts
-
-
-# ---------------------------------------------------------------------------------------------
-# Suppressions written in CDK code
-
-
-@lru_cache(maxsize=1)
-def _known_rule_names() -> frozenset[str]:
-    """Ids and aliases of the bundled rules and installed rule packs: what a CDK waiver may name
-    for idp-scan (a broken pack is reported by the catalogue itself, not here)."""
-    from scanner.catalogue import CatalogueError, build_catalogue  # lazy: loads the rule pack
-
-    try:
-        catalogue = build_catalogue((), with_packs=True)
-    except CatalogueError:
-        catalogue = build_catalogue((), with_packs=False)
-    names: set[str] = set()
-    for entry in catalogue.values():
-        meta = entry.rule.meta()
-        names.add(meta.id)
-        names.update(meta.aliases)
-    return frozenset(names)
-
-
-def names_idp_rule(rule_id: str) -> bool:
-    return rule_id.startswith("IDP-") or rule_id in _known_rule_names()
-
-
-def _acknowledged_rule(ack_id: str) -> str:
-    """`CloudFormation-Validate::W3010` names W3010; a plain id names itself."""
-    return ack_id.rsplit("::", 1)[-1]
-
-
-_CFN_LINT_ID = re.compile(r"^[EWI]\d{4}$")
-
-
-def cfn_lint_rule(ack_id: str) -> str | None:
-    """The cfn-lint rule a CDK acknowledgement waives: aws-cdk-lib's CloudFormation Validate
-    plugin runs cfn-lint's rules, so `CloudFormation-Validate::W3045` is cfn-lint's W3045."""
-    plugin, _, rule_id = ack_id.rpartition("::")
-    return rule_id if plugin == "CloudFormation-Validate" and _CFN_LINT_ID.match(rule_id) else None
-
-
-def engine_acknowledgements(acknowledged: Sequence[tuple[str, str, str]]) -> list[list[str]]:
-    """[construct path, acknowledgement id, cfn-lint rule, reason] of the acknowledgements that
-    waive another engine's rule. They mark findings when sources are attached, not at the gate:
-    aws-cdk-lib acknowledges rules on its own behalf (W3010 wherever a stack reads
-    `availabilityZones`), so one that matches nothing is no unused waiver of the user's."""
-    return [[path, ack_id, rule, reason] for path, ack_id, reason in acknowledged if (rule := cfn_lint_rule(ack_id))]
-
-
-def cdk_suppressions(artifact: Artifact, acknowledged: Sequence[tuple[str, str, str]]) -> list[Suppression]:
-    """cdk-nag `rules_to_suppress` Metadata and `aws:cdk:acknowledged-rules` as Suppressions."""
-    found: list[Suppression] = []
-    resources = artifact.data.get("Resources") if isinstance(artifact.data, Mapping) else None
-    if not isinstance(resources, Mapping):
-        return found
-    names: dict[str, str] = {}
-    for logical_id, body in resources.items():
-        if not isinstance(body, Mapping):
-            continue
-        identity = cfn.resource_identity(artifact, str(logical_id), str(body.get("Type", "")))
-        names[str(logical_id)] = identity.name
-        nag = body.get("Metadata", {}).get("cdk_nag") if isinstance(body.get("Metadata"), Mapping) else None
-        rules = nag.get("rules_to_suppress") if isinstance(nag, Mapping) else None
-        for index, rule in enumerate(rules if isinstance(rules, list) else []):
-            if isinstance(rule, Mapping) and names_idp_rule(str(rule.get("id", ""))):
-                where = artifact.locate(("Resources", logical_id, "Metadata", "cdk_nag", "rules_to_suppress", index))
-                found.append(Suppression(str(rule["id"]), str(rule.get("reason", "")), where, identity.name, origin="cdk-nag"))
-    for path, ack_id, reason in acknowledged:
-        rule_id = _acknowledged_rule(ack_id)
-        covered = [lid for lid, n in names.items() if n == path or n.startswith(path + "/")]
-        if names_idp_rule(rule_id) and covered:
-            # One waiver for the construct and everything below it (also in nested stacks).
-            found.append(Suppression(rule_id, reason, artifact.locate(("Resources", covered[0])), path, origin="cdk-nag"))
-    return found
 
 
 # ---------------------------------------------------------------------------------------------
@@ -321,10 +172,10 @@ class _Walk:
         metadata = self.metadata(directory, uri, name, entry, where, "/" + display)
         scopes = metadata.template_scopes()
         scopes.setdefault(template_file, "/" + display)
-        facts = _facts(metadata, list(scopes.values()), self.finder)
+        facts = template_facts(metadata, list(scopes.values()), self.finder)
         site = self.stack_site(directory, "/" + display, metadata, where, properties.get("tags"))
         for fact in facts.values():
-            fact.handlers, fact.site = cdk_framework.handler_paths(metadata.entries), site
+            fact.handlers, fact.site = handler_paths(metadata.entries), site
         stack_name = str(properties.get("stackName") or name)
         # What rules read about the stack as a whole: its tags and `aws://account/region`.
         tags, environment = properties.get("tags"), entry.get("environment")
@@ -339,16 +190,16 @@ class _Walk:
             if nested_file == template_file:
                 continue
             nested_where = self.nested_reference(parent, nested_file) or where
-            facts.setdefault(nested_scope, _TemplateFacts(nested_scope, handlers=facts[scopes[template_file]].handlers, site=site))
+            facts.setdefault(nested_scope, TemplateFacts(nested_scope, handlers=facts[scopes[template_file]].handlers, site=site))
             self.template(directory, uri, nested_file, stack_name, facts[nested_scope], nested_where, stack_facts)
 
-    def stack_site(self, directory: Path, path: str, metadata: _Metadata, where: Location, tags: Any) -> dict[str, Any]:
+    def stack_site(self, directory: Path, path: str, metadata: StackMetadata, where: Location, tags: Any) -> dict[str, Any]:
         creation = next((e.get("data") for e in metadata.entries.get(path, []) if e.get("type") == CREATION_STACK), None)
-        declared = cdk_stacks.declaration(creation, self.finder) if isinstance(creation, list) else None
+        declared = declaration(creation, self.finder) if isinstance(creation, list) else None
         tags_line = _line_of_key(directory / MANIFEST, "tags", after=where.start_line) if isinstance(tags, Mapping) and tags else 0
-        return cdk_stacks.site_context(path, declared, Location(where.uri, tags_line) if tags_line else None)
+        return site_context(path, declared, Location(where.uri, tags_line) if tags_line else None)
 
-    def metadata(self, directory: Path, uri: str, name: str, entry: Mapping[str, Any], where: Location, scope: str) -> _Metadata:
+    def metadata(self, directory: Path, uri: str, name: str, entry: Mapping[str, Any], where: Location, scope: str) -> StackMetadata:
         merged: dict[str, Any] = dict(entry.get("metadata", {})) if isinstance(entry.get("metadata"), Mapping) else {}
         extra = entry.get("additionalMetadataFile")
         if isinstance(extra, str) and extra:
@@ -367,7 +218,7 @@ class _Walk:
             entries = merged.setdefault(path_key, [])
             if isinstance(entries, list) and not any(isinstance(e, Mapping) and e.get("type") == LOGICAL_ID for e in entries):
                 merged[path_key] = [*entries, {"type": LOGICAL_ID, "data": logical_id}]
-        return _Metadata(merged)
+        return StackMetadata(merged)
 
     def nested_templates(self, parent: Artifact, scopes: Mapping[str, str]) -> dict[str, str]:
         """Nested stack templates: from the metadata, and from the parent's nested stack resources."""
@@ -391,7 +242,7 @@ class _Walk:
                 return parent.locate(("Resources", logical_id))
         return None
 
-    def template(self, directory: Path, uri: str, file: str, stack: str, facts: _TemplateFacts, where: Location,
+    def template(self, directory: Path, uri: str, file: str, stack: str, facts: TemplateFacts, where: Location,
                  stack_facts: Mapping[str, Any] | None = None) -> Artifact | None:
         path = directory / file
         if not self.inside(path) or not path.is_file():
@@ -411,7 +262,7 @@ class _Walk:
         if artifact is None:
             return None
         construct_paths = dict(facts.construct_paths)
-        construct_paths.update(_paths_in_template(artifact))
+        construct_paths.update(paths_in_template(artifact))
         context: dict[str, Any] = {
             **(stack_facts or {}),
             "stack": stack,
@@ -468,89 +319,6 @@ def tree_logical_ids(directory: Path, artifacts: Mapping[str, Any]) -> dict[str,
             if isinstance(children, Mapping):
                 stack.extend(children.values())
     return found
-
-
-def _paths_in_template(artifact: Artifact) -> dict[str, str]:
-    resources = artifact.data.get("Resources") if isinstance(artifact.data, Mapping) else None
-    out: dict[str, str] = {}
-    for logical_id, body in resources.items() if isinstance(resources, Mapping) else ():
-        meta = body.get("Metadata") if isinstance(body, Mapping) else None
-        if isinstance(meta, Mapping) and isinstance(meta.get("aws:cdk:path"), str):
-            out[str(logical_id)] = meta["aws:cdk:path"]
-    return out
-
-
-def _is_plumbing(section: str, name: str, body: Any) -> bool:
-    if section == "Parameters":
-        return bool(PLUMBING_PARAMETERS.match(name))
-    if section == "Rules":
-        return name in PLUMBING_RULES
-    if section == "Conditions":
-        return name in PLUMBING_CONDITIONS
-    return name == "CDKMetadata" or (isinstance(body, Mapping) and body.get("Type") in PLUMBING_RESOURCE_TYPES)
-
-
-def plumbing_paths(artifact: Artifact) -> list[PropertyPath]:
-    """Template paths CDK adds for itself, which get no findings."""
-    data = artifact.data if isinstance(artifact.data, Mapping) else {}
-    found: list[PropertyPath] = []
-    for section in ("Parameters", "Rules", "Conditions", "Resources"):
-        body = data.get(section)
-        for name, value in body.items() if isinstance(body, Mapping) else ():
-            if _is_plumbing(section, str(name), value):
-                found.append((section, str(name)))
-    return found
-
-
-_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\],:]|[^\s{}\[\],:"]+')
-
-
-def json_with_lines(text: str) -> tuple[Any, dict[PropertyPath, tuple[int, int]]]:
-    """Synthesized templates are JSON: decode them with `json` and map each path to its lines
-    in one pass over the tokens, ten times faster than the line-aware YAML decoder on the
-    megabytes of JSON a large app synthesizes. Raises ValueError on invalid JSON."""
-    data = json.loads(text)
-    tokens: list[tuple[str, int]] = []
-    line, position = 1, 0
-    for match in _TOKEN.finditer(text):
-        line += text.count("\n", position, match.start())
-        position = match.start()
-        tokens.append((match.group(), line))
-    lines: dict[PropertyPath, tuple[int, int]] = {}
-
-    def value(i: int, path: PropertyPath) -> int:
-        token, first = tokens[i]
-        if token not in ("{", "["):
-            lines[path] = (first, first)
-            return i + 1
-        closing, i = ("}" if token == "{" else "]"), i + 1
-        index = 0
-        while tokens[i][0] != closing:
-            if token == "{":
-                raw, key_line = tokens[i]
-                key = raw[1:-1] if "\\" not in raw else str(json.loads(raw))
-                i = value(i + 2, (*path, key))  # skip the key and its colon
-                lines[(*path, key)] = (key_line, lines[(*path, key)][1])
-            else:
-                i = value(i, (*path, index))
-                index += 1
-            if tokens[i][0] == ",":
-                i += 1
-        lines[path] = (first, tokens[i][1])
-        return i + 1
-
-    value(0, ())
-    return data, lines
-
-
-def load_template(text: str, path: Path, uri: str) -> tuple[Artifact | None, list[Finding]]:
-    """A synthesized template: the fast JSON path; anything else (or broken) as any template."""
-    try:
-        data, lines = json_with_lines(text)
-    except (ValueError, IndexError, RecursionError):
-        return cfn.load_text(text, path, uri)
-    artifact = Artifact(kind=cfn.KIND, path=str(path), uri=uri, data=data, lines=lines)
-    return artifact, cfn.structure_findings(artifact)
 
 
 def repo_root_of(path: Path, uri: str) -> Path | None:
