@@ -10,10 +10,12 @@ from typing import Any, Mapping, Sequence
 
 from scanner.inputs import Loaded
 from scanner.rule import UNKNOWN
-from scanner.model import Artifact, Finding, Location, Notification, ResourceId, RuleMeta, Severity, Status, Suppression
+from scanner.model import (Artifact, Finding, Location, Notification, ResourceId, ResourceSuppression, RuleMeta, Severity, Status,
+                           Suppression)
 
 _TYPES: Mapping[str, type] = {
-    cls.__name__: cls for cls in (Artifact, Finding, Loaded, Location, Notification, ResourceId, RuleMeta, Suppression)
+    cls.__name__: cls for cls in (Artifact, Finding, Loaded, Location, Notification, ResourceId, ResourceSuppression, RuleMeta,
+                                  Suppression)
 }
 _ENUMS: Mapping[str, type[enum.Enum]] = {cls.__name__: cls for cls in (Severity, Status)}
 

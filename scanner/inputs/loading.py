@@ -15,6 +15,7 @@ from typing import Callable, Protocol, Sequence
 from scanner.failures import failure
 from scanner.findings.stamping import stamp_artifacts
 from scanner.inputs import InputKind, Loaded, Unit, input_kinds
+from scanner.inputs.metadata_suppressions import with_suppressions
 from scanner.model import Artifact, Finding, Location
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ def load_unit(unit: Unit) -> Loaded:
 def checked_load(unit: Unit) -> tuple[Loaded, bool]:
     """(what the loader gave, whether it finished without raising: only then may it be cached)."""
     try:
-        return _judged(unit, _kinds_by_name()[unit.kind].load(unit)), True
+        return _judged(unit, with_suppressions(_kinds_by_name()[unit.kind].load(unit))), True
     except Exception as exc:
         log.debug("loader %s failed on %s", unit.kind, unit.uri, exc_info=True)
         crashed = failure("IDP001", f"{unit.uri} could not be loaded: {type(exc).__name__}: {exc}", Location(unit.uri))
