@@ -7,12 +7,12 @@ import json
 import textwrap
 from pathlib import Path
 
-from scanner.cache import artifact_json, decode, encode
+from scanner.cache.codec import artifact_json, decode, encode
 from scanner.gate import mark
 from scanner.inputs import Loaded, Unit, cfn
 from scanner.inputs.metadata_suppressions import with_metadata_suppressions
 from scanner.model import Finding, Location, ResourceId, ResourceSuppression, Severity, Status, Suppression
-from scanner.pipeline import load_unit
+from scanner.inputs.loading import load_unit
 from scanner.settings import Settings
 from tests.conftest import FIXTURES, REPO
 
