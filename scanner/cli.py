@@ -324,8 +324,7 @@ def _severity_line(meta: RuleMeta, config_path: Path | None) -> str:
     """Why the rule has its severity: the policy's reason, or the configuration's override."""
     from scanner.engines.severity_policy import explain
 
-    overrides = _settings([Path(".")], config_path, {}).options.get("severity", {})
-    return explain(meta, overrides.get(meta.id) if isinstance(overrides, dict) else None)
+    return explain(meta, _settings([Path(".")], config_path, {}).severity_overrides.get(meta.id))
 
 
 def _native_details(rule_id: str, config_path: Path | None, fixtures: Path) -> list[str]:

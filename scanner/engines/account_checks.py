@@ -13,6 +13,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 from scanner.engines.violation import Violation
 from scanner.inputs.accounts import ADF, LZA, V1, AccountEntry, entries
 from scanner.model import Artifact
+from scanner.settings import Settings
 
 DEFAULT_ENVIRONMENTS = ("sandbox", "dev", "test", "staging", "prod", "preview")
 DEFAULT_COST_CENTER = r"^CC-[0-9]{4}$"
@@ -41,21 +42,21 @@ class Policy:
     max_ttl_days: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_MAX_TTL_DAYS))
 
     @classmethod
-    def from_options(cls, options: Mapping[str, Any], today: datetime.date | None = None) -> Policy:
-        accounts: Mapping[str, Any] = options.get("accounts") or {}
-        regions = accounts.get("allowed_regions", (options.get("regions") or {}).get("allowed"))
+    def from_settings(cls, settings: Settings, today: datetime.date | None = None) -> Policy:
+        accounts = settings.accounts
+        regions = accounts.allowed_regions if accounts.allowed_regions is not None else settings.allowed_regions
         try:
-            pattern = re.compile(str(accounts.get("cost_center_pattern", DEFAULT_COST_CENTER)))
+            pattern = re.compile(accounts.cost_center_pattern if accounts.cost_center_pattern is not None else DEFAULT_COST_CENTER)
         except re.error as exc:
             raise PolicyError(f"accounts.cost_center_pattern does not compile: {exc}") from exc
         return cls(
-            as_of=_as_of(options.get("as_of", accounts.get("as_of")), today),
-            organizational_units=_tuple(accounts.get("organizational_units")),
+            as_of=_as_of(settings.as_of if settings.as_of is not None else accounts.as_of, today),
+            organizational_units=_tuple(accounts.organizational_units),
             allowed_regions=_tuple(regions),
-            email_domains=tuple(d.lower() for d in accounts["email_domains"]) if accounts.get("email_domains") else None,
-            environments=tuple(accounts.get("environments") or DEFAULT_ENVIRONMENTS),
+            email_domains=tuple(d.lower() for d in accounts.email_domains) if accounts.email_domains else None,
+            environments=accounts.environments or DEFAULT_ENVIRONMENTS,
             cost_center=pattern,
-            max_ttl_days={**DEFAULT_MAX_TTL_DAYS, **(accounts.get("max_ttl_days") or {})},
+            max_ttl_days={**DEFAULT_MAX_TTL_DAYS, **accounts.max_ttl_days},
         )
 
 

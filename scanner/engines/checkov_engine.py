@@ -447,5 +447,4 @@ def engine_timeout(engine: str, artifact: Artifact, detail: str) -> Finding:
 
 
 def create(settings: Settings) -> CheckovEngine:
-    options: Mapping[str, Any] = settings.options.get("checkov", {}) or {}
-    return CheckovEngine(time_limit_per_file=float(options.get("timeout", 60)))
+    return CheckovEngine(time_limit_per_file=settings.checkov.timeout)

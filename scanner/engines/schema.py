@@ -42,7 +42,7 @@ class SchemaEngine:
         if not artifacts and not self._settings.changed_since:
             return []  # with --changed-since, no changed file may still mean a deleted one
         try:
-            policy = Policy.from_options(self._settings.options, self._today)
+            policy = Policy.from_settings(self._settings, self._today)
         except PolicyError as exc:
             return [failure("IDP075", str(exc), Location(a.uri)) for a in artifacts]
         reference = self._reference(artifacts)
