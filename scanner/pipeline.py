@@ -16,8 +16,8 @@ from scanner.cache import (Cache, Unencodable, artifact_digest, artifact_json, c
                            file_digest, files_digest, sources_digest, split_by_artifact)
 from scanner.engines import Engine, create_engines
 from scanner.executor import LOAD, Executor, Unfinished, UnitResult, WorkUnit, default_jobs
-from scanner.failures import failure, failure_rules, recurs
-from scanner.findings import merge
+from scanner.failures import failure, failure_rules, is_blocking_failure, is_failure, recurs
+from scanner.findings import dedupe
 from scanner.gate import is_selected, judged_paths, mark
 from scanner.inputs import InputKind, Loaded, Unit, cdk_sources, input_kinds, unit_reads, unit_sources
 from scanner.inputs.guard import Limits
@@ -115,7 +115,7 @@ def artifact_identity(artifact: Artifact, finding: Finding) -> str:
     return artifact.uri
 
 
-def catalogue(engines: Iterable[Engine], rules_of: Callable[[Engine], Sequence[RuleMeta]] | None = None) -> dict[str, RuleMeta]:
+def rule_metas(engines: Iterable[Engine], rules_of: Callable[[Engine], Sequence[RuleMeta]] | None = None) -> dict[str, RuleMeta]:
     rules: dict[str, RuleMeta] = dict(failure_rules())
     for engine in engines:
         for meta in (rules_of or _own_rules)(engine):
@@ -131,7 +131,7 @@ def notifications_for(findings: Iterable[Finding]) -> tuple[Notification, ...]:
     return tuple(
         Notification(level=Severity.ERROR, message=f"{f.location.uri}:{f.location.start_line}: {f.message}", rule_id=f.rule_id)
         for f in findings
-        if f.engine == "idp-scan" and f.severity is Severity.ERROR
+        if is_blocking_failure(f)
     )
 
 
@@ -167,7 +167,7 @@ def run(settings: Settings, progress: Progress = _quiet, in_process: bool = Fals
     overrides: dict[str, str] = settings.options.get("severity", {})
     # Only engines that met an artifact describe their rules: a run on no template never imports checkov.
     described = [e for e in engines if e.name in execution.engaged or e.name == "native"]
-    rules = _with_severity_overrides(catalogue(described, execution.rules_of), overrides)
+    rules = _with_severity_overrides(rule_metas(described, execution.rules_of), overrides)
     selected = [
         _override_severity(f, overrides)
         for f in findings
@@ -176,7 +176,7 @@ def run(settings: Settings, progress: Progress = _quiet, in_process: bool = Fals
     if not settings.no_suppressions:  # an audit reopens what the notes would explain
         selected += cdk_sources.framework_notes(selected, execution.artifacts)
     covered = deletion_scope(settings, deleted)
-    merged = sorted(mark(merge(selected, rules), execution.artifacts, settings, rules, covered=covered), key=lambda f: f.sort_key)
+    merged = sorted(mark(dedupe(selected, rules), execution.artifacts, settings, rules, covered=covered), key=lambda f: f.sort_key)
     timings["total"] = time.monotonic() - started
     return ScanResult(
         findings=tuple(merged),
@@ -491,7 +491,7 @@ def _is_transient_failure(finding: Finding) -> bool:
     """A failure that may not recur (a timeout, a dead worker, the budget): never cached. One
     that recurs on the same bytes is cached, so a warm run need not start the engine again
     only to fail the same way."""
-    return finding.engine == "idp-scan" and finding.severity is Severity.ERROR and not recurs(finding.rule_id)
+    return is_blocking_failure(finding) and not recurs(finding.rule_id)
 
 
 def chunk_size(count: int, jobs: int, max_size: int = 16) -> int:
@@ -574,6 +574,6 @@ def _with_severity_overrides(rules: dict[str, RuleMeta], overrides: dict[str, st
 
 
 def _override_severity(finding: Finding, overrides: dict[str, str]) -> Finding:
-    if finding.rule_id not in overrides or finding.engine == "idp-scan":
+    if finding.rule_id not in overrides or is_failure(finding):
         return finding
     return replace(finding, severity=Severity.parse(overrides[finding.rule_id]))

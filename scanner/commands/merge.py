@@ -27,13 +27,13 @@ _OPTIONS = with_options(
 @grouped(report=ReportChoice, policy=PolicyChoice)
 def merge_command(files: tuple[Path, ...], config_path: Path | None, report: ReportChoice, policy: PolicyChoice) -> None:
     """Combine the SARIF of CI shards (FILES), de-duplicate, re-apply the gate, exit accordingly."""
-    from scanner.merging import merge_logs
+    from scanner.shards import merge_shards
 
     targets = outputs(report.formats, report.output, default="sarif")
     # The repository (for repo-relative policy files) is the one holding the configuration, else the working directory's.
     settings = load_settings([config_path.parent if config_path else Path(".")], config_path, policy.values())
     try:
-        result = merge_logs(files, settings)
+        result = merge_shards(files, settings)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
     write_reports(result, targets, report)

@@ -19,14 +19,14 @@ def rules() -> None:
     """The rule catalogue: list rules, show one, test a rule directory's fixtures."""
 
 
-def _catalogue_metas(config_path: Path | None, engines: str | None) -> dict[str, Any]:
+def _rule_metas(config_path: Path | None, engines: str | None) -> dict[str, Any]:
     from scanner.engines import create_engines
-    from scanner.pipeline import catalogue
+    from scanner.pipeline import rule_metas
 
     cli_values = {"engines": [e.strip() for e in engines.split(",")] if engines else ["native"]}
     settings = load_settings([Path(".")], config_path, cli_values)
     try:
-        return catalogue(create_engines(settings))
+        return rule_metas(create_engines(settings))
     except (EngineError, CatalogueError) as exc:
         raise click.UsageError(str(exc)) from exc
 
@@ -38,7 +38,7 @@ def _catalogue_metas(config_path: Path | None, engines: str | None) -> dict[str,
 @click.option("--tag", help="Only rules with this tag.")
 def list_rules(config_path: Path | None, engines: str | None, severity: str | None, tag: str | None) -> None:
     """List the rules with their severity and title."""
-    for meta in sorted(_catalogue_metas(config_path, engines).values(), key=lambda m: m.id):
+    for meta in sorted(_rule_metas(config_path, engines).values(), key=lambda m: m.id):
         if severity and meta.severity.value != severity or tag and tag not in meta.tags:
             continue
         click.echo(f"{meta.id:<16} {meta.severity.value:<8} {meta.engine:<9} {meta.title}")
@@ -52,10 +52,10 @@ def list_rules(config_path: Path | None, engines: str | None, severity: str | No
               help="Where the rule's example fixtures are.")
 def show_rule(rule_id: str, config_path: Path | None, engines: str | None, fixtures: Path) -> None:
     """Show a rule's help (why it matters, how to fix it), aliases, where it applies and its examples."""
-    native = _catalogue_metas(config_path, engines)
+    native = _rule_metas(config_path, engines)
     meta = native.get(rule_id)
     if meta is None and engines is None:  # a checkov, cfn-lint or Guard id: look in every bundled engine
-        meta = _catalogue_metas(config_path, "native,checkov,cfn-lint,guard").get(rule_id)
+        meta = _rule_metas(config_path, "native,checkov,cfn-lint,guard").get(rule_id)
     covering = sorted(m.id for m in native.values() if rule_id in m.aliases)
     if meta is None and covering:  # an alias whose engine is not installed
         meta = native[covering[0]]

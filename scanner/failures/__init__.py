@@ -35,6 +35,16 @@ def failure_rules() -> dict[str, RuleMeta]:
     }
 
 
+def is_failure(finding: Finding) -> bool:
+    """The scanner's own finding (engine `idp-scan`): about the run, not about the infrastructure."""
+    return finding.engine == ENGINE
+
+
+def is_blocking_failure(finding: Finding) -> bool:
+    """A failure of the run that blocks: an error, also reported as a tool notification."""
+    return is_failure(finding) and finding.severity is Severity.ERROR
+
+
 def is_failure_rule(rule_id: str) -> bool:
     return rule_id in _FAILURES
 

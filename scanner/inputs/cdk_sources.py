@@ -19,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
+from scanner.failures import is_failure
 from scanner.inputs import cdk_framework, cfn
 from scanner.model import Artifact, Finding, Location, ResourceId, Status
 
@@ -267,7 +268,7 @@ def attach_sources(findings: Sequence[Finding], artifacts: Sequence[Artifact]) -
         if artifact is None:
             out.append(framework.mark(acknowledged.mark(finding)))
             continue
-        if finding.engine != "idp-scan" and _in_plumbing(artifact, finding.location.start_line):
+        if not is_failure(finding) and _in_plumbing(artifact, finding.location.start_line):
             continue
         out.append(framework.mark(acknowledged.mark(_with_source(finding, artifact))))
     return out
