@@ -21,149 +21,17 @@ from typing import Any, Mapping, Sequence
 
 import yaml
 
+from scanner.config_sections import (DEFAULT_CFN_LINT_TIMEOUT, DEFAULT_CHECKOV_TIMEOUT, AccountsSettings, CacheSettings,
+                                     CfnLintSettings, CheckovSettings, GuardSettings, Limits, TerraformSettings, section_of)
 from scanner.model import Severity
 
 CONFIG_NAMES = (".idp-scan.yaml", ".idp-scan.yml")
 DEFAULT_ENGINES = ("native", "checkov", "cfn-lint", "schema", "cdk-validation")
 DEFAULT_BUDGET = 180.0
-DEFAULT_MAX_FILE_BYTES = 1024 * 1024  # CloudFormation rejects templates over 1 MB
-DEFAULT_MAX_DEPTH = 100
-DEFAULT_MAX_NODES = 500_000  # after alias expansion; a 1 MB template has ~100k nodes
-DEFAULT_MAX_PLAN_BYTES = 64 * 1024 * 1024  # plans of large estates run to tens of MB
-DEFAULT_CHECKOV_TIMEOUT = 60.0  # seconds per file
-DEFAULT_CFN_LINT_TIMEOUT = 120.0  # seconds per template
 
 
 class ConfigError(Exception):
     """The configuration cannot be used; the run exits 2."""
-
-
-# --- the configuration's sections, typed: built once from the schema-checked file -------------
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Bounds on what a loader parses (configuration key `limits`)."""
-
-    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
-    max_depth: int = DEFAULT_MAX_DEPTH
-    max_nodes: int = DEFAULT_MAX_NODES
-    max_plan_bytes: int = DEFAULT_MAX_PLAN_BYTES
-
-    @classmethod
-    def from_section(cls, given: Mapping[str, Any]) -> Limits:
-        return cls(
-            max_file_bytes=int(given.get("max_file_bytes", DEFAULT_MAX_FILE_BYTES)),
-            max_depth=int(given.get("max_depth", DEFAULT_MAX_DEPTH)),
-            max_nodes=int(given.get("max_nodes", DEFAULT_MAX_NODES)),
-            max_plan_bytes=int(given.get("max_plan_bytes", DEFAULT_MAX_PLAN_BYTES)),
-        )
-
-    @classmethod
-    def from_options(cls, options: Mapping[str, Any]) -> Limits:
-        """For `pipeline.py` until it reads `Settings.limits` (then this goes)."""
-        return cls.from_section(options.get("limits") or {})
-
-
-@dataclass(frozen=True)
-class VarFile:
-    """A Terraform variables file, for one root module (`root`) or for every root (None)."""
-
-    root: Path | None
-    file: Path
-
-
-@dataclass(frozen=True)
-class TerraformSettings:
-    """`terraform:` with the command line's `--var-file`s, in order of precedence (later wins)."""
-
-    var_files: tuple[VarFile, ...] = ()
-
-    @classmethod
-    def from_entries(cls, entries: Sequence[Mapping[str, str | None]]) -> TerraformSettings:
-        return cls(tuple(VarFile(Path(e["root"]) if e["root"] is not None else None, Path(str(e["file"]))) for e in entries))
-
-    @classmethod
-    def from_options(cls, options: Mapping[str, Any]) -> TerraformSettings:
-        """From a run's merged `options` (what `inputs.Unit.options` carries until the pipeline
-        hands units this section instead)."""
-        return cls.from_entries(options.get("terraform", {}).get("var_files", ()))
-
-    def files_for(self, root: Path) -> list[Path]:
-        """The var files given to this root (or to every root), in order of precedence."""
-        return [v.file for v in self.var_files if v.root is None or v.root == root]
-
-
-@dataclass(frozen=True)
-class AccountsSettings:
-    """`accounts:` as written (None: not configured); `engines.account_checks.Policy` judges by it."""
-
-    organizational_units: tuple[str, ...] | None = None
-    allowed_regions: tuple[str, ...] | None = None  # None: `regions.allowed`
-    email_domains: tuple[str, ...] | None = None
-    environments: tuple[str, ...] | None = None
-    cost_center_pattern: str | None = None
-    max_ttl_days: Mapping[str, int] = field(default_factory=dict)
-    as_of: Any = None  # a date or its text, as written; `--as-of` overrides it
-
-    @classmethod
-    def from_section(cls, section: Mapping[str, Any]) -> AccountsSettings:
-        def strings(key: str) -> tuple[str, ...] | None:
-            return tuple(str(v) for v in section[key]) if section.get(key) is not None else None
-
-        pattern = section.get("cost_center_pattern")
-        return cls(
-            organizational_units=strings("organizational_units"),
-            allowed_regions=strings("allowed_regions"),
-            email_domains=strings("email_domains"),
-            environments=strings("environments"),
-            cost_center_pattern=str(pattern) if pattern is not None else None,
-            max_ttl_days=dict(section.get("max_ttl_days") or {}),
-            as_of=section.get("as_of"),
-        )
-
-
-@dataclass(frozen=True)
-class GuardSettings:
-    """`guard:`, its files resolved against the configuration's folder (`base`)."""
-
-    rules: tuple[str, ...] = ()  # paths, or `control-tower`
-    binary: Path | None = None
-    parameters: Mapping[str, Any] | None = None
-    timeout: float | None = None  # None: a share of the unit timeout or the budget
-    base: Path = Path(".")
-
-    @classmethod
-    def from_section(cls, section: Mapping[str, Any], base: Path) -> GuardSettings:
-        binary, timeout = section.get("binary"), section.get("timeout")
-        return cls(
-            rules=tuple(str(r) for r in section.get("rules") or ()),
-            binary=(base / str(binary)) if binary else None,
-            parameters=section.get("parameters") or None,
-            timeout=float(timeout) if timeout else None,
-            base=base,
-        )
-
-
-@dataclass(frozen=True)
-class CfnLintSettings:
-    """`cfn_lint:`; `regions` None: `regions.allowed`, else cfn-lint's default region."""
-
-    regions: tuple[str, ...] | None = None
-    as_of: Any = None  # a date or its text, as written (the engine parses it)
-    timeout: float = DEFAULT_CFN_LINT_TIMEOUT
-
-
-@dataclass(frozen=True)
-class CheckovSettings:
-    """`checkov:`."""
-
-    timeout: float = DEFAULT_CHECKOV_TIMEOUT
-
-
-def _section(config: Mapping[str, Any], key: str) -> Mapping[str, Any]:
-    value = config.get(key)
-    return value if isinstance(value, Mapping) else {}
 
 
 @dataclass(frozen=True)
@@ -181,7 +49,7 @@ class Settings:
     unit_timeout: float | None = None  # per engine x chunk of files; None: a share of the budget
     changed_since: str | None = None  # git ref: scan only what changed since it
     # The merged configuration as written. Read by `pipeline.py` and `cache.py` (until the lead
-    # moves them to the typed sections below) and handed to native rules as `RuleContext.options`.
+    # moves them to the typed sections, `config_sections`) and handed to native rules as `RuleContext.options`.
     options: Mapping[str, Any] = field(default_factory=dict)
     baseline: Path | None = None  # fingerprints of accepted findings (BASELINED)
     waivers: Path | None = None  # the central waivers file
@@ -197,6 +65,7 @@ class Settings:
     cfn_lint: CfnLintSettings = CfnLintSettings()
     checkov: CheckovSettings = CheckovSettings()
     severity_overrides: Mapping[str, str] = field(default_factory=dict)  # rule id -> error|warning|note
+    cache: CacheSettings = CacheSettings()
 
 
 @lru_cache(maxsize=1)
@@ -368,8 +237,8 @@ def build_settings(
     base = config_file.parent if config_file else Path.cwd()
     merged["terraform"] = _terraform_options(config.get("terraform", {}), merged.pop("var_files", None) or [], base)
     engines = merged.get("engines")
-    regions = _section(merged, "regions").get("allowed")
-    cfn_lint = _section(merged, "cfn_lint")
+    regions = section_of(merged, "regions").get("allowed")
+    cfn_lint = section_of(merged, "cfn_lint")
     return Settings(
         paths=scan_paths + var_file_roots(scan_paths, merged["terraform"]),
         root=root,
@@ -390,18 +259,20 @@ def build_settings(
         no_suppressions=bool(merged.get("no_suppressions", False)),
         shard=parse_shard(merged["shard"]) if merged.get("shard") else None,
         as_of=merged.get("as_of"),
-        limits=Limits.from_section(_section(merged, "limits")),
+        limits=Limits.from_section(section_of(merged, "limits")),
         terraform=TerraformSettings.from_entries(merged["terraform"]["var_files"]),
         allowed_regions=tuple(str(r) for r in regions) if regions is not None else None,
-        accounts=AccountsSettings.from_section(_section(merged, "accounts")),
-        guard=GuardSettings.from_section(_section(merged, "guard"), base),
+        accounts=AccountsSettings.from_section(section_of(merged, "accounts")),
+        guard=GuardSettings.from_section(section_of(merged, "guard"), base),
         cfn_lint=CfnLintSettings(
             regions=tuple(str(r) for r in cfn_lint["regions"]) if cfn_lint.get("regions") else None,
             as_of=cfn_lint.get("as_of"),
             timeout=float(cfn_lint.get("timeout", DEFAULT_CFN_LINT_TIMEOUT)),
         ),
-        checkov=CheckovSettings(timeout=float(_section(merged, "checkov").get("timeout", DEFAULT_CHECKOV_TIMEOUT))),
-        severity_overrides=dict(_section(merged, "severity")),
+        checkov=CheckovSettings(timeout=float(section_of(merged, "checkov").get("timeout", DEFAULT_CHECKOV_TIMEOUT))),
+        severity_overrides=dict(section_of(merged, "severity")),
+        cache=CacheSettings(enabled=merged.get("cache") is not False,
+                            directory=str(merged["cache_dir"]) if merged.get("cache_dir") else None),
     )
 
 

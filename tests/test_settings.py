@@ -10,8 +10,9 @@ import pytest
 
 from scanner.gate import is_selected
 from scanner.model import Severity
-from scanner.settings import (AccountsSettings, CfnLintSettings, CheckovSettings, ConfigError, GuardSettings, Limits,
-                              TerraformSettings, VarFile, build_settings)
+from scanner.config_sections import (AccountsSettings, CacheSettings, CfnLintSettings, CheckovSettings, GuardSettings, Limits,
+                                     TerraformSettings, VarFile)
+from scanner.settings import ConfigError, build_settings
 
 
 def repo(tmp_path: Path) -> Path:
@@ -103,6 +104,7 @@ def test_typed_sections_are_built_once_from_the_file(tmp_path):
         "cfn_lint: {regions: [us-west-2], as_of: 2025-06-01}\n"
         "checkov: {timeout: 7.5}\n"
         "severity: {IDP-NET-001: warning}\n"
+        "cache_dir: .cache/idp\n"
     )
     settings = build_settings([root])
     assert settings.limits == Limits(max_file_bytes=1024 * 1024, max_depth=40, max_nodes=500_000, max_plan_bytes=1000)
@@ -116,6 +118,8 @@ def test_typed_sections_are_built_once_from_the_file(tmp_path):
     assert settings.cfn_lint == CfnLintSettings(regions=("us-west-2",), as_of=datetime.date(2025, 6, 1), timeout=120.0)
     assert settings.checkov == CheckovSettings(timeout=7.5)
     assert settings.severity_overrides == {"IDP-NET-001": "warning"}
+    assert settings.cache == CacheSettings(enabled=True, directory=".cache/idp")
+    assert build_settings([root], cli={"cache": False}).cache == CacheSettings(enabled=False, directory=".cache/idp")
 
 
 def test_typed_sections_default_without_a_file_and_take_the_command_line(tmp_path):
@@ -124,6 +128,7 @@ def test_typed_sections_default_without_a_file_and_take_the_command_line(tmp_pat
     assert (settings.limits, settings.terraform, settings.accounts, settings.guard.rules, settings.cfn_lint, settings.checkov) == (
         Limits(), TerraformSettings(), AccountsSettings(), (), CfnLintSettings(), CheckovSettings())
     assert settings.allowed_regions is None and settings.severity_overrides == {} and settings.as_of == datetime.date(2027, 3, 4)
+    assert settings.cache == CacheSettings()
 
 
 @pytest.mark.parametrize(("accounts", "regions", "cli_as_of", "expected_regions", "expected_as_of"), [
@@ -140,3 +145,21 @@ def test_account_policy_reads_the_typed_sections(tmp_path, accounts, regions, cl
     policy = Policy.from_settings(build_settings([root], cli={"as_of": cli_as_of}), today=datetime.date(2026, 5, 5))
     assert (policy.allowed_regions, policy.as_of, policy.environments) == (expected_regions, expected_as_of, DEFAULT_ENVIRONMENTS)
     assert policy.max_ttl_days == {"sandbox": 90, "preview": 14} and policy.cost_center.pattern == "^CC-[0-9]{4}$"
+
+
+def test_the_raw_options_are_read_only_where_the_lead_converts_them():
+    """Everything else reads the typed sections; `pipeline.py` (limits, severity, cache, units)
+    and the native engine (the rules' `ctx.options`) still read `settings.options`."""
+    import ast
+
+    from tests.conftest import REPO
+
+    def reads_options(node: ast.AST) -> bool:
+        if not (isinstance(node, ast.Attribute) and node.attr == "options"):
+            return False
+        owner = node.value
+        return (isinstance(owner, ast.Name) and owner.id == "settings") or (isinstance(owner, ast.Attribute) and owner.attr.endswith("settings"))
+
+    readers = {path.relative_to(REPO).as_posix() for path in sorted((REPO / "scanner").rglob("*.py"))
+               if any(reads_options(node) for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))))}
+    assert readers == {"scanner/pipeline.py", "scanner/engines/native.py"}

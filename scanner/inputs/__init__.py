@@ -16,7 +16,7 @@ from scanner.inputs import accounts, cdk, cfn, terraform, tfplan
 from scanner.inputs.hcl_duplicates import duplicate_attributes
 from scanner.inputs.guard import Limits, Rejected, json_depth, over_size, read_checked, yaml_shape
 from scanner.model import Artifact, Finding, Location, Resource
-from scanner.settings import TerraformSettings
+from scanner.config_sections import TerraformSettings
 
 MAX_SNIFF_BYTES = 64 * 1024
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from scanner.failures import failure
 from scanner.model import Finding, Location
-from scanner.settings import Limits as Limits  # the `limits:` section; loaders import it from here
+from scanner.config_sections import Limits as Limits  # the `limits:` section; loaders import it from here
 
 _UNSAFE_TAG = "tag:yaml.org,2002:python/"
 _JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
