@@ -39,7 +39,7 @@ class Status(enum.Enum):
     # compliant: kept, with the reason, for audit; never blocking.
     SUPERSEDED = "superseded"
     # Not a finding: an owning native rule's verdict that a resource complies, consumed by
-    # `findings.merge` (which supersedes the other engines' reports of that concern there).
+    # `findings.dedupe` (which supersedes the other engines' reports of that concern there).
     PASSED = "passed"
 
 

@@ -11,8 +11,8 @@ from scanner.cache import ResultCache
 from scanner.discovery import discover, repo_relative
 from scanner.engines import Engine, create_engines
 from scanner.executor import Executor, default_jobs
-from scanner.failures import failure_rules
-from scanner.findings import merge
+from scanner.failures import failure_rules, is_failure
+from scanner.findings import dedupe
 from scanner.findings.notifications import notifications_for
 from scanner.gate import is_selected, judged_paths, mark
 from scanner.findings.source_lines import attach_sources, framework_notes
@@ -32,7 +32,7 @@ def _quiet(_: str) -> None:
     return None
 
 
-def catalogue(engines: Iterable[Engine], rules_of: Callable[[Engine], Sequence[RuleMeta]] | None = None) -> dict[str, RuleMeta]:
+def rule_metas(engines: Iterable[Engine], rules_of: Callable[[Engine], Sequence[RuleMeta]] | None = None) -> dict[str, RuleMeta]:
     rules: dict[str, RuleMeta] = dict(failure_rules())
     for engine in engines:
         for meta in (rules_of or _own_rules)(engine):
@@ -78,7 +78,7 @@ def run(settings: Settings, progress: Progress = _quiet, in_process: bool = Fals
     overrides: dict[str, str] = settings.options.get("severity", {})
     # Only engines that met an artifact describe their rules: a run on no template never imports checkov.
     described = [e for e in engines if e.name in execution.engaged or e.name == "native"]
-    rules = _with_severity_overrides(catalogue(described, execution.rules_of), overrides)
+    rules = _with_severity_overrides(rule_metas(described, execution.rules_of), overrides)
     selected = [
         _override_severity(f, overrides)
         for f in findings
@@ -87,7 +87,7 @@ def run(settings: Settings, progress: Progress = _quiet, in_process: bool = Fals
     if not settings.no_suppressions:  # an audit reopens what the notes would explain
         selected += framework_notes(selected, execution.artifacts)
     covered = deletion_scope(settings, deleted)
-    merged = sorted(mark(merge(selected, rules), execution.artifacts, settings, rules, covered=covered), key=lambda f: f.sort_key)
+    merged = sorted(mark(dedupe(selected, rules), execution.artifacts, settings, rules, covered=covered), key=lambda f: f.sort_key)
     timings["total"] = time.monotonic() - started
     return ScanResult(
         findings=tuple(merged),
@@ -148,6 +148,6 @@ def _with_severity_overrides(rules: dict[str, RuleMeta], overrides: Mapping[str,
 
 
 def _override_severity(finding: Finding, overrides: Mapping[str, str]) -> Finding:
-    if finding.rule_id not in overrides or finding.engine == "idp-scan":
+    if finding.rule_id not in overrides or is_failure(finding):
         return finding
     return replace(finding, severity=Severity.parse(overrides[finding.rule_id]))

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from scanner.engines.cfn_guard_binary import CaseResult
-from scanner.model import Finding, Severity
+from scanner.failures import is_blocking_failure
+from scanner.model import Finding
 from scanner.terraform_helpers import base_address
 
 _TF_BLOCK = re.compile(r'^\s*(resource|data)\s+"([^"]+)"\s+"([^"]+)"|^\s*module\s+"([^"]+)"', re.MULTILINE)
@@ -95,7 +96,7 @@ def run_fixture(rule_id: str, outcome: str, path: Path, rule_dirs: Sequence[Path
     failures = tuple(
         f"{f.rule_id} at line {f.location.start_line}: {f.message}"
         for f in result.findings
-        if f.engine == "idp-scan" and f.severity is Severity.ERROR
+        if is_blocking_failure(f)
     )
     found = frozenset(base_address(f.resource.name) if f.resource else f.location.uri for f in ours)
     expected = frozenset(expected_failures(path)) if outcome == "fail" else frozenset()

@@ -7,6 +7,7 @@ validated against `schemas/config.schema.json`; an unknown key is an error with 
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import json
 import os
@@ -20,6 +21,8 @@ from typing import Any, Mapping, Sequence
 
 import yaml
 
+from scanner.config_sections import (DEFAULT_CFN_LINT_TIMEOUT, DEFAULT_CHECKOV_TIMEOUT, AccountsSettings, CacheSettings,
+                                     CfnLintSettings, CheckovSettings, GuardSettings, Limits, TerraformSettings, section_of)
 from scanner.model import Severity
 
 CONFIG_NAMES = (".idp-scan.yaml", ".idp-scan.yml")
@@ -45,12 +48,24 @@ class Settings:
     jobs: int | None = None  # worker processes; None: every core this process may use
     unit_timeout: float | None = None  # per engine x chunk of files; None: a share of the budget
     changed_since: str | None = None  # git ref: scan only what changed since it
+    # The merged configuration as written. Read by `pipeline.py` and `cache.py` (until the lead
+    # moves them to the typed sections, `config_sections`) and handed to native rules as `RuleContext.options`.
     options: Mapping[str, Any] = field(default_factory=dict)
     baseline: Path | None = None  # fingerprints of accepted findings (BASELINED)
     waivers: Path | None = None  # the central waivers file
     mandatory: tuple[str, ...] = ()  # rule id prefixes that cannot be suppressed inline
     no_suppressions: bool = False  # audit: every suppression and the baseline are ignored
     shard: tuple[int, int] | None = None  # (K, N): scan only the K-th of N slices of the units
+    as_of: datetime.date | None = None  # `--as-of`: the date expiry checks count from
+    limits: Limits = Limits()
+    terraform: TerraformSettings = TerraformSettings()
+    allowed_regions: tuple[str, ...] | None = None  # `regions.allowed`; None: not checked
+    accounts: AccountsSettings = AccountsSettings()
+    guard: GuardSettings = GuardSettings()
+    cfn_lint: CfnLintSettings = CfnLintSettings()
+    checkov: CheckovSettings = CheckovSettings()
+    severity_overrides: Mapping[str, str] = field(default_factory=dict)  # rule id -> error|warning|note
+    cache: CacheSettings = CacheSettings()
 
 
 @lru_cache(maxsize=1)
@@ -222,6 +237,8 @@ def build_settings(
     base = config_file.parent if config_file else Path.cwd()
     merged["terraform"] = _terraform_options(config.get("terraform", {}), merged.pop("var_files", None) or [], base)
     engines = merged.get("engines")
+    regions = section_of(merged, "regions").get("allowed")
+    cfn_lint = section_of(merged, "cfn_lint")
     return Settings(
         paths=scan_paths + var_file_roots(scan_paths, merged["terraform"]),
         root=root,
@@ -241,6 +258,21 @@ def build_settings(
         mandatory=tuple(merged.get("mandatory", ())),
         no_suppressions=bool(merged.get("no_suppressions", False)),
         shard=parse_shard(merged["shard"]) if merged.get("shard") else None,
+        as_of=merged.get("as_of"),
+        limits=Limits.from_section(section_of(merged, "limits")),
+        terraform=TerraformSettings.from_entries(merged["terraform"]["var_files"]),
+        allowed_regions=tuple(str(r) for r in regions) if regions is not None else None,
+        accounts=AccountsSettings.from_section(section_of(merged, "accounts")),
+        guard=GuardSettings.from_section(section_of(merged, "guard"), base),
+        cfn_lint=CfnLintSettings(
+            regions=tuple(str(r) for r in cfn_lint["regions"]) if cfn_lint.get("regions") else None,
+            as_of=cfn_lint.get("as_of"),
+            timeout=float(cfn_lint.get("timeout", DEFAULT_CFN_LINT_TIMEOUT)),
+        ),
+        checkov=CheckovSettings(timeout=float(section_of(merged, "checkov").get("timeout", DEFAULT_CHECKOV_TIMEOUT))),
+        severity_overrides=dict(section_of(merged, "severity")),
+        cache=CacheSettings(enabled=merged.get("cache") is not False,
+                            directory=str(merged["cache_dir"]) if merged.get("cache_dir") else None),
     )
 
 

@@ -31,7 +31,7 @@ DEFAULT = ("warning", 5.0)
 def bundled_checks() -> dict[str, str]:
     """Every check the checkov engine reports: resource and graph checks, CloudFormation and Terraform."""
     sys.path.insert(0, str(ROOT))
-    from scanner.engines.checkov_engine import bundled_checks as engine_checks
+    from scanner.engines.checkov_checks import bundled_checks as engine_checks
 
     return {check_id: str(check.name) for check_id, check in engine_checks().items()}
 

@@ -209,7 +209,7 @@ def test_rules_show_finds_a_checkov_id_without_naming_the_engine(capsys):
 def test_checkovs_shared_expression_interpreter_starts_each_evaluation_afresh():
     """One asteval interpreter per process (building one per expression was a fifth of checkov's
     Terraform time); an error or a stray `break` must not leak into the next evaluation."""
-    from scanner.engines.checkov_engine import _runner_class
+    from scanner.engines.checkov_setup import runner_class as _runner_class
 
     _runner_class("terraform")
     from checkov.terraform.graph_builder.variable_rendering import safe_eval_functions

@@ -95,3 +95,27 @@ def test_quiet_shows_only_blocking(capsys, tmp_path):
     out = capsys.readouterr().out
     assert "IDP-ECS-001" not in out and "IDP-NET-001" in out
     assert out.splitlines()[-1].startswith("BLOCKED: 4 errors, 1 warning")
+
+
+def test_options_scan_and_merge_share_are_one_declaration():
+    from scanner.commands.merge import merge_command
+    from scanner.commands.scan import scan
+
+    def declared(command):
+        return {p.name: (tuple(p.opts), type(p.type).__name__, p.multiple, getattr(p, "is_flag", False)) for p in command.params}
+
+    in_scan, in_merge = declared(scan), declared(merge_command)
+    shared_names = {"formats", "output", "config_path", "fail_on", "baseline", "no_suppressions", "include_suppressed"}
+    assert set(in_scan) & set(in_merge) == shared_names
+    assert {name: in_scan[name] for name in shared_names} == {name: in_merge[name] for name in shared_names}
+
+
+def test_scan_values_reach_the_settings(tmp_path):
+    from scanner.commands.options import PolicyChoice, ScanChoice, load_settings
+
+    (tmp_path / ".git").mkdir()
+    choice = ScanChoice(engines="native, checkov,", select=("IDP",), budget=5.0, shard="2/3", no_cache=True, var_files=())
+    settings = load_settings([tmp_path], None, {**PolicyChoice(fail_on="never", no_suppressions=True).values(), **choice.values()})
+    assert (settings.engines, settings.select, settings.budget, settings.shard, settings.fail_on, settings.no_suppressions) == (
+        ("native", "checkov"), ("IDP",), 5.0, (2, 3), None, True)
+    assert settings.options["cache"] is False and "baseline" not in settings.options

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from scanner.findings import merge
+from scanner.findings import dedupe
 from scanner.findings.concerns import EQUIVALENCES, owners
 from scanner.model import Finding, Location, ResourceId, RuleMeta, Severity, Status
 from tests.conftest import FIXTURES
@@ -154,7 +154,7 @@ def _finding(rule_id: str, engine: str, status: Status = Status.OPEN, severity: 
 def test_each_equivalence_folds_into_its_owner(row):
     owner = _finding(row.owner, "native", severity=Severity.WARNING)
     other = _finding(row.other, "other", severity=Severity.ERROR)
-    merged = merge([owner, other], {})
+    merged = dedupe([owner, other], {})
     assert [(f.rule_id, f.also_reported_as, f.severity) for f in merged] == [(row.owner, (row.other,), Severity.ERROR)]
 
 
@@ -162,14 +162,14 @@ def test_each_equivalence_folds_into_its_owner(row):
 def test_each_equivalence_is_settled_by_its_owners_pass_only_when_declared(row):
     passed = _finding(row.owner, "native", status=Status.PASSED)
     other = _finding(row.other, "other")
-    merged = merge([passed, other], {})
+    merged = dedupe([passed, other], {})
     assert [(f.rule_id, f.status) for f in merged] == [(row.other, Status.SUPERSEDED if row.settles else Status.OPEN)]
 
 
 def test_a_pass_of_another_resource_settles_nothing():
     passed = Finding("IDP-LAMBDA-001", "native", Severity.ERROR, "ok", Location("t.yaml", 3), ResourceId("cloudformation", "Other"),
                      status=Status.PASSED, artifact="t.yaml")
-    merged = merge([passed, _finding("E2531", "cfn-lint")], {})
+    merged = dedupe([passed, _finding("E2531", "cfn-lint")], {})
     assert [(f.rule_id, f.status) for f in merged] == [("E2531", Status.OPEN)]
 
 

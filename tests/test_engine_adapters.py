@@ -11,7 +11,8 @@ import pytest
 
 from scanner.engines import cfn_lint, checkov_engine
 from scanner.engines.cfn_lint import CfnLintEngine
-from scanner.engines.checkov_engine import CheckovEngine, severity_table
+from scanner.engines.checkov_checks import severity_table
+from scanner.engines.checkov_engine import CheckovEngine
 from scanner.inputs import cfn
 from scanner.model import Artifact, Severity
 

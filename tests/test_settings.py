@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime
+import json
 from pathlib import Path
 
 import pytest
 
 from scanner.gate import is_selected
 from scanner.model import Severity
+from scanner.config_sections import (AccountsSettings, CacheSettings, CfnLintSettings, CheckovSettings, GuardSettings, Limits,
+                                     TerraformSettings, VarFile)
 from scanner.settings import ConfigError, build_settings
 
 
@@ -86,3 +90,76 @@ def test_invalid_config_is_explained(tmp_path, text, expected):
 )
 def test_selection_longest_prefix_wins(rule_id, select, ignore, selected):
     assert is_selected(rule_id, select, ignore) is selected
+
+
+def test_typed_sections_are_built_once_from_the_file(tmp_path):
+    root = repo(tmp_path)
+    (root / "infra" / "app" / "prod.tfvars").write_text('x = 1\n')
+    (root / ".idp-scan.yaml").write_text(
+        "limits: {max_depth: 40, max_plan_bytes: 1000}\n"
+        "terraform: {var_files: {infra/app: [prod.tfvars]}}\n"
+        "regions: {allowed: [eu-west-1]}\n"
+        "accounts: {email_domains: [Corp.example], max_ttl_days: {sandbox: 30}, cost_center_pattern: '^X$', as_of: 2026-01-02}\n"
+        "guard: {rules: [policy/guard], binary: bin/cfn-guard, timeout: 5}\n"
+        "cfn_lint: {regions: [us-west-2], as_of: 2025-06-01}\n"
+        "checkov: {timeout: 7.5}\n"
+        "severity: {IDP-NET-001: warning}\n"
+        "cache_dir: .cache/idp\n"
+    )
+    settings = build_settings([root])
+    assert settings.limits == Limits(max_file_bytes=1024 * 1024, max_depth=40, max_nodes=500_000, max_plan_bytes=1000)
+    app = (root / "infra" / "app").resolve()
+    assert settings.terraform == TerraformSettings((VarFile(app, app / "prod.tfvars"),))
+    assert settings.terraform.files_for(app) == [app / "prod.tfvars"] and settings.terraform.files_for(root) == []
+    assert settings.allowed_regions == ("eu-west-1",)
+    assert settings.accounts == AccountsSettings(email_domains=("Corp.example",), cost_center_pattern="^X$",
+                                                 max_ttl_days={"sandbox": 30}, as_of=datetime.date(2026, 1, 2))
+    assert settings.guard == GuardSettings(rules=("policy/guard",), binary=root / "bin/cfn-guard", timeout=5.0, base=root)
+    assert settings.cfn_lint == CfnLintSettings(regions=("us-west-2",), as_of=datetime.date(2025, 6, 1), timeout=120.0)
+    assert settings.checkov == CheckovSettings(timeout=7.5)
+    assert settings.severity_overrides == {"IDP-NET-001": "warning"}
+    assert settings.cache == CacheSettings(enabled=True, directory=".cache/idp")
+    assert build_settings([root], cli={"cache": False}).cache == CacheSettings(enabled=False, directory=".cache/idp")
+
+
+def test_typed_sections_default_without_a_file_and_take_the_command_line(tmp_path):
+    root = repo(tmp_path)
+    settings = build_settings([root], cli={"as_of": datetime.date(2027, 3, 4)})
+    assert (settings.limits, settings.terraform, settings.accounts, settings.guard.rules, settings.cfn_lint, settings.checkov) == (
+        Limits(), TerraformSettings(), AccountsSettings(), (), CfnLintSettings(), CheckovSettings())
+    assert settings.allowed_regions is None and settings.severity_overrides == {} and settings.as_of == datetime.date(2027, 3, 4)
+    assert settings.cache == CacheSettings()
+
+
+@pytest.mark.parametrize(("accounts", "regions", "cli_as_of", "expected_regions", "expected_as_of"), [
+    ({}, {}, None, None, datetime.date(2026, 5, 5)),
+    ({}, {"allowed": ["eu-west-1"]}, None, ("eu-west-1",), datetime.date(2026, 5, 5)),
+    ({"allowed_regions": ["us-east-1"], "as_of": "2026-01-01"}, {"allowed": ["eu-west-1"]}, None, ("us-east-1",), datetime.date(2026, 1, 1)),
+    ({"allowed_regions": [], "as_of": "2026-01-01"}, {"allowed": ["eu-west-1"]}, datetime.date(2025, 2, 2), None, datetime.date(2025, 2, 2)),
+])
+def test_account_policy_reads_the_typed_sections(tmp_path, accounts, regions, cli_as_of, expected_regions, expected_as_of):
+    from scanner.engines.account_checks import DEFAULT_ENVIRONMENTS, Policy
+
+    root = repo(tmp_path)
+    (root / ".idp-scan.yaml").write_text(json.dumps({"accounts": accounts, "regions": regions}))
+    policy = Policy.from_settings(build_settings([root], cli={"as_of": cli_as_of}), today=datetime.date(2026, 5, 5))
+    assert (policy.allowed_regions, policy.as_of, policy.environments) == (expected_regions, expected_as_of, DEFAULT_ENVIRONMENTS)
+    assert policy.max_ttl_days == {"sandbox": 90, "preview": 14} and policy.cost_center.pattern == "^CC-[0-9]{4}$"
+
+
+def test_the_raw_options_are_read_only_where_the_lead_converts_them():
+    """Everything else reads the typed sections; `pipeline.py` (limits, severity, cache, units)
+    and the native engine (the rules' `ctx.options`) still read `settings.options`."""
+    import ast
+
+    from tests.conftest import REPO
+
+    def reads_options(node: ast.AST) -> bool:
+        if not (isinstance(node, ast.Attribute) and node.attr == "options"):
+            return False
+        owner = node.value
+        return (isinstance(owner, ast.Name) and owner.id == "settings") or (isinstance(owner, ast.Attribute) and owner.attr.endswith("settings"))
+
+    readers = {path.relative_to(REPO).as_posix() for path in sorted((REPO / "scanner").rglob("*.py"))
+               if any(reads_options(node) for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))))}
+    assert readers == {"scanner/pipeline.py", "scanner/engines/native.py"}

@@ -10,9 +10,9 @@ import pytest
 from idp_scan_rules import python_rules
 from scanner.catalogue import bundled_entries
 from scanner.cli import main
-from scanner.engines import checkov_engine, severity_policy
+from scanner.engines import checkov_checks, severity_policy
 from scanner.engines.cfn_lint import severity_of as cfn_lint_severity
-from scanner.engines.checkov_engine import severity_table
+from scanner.engines.checkov_checks import severity_table
 from scanner.model import Severity
 
 POLICY = Path(severity_policy.__file__).parent / "severity_policy.json"
@@ -66,10 +66,10 @@ def test_representative_checkov_ids_per_category(check_id, severity, category):
 
 def test_the_severity_file_is_the_policy_applied_to_every_bundled_check():
     """checkov_severity.json is generated: regenerate it (scripts/checkov_severity.py) after editing the policy."""
-    data = json.loads((Path(checkov_engine.__file__).parent / "checkov_severity.json").read_text())
+    data = json.loads((Path(checkov_checks.__file__).parent / "checkov_severity.json").read_text())
     policy = severity_policy.policy()
     expected = {}
-    for check_id, check in checkov_engine.bundled_checks().items():
+    for check_id, check in checkov_checks.bundled_checks().items():
         v = policy.rate_checkov(check_id, str(check.name))
         expected[check_id] = [v.severity.value, v.score, v.category, v.reason]
     assert data["checks"] == expected

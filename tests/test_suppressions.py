@@ -238,10 +238,10 @@ def test_comments_in_any_file_based_input(tmp_path):
 
 def test_suppressions_from_inputs_match_rule_aliases(tmp_path):
     """cdk-nag suppressions that a CDK input passes on name cdk-nag ids; the catalogue knows them as aliases."""
-    from scanner.pipeline import catalogue
+    from scanner.pipeline import rule_metas
     from scanner.engines import create_engines
 
-    rules = catalogue(create_engines(Settings(paths=(tmp_path,), root=tmp_path, engines=("native",))))
+    rules = rule_metas(create_engines(Settings(paths=(tmp_path,), root=tmp_path, engines=("native",))))
     rules = {**rules, "IDP-NET-001": __import__("dataclasses").replace(rules["IDP-NET-001"], aliases=("AwsSolutions-EC23",))}
     nag = Suppression("AwsSolutions-EC23", "Bastion is reachable only through SSM", Location("cdk.out/App.template.json", 1), resource="App/Bastion", origin="cdk-nag")
     unused = Suppression("AwsSolutions-IAM5", "Wildcards needed for the log group", Location("cdk.out/App.template.json", 1), resource="App/Nothing")

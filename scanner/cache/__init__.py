@@ -26,7 +26,7 @@ from scanner.cache.codec import Unencodable, loaded_json
 from scanner.cache.keys import (artifact_digest, config_digest, dependencies, dependencies_hold, digest, engine_prefix,
                                 load_key, rules_key, sources_digest, split_by_artifact, unit_digest)
 from scanner.cache.store import Cache, cache_directory
-from scanner.failures import recurs
+from scanner.failures import is_blocking_failure, recurs
 from scanner.inputs import Loaded, Unit
 from scanner.inputs.loading import Digests
 from scanner.model import Artifact, Finding, RuleMeta, Severity
@@ -156,4 +156,4 @@ def _is_transient_failure(finding: Finding) -> bool:
     """A failure that may not recur (a timeout, a dead worker, the budget): never cached. One
     that recurs on the same bytes is cached, so a warm run need not start the engine again
     only to fail the same way."""
-    return finding.engine == "idp-scan" and finding.severity is Severity.ERROR and not recurs(finding.rule_id)
+    return is_blocking_failure(finding) and not recurs(finding.rule_id)

@@ -26,7 +26,7 @@ BUILTIN_ENGINES: dict[str, str] = {
 }
 # Engines in the default set only when their configuration asks for them (no rules, no work).
 CONFIGURED_ENGINES: dict[str, Callable[[Settings], bool]] = {
-    "guard": lambda settings: bool((settings.options.get("guard") or {}).get("rules")),
+    "guard": lambda settings: bool(settings.guard.rules),
 }
 
 

@@ -10,9 +10,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
-from scanner.engines.violation import Violation
+from scanner.engines.account_violation import AccountViolation
 from scanner.inputs.accounts import ADF, LZA, V1, AccountEntry, entries
 from scanner.model import Artifact
+from scanner.settings import Settings
 
 DEFAULT_ENVIRONMENTS = ("sandbox", "dev", "test", "staging", "prod", "preview")
 DEFAULT_COST_CENTER = r"^CC-[0-9]{4}$"
@@ -41,21 +42,21 @@ class Policy:
     max_ttl_days: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_MAX_TTL_DAYS))
 
     @classmethod
-    def from_options(cls, options: Mapping[str, Any], today: datetime.date | None = None) -> Policy:
-        accounts: Mapping[str, Any] = options.get("accounts") or {}
-        regions = accounts.get("allowed_regions", (options.get("regions") or {}).get("allowed"))
+    def from_settings(cls, settings: Settings, today: datetime.date | None = None) -> Policy:
+        accounts = settings.accounts
+        regions = accounts.allowed_regions if accounts.allowed_regions is not None else settings.allowed_regions
         try:
-            pattern = re.compile(str(accounts.get("cost_center_pattern", DEFAULT_COST_CENTER)))
+            pattern = re.compile(accounts.cost_center_pattern if accounts.cost_center_pattern is not None else DEFAULT_COST_CENTER)
         except re.error as exc:
             raise PolicyError(f"accounts.cost_center_pattern does not compile: {exc}") from exc
         return cls(
-            as_of=_as_of(options.get("as_of", accounts.get("as_of")), today),
-            organizational_units=_tuple(accounts.get("organizational_units")),
+            as_of=_as_of(settings.as_of if settings.as_of is not None else accounts.as_of, today),
+            organizational_units=_tuple(accounts.organizational_units),
             allowed_regions=_tuple(regions),
-            email_domains=tuple(d.lower() for d in accounts["email_domains"]) if accounts.get("email_domains") else None,
-            environments=tuple(accounts.get("environments") or DEFAULT_ENVIRONMENTS),
+            email_domains=tuple(d.lower() for d in accounts.email_domains) if accounts.email_domains else None,
+            environments=accounts.environments or DEFAULT_ENVIRONMENTS,
             cost_center=pattern,
-            max_ttl_days={**DEFAULT_MAX_TTL_DAYS, **(accounts.get("max_ttl_days") or {})},
+            max_ttl_days={**DEFAULT_MAX_TTL_DAYS, **accounts.max_ttl_days},
         )
 
 
@@ -78,24 +79,24 @@ def _as_of(value: Any, today: datetime.date | None) -> datetime.date:
 
 # --- one entry at a time ---------------------------------------------------------------------
 
-def entry_violations(entry: AccountEntry, policy: Policy) -> Iterator[Violation]:
+def entry_violations(entry: AccountEntry, policy: Policy) -> Iterator[AccountViolation]:
     yield from _email(entry, policy)
     yield from _organizational_unit(entry, policy)
     if entry.artifact.kind == V1:
         yield from _v1_fields(entry, policy)
 
 
-def _email(entry: AccountEntry, policy: Policy) -> Iterator[Violation]:
+def _email(entry: AccountEntry, policy: Policy) -> Iterator[AccountViolation]:
     email = entry.value("email")
     if not isinstance(email, str):
         return  # missing or not text: the schema's finding
     match = _EMAIL.match(email.strip())
     if match is None:
-        yield Violation("IDP-ACCT-007", entry.locate("email"), entry.name, f"`email` {email!r} is not a valid e-mail address.")
+        yield AccountViolation("IDP-ACCT-007", entry.locate("email"), entry.name, f"`email` {email!r} is not a valid e-mail address.")
         return
     domain = match["domain"].lower()
     if policy.email_domains is not None and domain not in policy.email_domains:
-        yield Violation("IDP-ACCT-008", entry.locate("email"), entry.name,
+        yield AccountViolation("IDP-ACCT-008", entry.locate("email"), entry.name,
                         f"`email` domain `{domain}` is not allowed; use one of: {', '.join(policy.email_domains)} (accounts.email_domains).")
 
 
@@ -105,70 +106,70 @@ def _known_units(entry: AccountEntry, policy: Policy) -> tuple[str, ...] | None:
     return from_org_config or policy.organizational_units
 
 
-def _organizational_unit(entry: AccountEntry, policy: Policy) -> Iterator[Violation]:
+def _organizational_unit(entry: AccountEntry, policy: Policy) -> Iterator[AccountViolation]:
     unit, known = entry.value("ou"), _known_units(entry, policy)
     if not isinstance(unit, str) or not unit.strip() or known is None:
         return
     normal = {u.strip("/").lower() for u in known}
     if unit.strip().strip("/").lower() not in normal:
-        yield Violation("IDP-ACCT-009", entry.locate("ou"), entry.name,
+        yield AccountViolation("IDP-ACCT-009", entry.locate("ou"), entry.name,
                         f"`{entry.key('ou')}` `{unit}` is not an organizational unit of the organization; known: {', '.join(known)}.")
 
 
-def _v1_fields(entry: AccountEntry, policy: Policy) -> Iterator[Violation]:
+def _v1_fields(entry: AccountEntry, policy: Policy) -> Iterator[AccountViolation]:
     body, name = entry.body, entry.name
     regions = body.get("regions")
     if policy.allowed_regions is not None and isinstance(regions, list):
         for index, region in enumerate(regions):
             if isinstance(region, str) and region not in policy.allowed_regions:
-                yield Violation("IDP-ACCT-010", entry.artifact.locate((*entry.path, "regions", index)), name,
+                yield AccountViolation("IDP-ACCT-010", entry.artifact.locate((*entry.path, "regions", index)), name,
                                 f"Region `{region}` is not allowed; allowed: {', '.join(policy.allowed_regions)} (accounts.allowed_regions).", key=region)
     environment = body.get("environment")
     if isinstance(environment, str) and environment not in policy.environments:
-        yield Violation("IDP-ACCT-011", entry.locate("environment"), name,
+        yield AccountViolation("IDP-ACCT-011", entry.locate("environment"), name,
                         f"`environment` `{environment}` is not allowed; expected one of: {', '.join(policy.environments)}.")
     cost_center = body.get("cost_center")
     if isinstance(cost_center, str) and not policy.cost_center.search(cost_center):
-        yield Violation("IDP-ACCT-012", entry.locate("cost_center"), name,
+        yield AccountViolation("IDP-ACCT-012", entry.locate("cost_center"), name,
                         f"`cost_center` `{cost_center}` does not match {policy.cost_center.pattern} (accounts.cost_center_pattern).")
     budget = body.get("budget_usd")
     if isinstance(budget, (int, float)) and not isinstance(budget, bool) and budget <= 0:
-        yield Violation("IDP-ACCT-013", entry.locate("budget_usd"), name, f"`budget_usd` is {budget}; the monthly budget must be positive.")
+        yield AccountViolation("IDP-ACCT-013", entry.locate("budget_usd"), name, f"`budget_usd` is {budget}; the monthly budget must be positive.")
     if isinstance(environment, str):
         yield from _expiry(entry, environment, policy)
         if environment == PROD:
             yield from _one_workload(entry)
 
 
-def _expiry(entry: AccountEntry, environment: str, policy: Policy) -> Iterator[Violation]:
+def _expiry(entry: AccountEntry, environment: str, policy: Policy) -> Iterator[AccountViolation]:
     max_days = policy.max_ttl_days.get(environment)
     if max_days is None:
         return
     raw = entry.body.get("expires_at")
     if raw is None:
-        yield Violation("IDP-ACCT-014", entry.locate(), entry.name,
+        yield AccountViolation("IDP-ACCT-014", entry.locate(), entry.name,
                         f"`{environment}` account `{entry.name}` has no `expires_at`; add a date within {max_days} days.")
         return
     try:
         expires = datetime.date.fromisoformat(str(raw))
     except ValueError:
-        yield Violation("IDP-ACCT-014", entry.locate("expires_at"), entry.name, f"`expires_at` {str(raw)!r} is not a date (YYYY-MM-DD).")
+        yield AccountViolation("IDP-ACCT-014", entry.locate("expires_at"), entry.name, f"`expires_at` {str(raw)!r} is not a date (YYYY-MM-DD).")
         return
     latest = policy.as_of + datetime.timedelta(days=max_days)
     if expires <= policy.as_of:
-        yield Violation("IDP-ACCT-015", entry.locate("expires_at"), entry.name,
+        yield AccountViolation("IDP-ACCT-015", entry.locate("expires_at"), entry.name,
                         f"`expires_at` {expires} is not in the future (today is {policy.as_of}).")
     elif expires > latest:
-        yield Violation("IDP-ACCT-015", entry.locate("expires_at"), entry.name,
+        yield AccountViolation("IDP-ACCT-015", entry.locate("expires_at"), entry.name,
                         f"`expires_at` {expires} is more than {max_days} days away; `{environment}` accounts may live until {latest} at most (accounts.max_ttl_days).")
 
 
-def _one_workload(entry: AccountEntry) -> Iterator[Violation]:
+def _one_workload(entry: AccountEntry) -> Iterator[AccountViolation]:
     workload = entry.body.get("workload")
     if workload is None:
-        yield Violation("IDP-ACCT-016", entry.locate(), entry.name, f"prod account `{entry.name}` names no `workload`; it must name exactly one.")
+        yield AccountViolation("IDP-ACCT-016", entry.locate(), entry.name, f"prod account `{entry.name}` names no `workload`; it must name exactly one.")
     elif isinstance(workload, str) and len(re.split(r"[,;\s]+", workload.strip())) > 1:
-        yield Violation("IDP-ACCT-016", entry.locate("workload"), entry.name,
+        yield AccountViolation("IDP-ACCT-016", entry.locate("workload"), entry.name,
                         f"`workload` {workload!r} names several workloads; a prod account runs exactly one.")
 
 
@@ -183,7 +184,7 @@ def scope_of(artifact: Artifact) -> str:
 _UNIQUE = (("name", "IDP-ACCT-004", "name"), ("email", "IDP-ACCT-005", "e-mail"), ("alias", "IDP-ACCT-006", "alias"))
 
 
-def uniqueness_violations(scanned: Sequence[Artifact], reference: Sequence[Artifact] = ()) -> Iterator[Violation]:
+def uniqueness_violations(scanned: Sequence[Artifact], reference: Sequence[Artifact] = ()) -> Iterator[AccountViolation]:
     """The second and later uses of a name, e-mail or alias, each pointing at the first.
 
     `reference` artifacts (account files not scanned this time, e.g. unchanged since the base
@@ -202,18 +203,18 @@ def uniqueness_violations(scanned: Sequence[Artifact], reference: Sequence[Artif
             if owner is entry or id(entry.artifact) not in reported:
                 continue
             where = owner.locate(role)
-            yield Violation(rule_id, entry.locate(role), entry.name,
+            yield AccountViolation(rule_id, entry.locate(role), entry.name,
                             f"{label} `{value}` is already used by account `{owner.name}` ({where.uri}:{where.start_line}).",
                             related=(where,))
 
 
-def mandatory_violations(artifact: Artifact) -> Iterator[Violation]:
+def mandatory_violations(artifact: Artifact) -> Iterator[AccountViolation]:
     if artifact.kind != LZA or "mandatoryAccounts" in artifact.context.get("unresolved", ()):
         return
     present = {e.text("name") for e in entries(artifact) if e.path[0] == "mandatoryAccounts"}
     for name in LZA_MANDATORY:
         if name not in present:
-            yield Violation("IDP-ACCT-017", artifact.locate(("mandatoryAccounts",)), None,
+            yield AccountViolation("IDP-ACCT-017", artifact.locate(("mandatoryAccounts",)), None,
                             f"mandatory account `{name}` is missing from `mandatoryAccounts` (LZA needs {', '.join(LZA_MANDATORY)}).")
 
 

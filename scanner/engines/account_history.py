@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from scanner.engines.account_checks import scope_of
-from scanner.engines.violation import Violation
+from scanner.engines.account_violation import AccountViolation
 from scanner.inputs import accounts
 from scanner.inputs.accounts import AccountEntry, entries
 from scanner.model import Artifact, Location
@@ -92,7 +92,7 @@ def _index(items: Sequence[AccountEntry], role: str) -> dict[tuple[str, str], Ac
     return index
 
 
-def history_violations(ref: str, base: Sequence[Artifact], current: Sequence[Artifact]) -> Iterator[Violation]:
+def history_violations(ref: str, base: Sequence[Artifact], current: Sequence[Artifact]) -> Iterator[AccountViolation]:
     now = [e for a in current for e in entries(a)]
     by_name, by_email = _index(now, "name"), _index(now, "email")
     current_uris = {a.uri: a for a in current}
@@ -104,16 +104,16 @@ def history_violations(ref: str, base: Sequence[Artifact], current: Sequence[Art
         if same_name is not None:
             new_email = same_name.text("email")
             if new_email is not None and new_email.casefold() != email.casefold():
-                yield Violation("IDP-ACCT-018", same_name.locate("email"), same_name.name,
+                yield AccountViolation("IDP-ACCT-018", same_name.locate("email"), same_name.name,
                                 f"`email` of existing account `{name}` changed from `{email}` (at {ref}) to `{new_email}`; the root e-mail of an existing account must not change.")
             continue
         same_email = by_email.get((scope, email.casefold()))
         if same_email is not None:
-            yield Violation("IDP-ACCT-019", same_email.locate("name"), same_email.name,
+            yield AccountViolation("IDP-ACCT-019", same_email.locate("name"), same_email.name,
                             f"existing account `{name}` (e-mail `{email}`) was renamed to `{same_email.name}`; the name of an existing account must not change.")
             continue
         still = current_uris.get(old.artifact.uri)
         line = old.artifact.locate(old.path).start_line  # a deleted file: where the entry stood at the ref
         where = still.locate((old.path[0],)) if still is not None else Location(old.artifact.uri, line, line)
-        yield Violation("IDP-ACCT-020", where, name,
+        yield AccountViolation("IDP-ACCT-020", where, name,
                         f"account `{name}` (`{email}`) existed at {ref} and is gone; closing an account is a separate, deliberate process.")

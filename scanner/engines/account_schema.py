@@ -13,7 +13,7 @@ from functools import lru_cache
 from importlib import resources as package_files
 from typing import Any, Iterator, Mapping
 
-from scanner.engines.violation import Violation
+from scanner.engines.account_violation import AccountViolation
 from scanner.inputs.accounts import ADF, LZA, V1, entries
 from scanner.model import Artifact, PropertyPath
 
@@ -36,7 +36,7 @@ def validator_for(kind: str) -> Any:
     return jsonschema.Draft202012Validator(schema_for(kind))
 
 
-def schema_violations(artifact: Artifact) -> Iterator[Violation]:
+def schema_violations(artifact: Artifact) -> Iterator[AccountViolation]:
     validator = validator_for(artifact.kind)
     owners = {entry.path: entry.name for entry in entries(artifact)}
     errors = sorted(validator.iter_errors(artifact.data), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
@@ -60,13 +60,13 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _explain(artifact: Artifact, error: Any, path: PropertyPath, owner: str | None) -> Iterator[Violation]:
+def _explain(artifact: Artifact, error: Any, path: PropertyPath, owner: str | None) -> Iterator[AccountViolation]:
     keyword, schema, instance = error.validator, error.schema, error.instance
     where = artifact.locate(path)
     if keyword == "required":
         missing = [name for name in error.validator_value if not (isinstance(instance, Mapping) and name in instance)]
         for name in missing:
-            yield Violation("IDP-ACCT-001", where, owner, f"Required field `{name}` is missing" + (f" in account `{owner}`." if owner else "."), key=_field((*path, name)))
+            yield AccountViolation("IDP-ACCT-001", where, owner, f"Required field `{name}` is missing" + (f" in account `{owner}`." if owner else "."), key=_field((*path, name)))
         return
     if keyword == "additionalProperties" and isinstance(instance, Mapping):
         known = list(schema.get("properties", {}))
@@ -76,9 +76,9 @@ def _explain(artifact: Artifact, error: Any, path: PropertyPath, owner: str | No
                 continue
             guess = difflib.get_close_matches(str(name), known, n=1)
             hint = f"did you mean `{guess[0]}`?" if guess else f"known fields: {', '.join(known)}."
-            yield Violation("IDP-ACCT-002", artifact.locate((*path, name)), owner, f"Unknown field `{_field((*path, name))}`: {hint}", key=_field((*path, name)))
+            yield AccountViolation("IDP-ACCT-002", artifact.locate((*path, name)), owner, f"Unknown field `{_field((*path, name))}`: {hint}", key=_field((*path, name)))
         return
-    yield Violation("IDP-ACCT-003", where, owner, _shape_message(keyword, schema, instance, error.validator_value, _field(path)), key=_field(path))
+    yield AccountViolation("IDP-ACCT-003", where, owner, _shape_message(keyword, schema, instance, error.validator_value, _field(path)), key=_field(path))
 
 
 def _shape_message(keyword: str, schema: Mapping[str, Any], instance: Any, expected: Any, field: str) -> str:

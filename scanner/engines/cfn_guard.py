@@ -283,17 +283,15 @@ def typed_path(data: Any, parts: Sequence[str]) -> PropertyPath:
 
 
 def _options(settings: Settings) -> GuardOptions:
-    section: Mapping[str, Any] = settings.options.get("guard", {}) or {}
-    base = settings.config_file.parent if settings.config_file else Path.cwd()
-    binary = section.get("binary")
-    timeout = section.get("timeout") or max(10.0, 0.9 * (settings.unit_timeout or max(30.0, settings.budget / 2)))
-    search = (base, settings.root, *(p if p.is_dir() else p.parent for p in settings.paths))
+    section = settings.guard
+    timeout = section.timeout or max(10.0, 0.9 * (settings.unit_timeout or max(30.0, settings.budget / 2)))
+    search = (section.base, settings.root, *(p if p.is_dir() else p.parent for p in settings.paths))
     return GuardOptions(
-        rules=tuple(str(r) for r in section.get("rules") or ()),
-        binary=(base / str(binary)) if binary else None,
-        parameters=section.get("parameters") or None,
+        rules=section.rules,
+        binary=section.binary,
+        parameters=section.parameters,
         timeout=float(timeout),
-        base=base,
+        base=section.base,
         search_from=tuple(dict.fromkeys(search)),
     )
 

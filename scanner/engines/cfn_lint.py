@@ -261,6 +261,6 @@ def _date(value: Any) -> datetime.date | None:
 
 
 def create(settings: Settings) -> CfnLintEngine:
-    options: Mapping[str, Any] = settings.options.get("cfn_lint", {}) or {}
-    regions = options.get("regions") or (settings.options.get("regions", {}) or {}).get("allowed") or [DEFAULT_REGION]
-    return CfnLintEngine(regions=list(regions), as_of_date=_date(options.get("as_of")), time_limit_per_file=float(options.get("timeout", 120)))
+    section = settings.cfn_lint
+    regions = section.regions or settings.allowed_regions or (DEFAULT_REGION,)
+    return CfnLintEngine(regions=list(regions), as_of_date=_date(section.as_of), time_limit_per_file=section.timeout)

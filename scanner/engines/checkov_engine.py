@@ -6,9 +6,8 @@ another worker process on any subset of artifacts, sees no state from the first.
 this machine (see the issue note): the CLI pays 4-7 s of start-up per call, the warm in-process
 runner ~0.1 s per template.
 
-Offline: the environment switches below are set before checkov is first imported (no version
-check, no guideline download, no Prisma/Bridgecrew API, no module download), and checkov's own
-process pool is turned off so that the worker layer owns concurrency.
+Offline, with its parsers patched once per process: `checkov_setup`. Its checks as rules, with
+their reviewed severities: `checkov_checks`.
 
 Isolated: all files of a framework run as one batch; when the batch raises (one template with
 `Type: !Ref AWS::Region` makes checkov raise for the whole batch), each file runs on its own and
@@ -18,153 +17,28 @@ its result) becomes an IDP022 finding on that resource; a file checkov cannot pa
 
 from __future__ import annotations
 
-import importlib
-import json
 import logging
 import os
 import posixpath
 import re
 import tempfile
 from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import resources as package_files
-from types import SimpleNamespace
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
+from scanner.engines.checkov_checks import SeverityTable, bundled_checks, categories, check_url, rule_meta, severity_table
+from scanner.engines.checkov_setup import FRAMEWORKS, NAME, runner_class
+from scanner.engines.limits import EngineTimeout, time_limit
 from scanner.failures import failure
 from scanner.inputs import cfn
-from scanner.engines.limits import EngineTimeout, time_limit
 from scanner.engines import EngineBase
-from scanner.model import Artifact, Finding, Location, ResourceId, RuleMeta, Severity, Status
+from scanner.model import Artifact, Finding, Location, ResourceId, RuleMeta, Status
 from scanner.settings import Settings
 
 log = logging.getLogger(__name__)
 
-NAME = "checkov"
-
-# Set before checkov is imported; `setdefault` leaves a user's explicit choice alone.
-OFFLINE_ENV: Mapping[str, str] = {
-    "CKV_SKIP_PACKAGE_UPDATE_CHECK": "true",  # importing checkov.main asks PyPI for a newer version
-    "BC_SKIP_MAPPING": "TRUE",  # every scan without an API key downloads guidelines
-    "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false",
-    "CHECKOV_PARALLELIZATION_TYPE": "none",  # no fork pool inside our own worker processes
-    "ANSI_COLORS_DISABLED": "1",
-}
-
-# Artifact kind -> (checkov framework, runner class). Terraform kinds arrive with the Terraform
-# inputs; an artifact's `path` is the file (or module directory) checkov reads.
-FRAMEWORKS: Mapping[str, tuple[str, str]] = {
-    "cloudformation": ("cloudformation", "checkov.cloudformation.runner:Runner"),
-    "terraform": ("terraform", "checkov.terraform.runner:Runner"),
-    "terraform-plan": ("terraform_plan", "checkov.terraform.plan_runner:Runner"),
-}
-
 # checkov reads CloudFormation files only with these suffixes and silently skips the rest.
 _CFN_SUFFIXES = (".json", ".yml", ".yaml", ".template")
 _CHECK_ERROR = re.compile(r"^Failed to run check (?P<id>\S+) on (?P<file>.+?):(?P<type>.+)\.(?P<name>[^.]+)$")
-_POLICY_INDEX = "https://www.checkov.io/5.Policy%20Index/all.html"
-_SOURCE_URL = "https://github.com/bridgecrewio/checkov/blob/main/{}.py"
-
-
-@dataclass(frozen=True)
-class Rating:
-    severity: Severity
-    security_severity: float
-    category: str = "hardening"
-    reason: str = "the check is not in the reviewed table (newer than it): a warning until reviewed"
-
-
-@dataclass(frozen=True)
-class SeverityTable:
-    """checkov id -> rating, from `checkov_severity.json`, which scripts/checkov_severity.py writes
-    from the severity policy (severity_policy.json)."""
-
-    checks: Mapping[str, Rating]
-    default: Rating
-
-    def rate(self, check_id: str) -> Rating:
-        return self.checks.get(check_id, self.default)
-
-
-def _rating(entry: Sequence[Any]) -> Rating:
-    """[severity, security-severity] or [severity, security-severity, category, reason]."""
-    if len(entry) >= 4:
-        return Rating(Severity.parse(str(entry[0])), float(entry[1]), str(entry[2]), str(entry[3]))
-    return Rating(Severity.parse(str(entry[0])), float(entry[1]))
-
-
-@lru_cache(maxsize=1)
-def severity_table() -> SeverityTable:
-    text = package_files.files("scanner.engines").joinpath("checkov_severity.json").read_text(encoding="utf-8")
-    data = json.loads(text)
-    return SeverityTable(checks={k: _rating(v) for k, v in data["checks"].items()}, default=_rating(data["default"]))
-
-
-def prepare_offline() -> None:
-    for key, value in OFFLINE_ENV.items():
-        os.environ.setdefault(key, value)
-
-
-@lru_cache(maxsize=1)
-def _harden_hcl_parser() -> None:
-    """checkov parses HCL with hcl2's shared Lark instance, whose string terminals backtrack
-    exponentially on an unclosed string; give it the linear grammar our own loader uses."""
-    from hcl2 import parser as hcl2_parser
-    from lark import Lark
-
-    from scanner.inputs.terraform.hcl import linear_grammar
-
-    grammar = linear_grammar(hcl2_parser.LARK_GRAMMAR)
-    hcl2_parser.Hcl2.lark_parser = Lark(grammar=grammar, parser="lalr", propagate_positions=True, cache=True)
-
-
-@lru_cache(maxsize=1)
-def _reuse_jsonpath_tables() -> None:
-    """checkov's graph parses every distinct attribute path with jsonpath-ng, which builds its
-    PLY parse tables from scratch on each parse (~0.1 s): half of checkov's time on a corpus of
-    templates. The tables depend only on the grammar (the parser class and start symbol), and a
-    PLY parser is reusable, so each is built once per process."""
-    import ply.yacc
-    from bc_jsonpath_ng import parser as jsonpath_parser
-
-    built: dict[tuple[type, str], Any] = {}
-
-    def yacc(**options: Any) -> Any:
-        key = (type(options["module"]), options.get("start", ""))
-        if key not in built:
-            built[key] = ply.yacc.yacc(**options)
-        return built[key]
-
-    # Only jsonpath-ng's own module sees the memoized builder; PLY itself is untouched.
-    setattr(jsonpath_parser, "ply", SimpleNamespace(yacc=SimpleNamespace(yacc=yacc)))
-
-
-@lru_cache(maxsize=1)
-def _reuse_expression_interpreter() -> None:
-    """checkov evaluates Terraform expressions with a new asteval interpreter each time, and
-    building one (scanning its whole symbol table) costs more than the evaluation: 54,000 of
-    them, 12 s, in one eks example. One interpreter per process, its evaluation state reset
-    before each use, as a new one would have it; the symbol table was shared all along."""
-    from checkov.terraform.graph_builder.variable_rendering import safe_eval_functions
-
-    interpreter = safe_eval_functions.get_asteval()
-
-    def get_asteval() -> Any:
-        interpreter.error, interpreter.error_msg, interpreter.code_text = [], None, []
-        interpreter.retval, interpreter._interrupt, interpreter._calldepth = None, None, 0
-        return interpreter
-
-    setattr(safe_eval_functions, "get_asteval", get_asteval)
-
-
-def _runner_class(framework_kind: str) -> Any:
-    prepare_offline()
-    _reuse_jsonpath_tables()
-    if framework_kind == "terraform":
-        _harden_hcl_parser()
-        _reuse_expression_interpreter()
-    module_name, _, attribute = FRAMEWORKS[framework_kind][1].partition(":")
-    return getattr(importlib.import_module(module_name), attribute)
 
 
 class _CheckErrors(logging.Handler):
@@ -248,13 +122,13 @@ class CheckovEngine(EngineBase):
     def rules(self) -> Sequence[RuleMeta]:
         """Every check checkov runs for us (imports checkov: the pipeline asks only when an
         artifact for checkov exists, and caches the list)."""
-        return [rule_meta(check_id, check.name, _categories(check), check_url(check)) for check_id, check in sorted(bundled_checks().items())]
+        return [rule_meta(check_id, check.name, categories(check), check_url(check)) for check_id, check in sorted(bundled_checks().items())]
 
     def prepare(self) -> None:
         """Import checkov and register its checks once, before the worker processes fork."""
         bundled_checks()
         for kind in FRAMEWORKS:
-            _runner_class(kind)
+            runner_class(kind)
 
     def accepts(self, artifact: Artifact) -> bool:
         return artifact.kind in FRAMEWORKS
@@ -296,7 +170,7 @@ def _run(kind: str, paths: list[str]) -> list[Any]:
     from checkov.runner_filter import RunnerFilter
 
     framework = FRAMEWORKS[kind][0]
-    runner = _runner_class(kind)()
+    runner = runner_class(kind)()
     runner_filter = RunnerFilter(framework=[framework], download_external_modules=False, show_progress_bar=False)
     if len(paths) == 1 and os.path.isdir(paths[0]):
         report = runner.run(root_folder=paths[0], runner_filter=runner_filter)
@@ -381,64 +255,6 @@ def _terraform_identity(record: Any) -> ResourceId:
     return ResourceId("terraform", address, resource_type)
 
 
-@lru_cache(maxsize=1)
-def bundled_checks() -> dict[str, Any]:
-    prepare_offline()
-    from checkov.cloudformation.checks.resource.registry import cfn_registry
-    from checkov.terraform.checks.resource.registry import resource_registry
-
-    from checkov.common.checks_infra.registry import get_graph_checks_registry
-
-    found: dict[str, Any] = {}
-    for registry in (cfn_registry, resource_registry):
-        for checks in registry.checks.values():
-            for check in checks:
-                found.setdefault(check.id, check)
-    for framework in ("cloudformation", "terraform"):
-        graph = get_graph_checks_registry(framework)
-        if not graph.checks:
-            graph.load_checks()
-        for graph_check in graph.checks:
-            found.setdefault(graph_check.id, graph_check)
-    return found
-
-
-def _categories(check: Any) -> list[str]:
-    return [getattr(c, "name", str(c)) for c in getattr(check, "categories", ()) or ()]
-
-
-def check_url(check: Any) -> str:
-    """checkov's guideline when it has one (only with a platform key), else the check's source."""
-    guideline = getattr(check, "guideline", None)
-    if guideline:
-        return str(guideline)
-    module = type(check).__module__
-    if module.startswith("checkov.common."):  # a YAML graph check: no module of its own
-        return _POLICY_INDEX
-    return _SOURCE_URL.format(module.replace(".", "/"))
-
-
-def rule_meta(check_id: str, title: str, categories: Sequence[str], url: str) -> RuleMeta:
-    rating = severity_table().rate(check_id)
-    help_text = (
-        f"{title}.\n\nThis is checkov's check `{check_id}`, bundled with idp-scan and run offline. "
-        f"See [the check's documentation and source]({url}) for what it evaluates and how to fix it. "
-        f"Suppress it for one resource with a checkov skip (`Metadata: {{checkov: {{skip: [{{id: {check_id}, "
-        f"comment: ...}}]}}}}` or `# checkov:skip={check_id}:reason`), or for the repository with "
-        f"`ignore: [{check_id}]` in `.idp-scan.yaml`."
-    )
-    return RuleMeta(
-        id=check_id,
-        engine=NAME,
-        severity=rating.severity,
-        title=title,
-        help_markdown=help_text,
-        help_uri=url,
-        tags=("checkov", "security", *(c.lower() for c in categories)),
-        security_severity=rating.security_severity,
-    )
-
-
 def engine_crash(engine: str, artifact: Artifact, exc: BaseException) -> Finding:
     return failure("IDP020", f"{engine} failed on {artifact.uri}: {type(exc).__name__}: {exc}; its checks did not run on this file.", Location(artifact.uri))
 
@@ -448,5 +264,4 @@ def engine_timeout(engine: str, artifact: Artifact, detail: str) -> Finding:
 
 
 def create(settings: Settings) -> CheckovEngine:
-    options: Mapping[str, Any] = settings.options.get("checkov", {}) or {}
-    return CheckovEngine(time_limit_per_file=float(options.get("timeout", 60)))
+    return CheckovEngine(time_limit_per_file=settings.checkov.timeout)

@@ -14,7 +14,7 @@ from typing import Iterable, Iterator, Sequence
 from scanner.engines.account_checks import Policy, PolicyError, entry_violations, mandatory_violations, uniqueness_violations
 from scanner.engines.account_rules import ENGINE, account_rules
 from scanner.engines.account_schema import schema_violations
-from scanner.engines.violation import Violation
+from scanner.engines.account_violation import AccountViolation
 from scanner.failures import failure
 from scanner.inputs.accounts import INPUT_KIND, KINDS, entries
 from scanner.engines import EngineBase
@@ -51,7 +51,7 @@ class SchemaEngine(EngineBase):
         if not artifacts and not self._settings.changed_since:
             return []  # with --changed-since, no changed file may still mean a deleted one
         try:
-            policy = Policy.from_options(self._settings.options, self._today)
+            policy = Policy.from_settings(self._settings, self._today)
         except PolicyError as exc:
             return [failure("IDP075", str(exc), Location(a.uri)) for a in artifacts]
         others = [a for a in reference if a.kind in KINDS]
@@ -59,14 +59,14 @@ class SchemaEngine(EngineBase):
         history, failures = self._history(artifacts, others)
         return [*self._findings([*violations, *history]), *failures]
 
-    def _file_violations(self, artifacts: Sequence[Artifact], policy: Policy) -> Iterator[Violation]:
+    def _file_violations(self, artifacts: Sequence[Artifact], policy: Policy) -> Iterator[AccountViolation]:
         for artifact in artifacts:
             yield from schema_violations(artifact)
             yield from mandatory_violations(artifact)
             for entry in entries(artifact):
                 yield from entry_violations(entry, policy)
 
-    def _history(self, scanned: Sequence[Artifact], reference: Sequence[Artifact]) -> tuple[list[Violation], list[Finding]]:
+    def _history(self, scanned: Sequence[Artifact], reference: Sequence[Artifact]) -> tuple[list[AccountViolation], list[Finding]]:
         from scanner.engines.account_history import (HistoryError, UnreadableBase, base_artifact, deleted_yaml_files,
                                                       history_violations, verify_ref)
 
@@ -90,10 +90,10 @@ class SchemaEngine(EngineBase):
             return [], [failure("IDP072", f"Accounts not compared with {ref}: {exc}", Location(a.uri)) for a in scanned]
         return list(history_violations(ref, base, [*scanned, *reference])), notes
 
-    def _findings(self, violations: Sequence[Violation]) -> Iterator[Finding]:
+    def _findings(self, violations: Sequence[AccountViolation]) -> Iterator[Finding]:
         """One finding per violation instance (rule, file, account, field): its fingerprint
         ignores lines, so repeats are one; the first place is reported and the messages joined."""
-        grouped: dict[tuple[str, str, str, str], list[Violation]] = {}
+        grouped: dict[tuple[str, str, str, str], list[AccountViolation]] = {}
         for violation in violations:
             grouped.setdefault((violation.rule_id, violation.location.uri, violation.account or "", violation.key), []).append(violation)
         for (rule_id, _uri, account, key), group in grouped.items():

@@ -129,7 +129,7 @@ def explain(meta: RuleMeta, override: str | None = None) -> str:
 
 def _policy_verdict(meta: RuleMeta) -> Verdict | None:
     if meta.engine == "checkov":
-        from scanner.engines.checkov_engine import severity_table
+        from scanner.engines.checkov_checks import severity_table
 
         rating = severity_table().rate(meta.id)
         return Verdict(rating.category, rating.severity, rating.security_severity, rating.reason)

@@ -1,4 +1,6 @@
-"""Merge findings across engines: one per violation instance, in a stable order.
+"""Dedupe findings across engines: one per violation instance, in a stable order.
+
+(Combining the SARIF of CI shards is `scanner.shards`.)
 
 An engine that meets the same violation twice (a Terraform resource read from its `.tf` file
 and from a plan beside it) reports it once: at the most precise location, with every distinct
@@ -21,7 +23,7 @@ from scanner.findings.concerns import owners
 from scanner.model import Finding, RuleMeta, Status
 
 
-def merge(findings: Iterable[Finding], rules: Mapping[str, RuleMeta]) -> list[Finding]:
+def dedupe(findings: Iterable[Finding], rules: Mapping[str, RuleMeta]) -> list[Finding]:
     """One finding per violation instance; a concern's owner decides it (see `concerns`)."""
     table = owners(rules.values())
     given = list(findings)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from scanner.failures import is_blocking_failure
 from scanner.model import Finding, Notification, Severity
 
 
@@ -11,5 +12,5 @@ def notifications_for(findings: Iterable[Finding]) -> tuple[Notification, ...]:
     return tuple(
         Notification(level=Severity.ERROR, message=f"{f.location.uri}:{f.location.start_line}: {f.message}", rule_id=f.rule_id)
         for f in findings
-        if f.engine == "idp-scan" and f.severity is Severity.ERROR
+        if is_blocking_failure(f)
     )

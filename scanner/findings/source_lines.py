@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Iterable, Mapping, Sequence
 
-from scanner.failures import failure
+from scanner.failures import failure, is_failure
 from scanner.inputs import cfn
 from scanner.inputs.cdk.framework import FRAMEWORK, FRAMEWORK_RULES, GENERATED_RULES, REASON, FrameworkResource, framework_of, rule_base
 from scanner.inputs.cdk.sources import Frame
@@ -66,7 +66,7 @@ def attach_sources(findings: Sequence[Finding], artifacts: Sequence[Artifact]) -
         if artifact is None:
             out.append(framework.mark(acknowledged.mark(finding)))
             continue
-        if finding.engine != "idp-scan" and _in_plumbing(artifact, finding.location.start_line):
+        if not is_failure(finding) and _in_plumbing(artifact, finding.location.start_line):
             continue
         out.append(framework.mark(acknowledged.mark(_with_source(finding, artifact))))
     return out

@@ -18,6 +18,7 @@ from scanner.inputs.terraform import files as tf_files, loader as tf_loader, pla
 from scanner.inputs.terraform.duplicates import duplicate_attributes
 from scanner.inputs.guard import Limits, Rejected, json_depth, over_size, read_checked, yaml_shape
 from scanner.model import Artifact, Finding, Location, Resource
+from scanner.config_sections import TerraformSettings
 
 MAX_SNIFF_BYTES = 64 * 1024
 
@@ -29,7 +30,9 @@ class Unit:
     kind: str
     path: Path
     uri: str
-    options: Mapping[str, Any] = field(default_factory=dict)  # the run's settings.options
+    # The run's settings.options, set by the pipeline; read here only for its Terraform section
+    # (`TerraformSettings.from_options`) until the pipeline hands units `settings.terraform`.
+    options: Mapping[str, Any] = field(default_factory=dict)
     limits: Limits = Limits()  # set by the pipeline from the configuration
 
 
@@ -203,9 +206,7 @@ def _hcl_depth(path: Path, uri: str, limits: Limits) -> Finding | None:
 
 def _var_files(unit: Unit) -> list[Path]:
     """The var files given to this root (or to every root), in order of precedence."""
-    here = unit.path.resolve()
-    entries = unit.options.get("terraform", {}).get("var_files", ())
-    return [Path(e["file"]) for e in entries if e.get("root") is None or Path(e["root"]) == here]
+    return TerraformSettings.from_options(unit.options).files_for(unit.path.resolve())
 
 
 def _terraform_sources(unit: Unit) -> tuple[Path, ...]:

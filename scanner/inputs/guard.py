@@ -10,40 +10,15 @@ a RecursionError (the composer and constructor recurse).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from scanner.failures import failure
 from scanner.model import Finding, Location
-
-DEFAULT_MAX_FILE_BYTES = 1024 * 1024  # CloudFormation rejects templates over 1 MB
-DEFAULT_MAX_DEPTH = 100
-DEFAULT_MAX_NODES = 500_000  # after alias expansion; a 1 MB template has ~100k nodes
-DEFAULT_MAX_PLAN_BYTES = 64 * 1024 * 1024  # plans of large estates run to tens of MB
+from scanner.config_sections import Limits as Limits  # the `limits:` section; loaders import it from here
 
 _UNSAFE_TAG = "tag:yaml.org,2002:python/"
 _JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Bounds on what a loader parses (configuration key `limits`)."""
-
-    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
-    max_depth: int = DEFAULT_MAX_DEPTH
-    max_nodes: int = DEFAULT_MAX_NODES
-    max_plan_bytes: int = DEFAULT_MAX_PLAN_BYTES
-
-    @classmethod
-    def from_options(cls, options: Mapping[str, Any]) -> Limits:
-        given = options.get("limits") or {}
-        return cls(
-            max_file_bytes=int(given.get("max_file_bytes", DEFAULT_MAX_FILE_BYTES)),
-            max_depth=int(given.get("max_depth", DEFAULT_MAX_DEPTH)),
-            max_nodes=int(given.get("max_nodes", DEFAULT_MAX_NODES)),
-            max_plan_bytes=int(given.get("max_plan_bytes", DEFAULT_MAX_PLAN_BYTES)),
-        )
 
 
 class Rejected(Exception):

@@ -91,7 +91,7 @@ def _reopened(finding: Finding, audit: bool) -> Finding:
     return finding.with_status(Status.OPEN) if audit or finding.status is Status.BASELINED or central else finding
 
 
-def merge_logs(paths: Sequence[Path], settings: Settings) -> ScanResult:
+def merge_shards(paths: Sequence[Path], settings: Settings) -> ScanResult:
     findings: dict[tuple[str, str, int, str, str], Finding] = {}
     rules: dict[str, RuleMeta] = {}
     scanned: set[str] = set()

@@ -1,4 +1,6 @@
-"""A check's answer before it becomes a Finding: rule, place, account, message."""
+"""An account check's answer before it becomes a Finding: rule, place, account, message.
+
+(A native rule's answer is `scanner.rule.Violation`: a path inside one resource.)"""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from scanner.model import Location
 
 
 @dataclass(frozen=True)
-class Violation:
+class AccountViolation:
     rule_id: str
     location: Location
     account: str | None  # the account name (resource identity); None: about the whole file

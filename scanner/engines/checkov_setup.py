@@ -1,0 +1,101 @@
+"""checkov's set-up, once per process: offline switches, the runner of each framework, and three
+patches that make repeated in-process scans cheap and a hostile HCL file linear.
+
+Offline: the environment switches below are set before checkov is first imported (no version
+check, no guideline download, no Prisma/Bridgecrew API, no module download), and checkov's own
+process pool is turned off so that the worker layer owns concurrency.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from functools import lru_cache
+from types import SimpleNamespace
+from typing import Any, Mapping
+
+NAME = "checkov"
+
+# Set before checkov is imported; `setdefault` leaves a user's explicit choice alone.
+OFFLINE_ENV: Mapping[str, str] = {
+    "CKV_SKIP_PACKAGE_UPDATE_CHECK": "true",  # importing checkov.main asks PyPI for a newer version
+    "BC_SKIP_MAPPING": "TRUE",  # every scan without an API key downloads guidelines
+    "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false",
+    "CHECKOV_PARALLELIZATION_TYPE": "none",  # no fork pool inside our own worker processes
+    "ANSI_COLORS_DISABLED": "1",
+}
+
+# Artifact kind -> (checkov framework, runner class). Terraform kinds arrive with the Terraform
+# inputs; an artifact's `path` is the file (or module directory) checkov reads.
+FRAMEWORKS: Mapping[str, tuple[str, str]] = {
+    "cloudformation": ("cloudformation", "checkov.cloudformation.runner:Runner"),
+    "terraform": ("terraform", "checkov.terraform.runner:Runner"),
+    "terraform-plan": ("terraform_plan", "checkov.terraform.plan_runner:Runner"),
+}
+
+
+def prepare_offline() -> None:
+    for key, value in OFFLINE_ENV.items():
+        os.environ.setdefault(key, value)
+
+
+@lru_cache(maxsize=1)
+def _harden_hcl_parser() -> None:
+    """checkov parses HCL with hcl2's shared Lark instance, whose string terminals backtrack
+    exponentially on an unclosed string; give it the linear grammar our own loader uses."""
+    from hcl2 import parser as hcl2_parser
+    from lark import Lark
+
+    from scanner.inputs.terraform.hcl import linear_grammar
+
+    grammar = linear_grammar(hcl2_parser.LARK_GRAMMAR)
+    hcl2_parser.Hcl2.lark_parser = Lark(grammar=grammar, parser="lalr", propagate_positions=True, cache=True)
+
+
+@lru_cache(maxsize=1)
+def _reuse_jsonpath_tables() -> None:
+    """checkov's graph parses every distinct attribute path with jsonpath-ng, which builds its
+    PLY parse tables from scratch on each parse (~0.1 s): half of checkov's time on a corpus of
+    templates. The tables depend only on the grammar (the parser class and start symbol), and a
+    PLY parser is reusable, so each is built once per process."""
+    import ply.yacc
+    from bc_jsonpath_ng import parser as jsonpath_parser
+
+    built: dict[tuple[type, str], Any] = {}
+
+    def yacc(**options: Any) -> Any:
+        key = (type(options["module"]), options.get("start", ""))
+        if key not in built:
+            built[key] = ply.yacc.yacc(**options)
+        return built[key]
+
+    # Only jsonpath-ng's own module sees the memoized builder; PLY itself is untouched.
+    setattr(jsonpath_parser, "ply", SimpleNamespace(yacc=SimpleNamespace(yacc=yacc)))
+
+
+@lru_cache(maxsize=1)
+def _reuse_expression_interpreter() -> None:
+    """checkov evaluates Terraform expressions with a new asteval interpreter each time, and
+    building one (scanning its whole symbol table) costs more than the evaluation: 54,000 of
+    them, 12 s, in one eks example. One interpreter per process, its evaluation state reset
+    before each use, as a new one would have it; the symbol table was shared all along."""
+    from checkov.terraform.graph_builder.variable_rendering import safe_eval_functions
+
+    interpreter = safe_eval_functions.get_asteval()
+
+    def get_asteval() -> Any:
+        interpreter.error, interpreter.error_msg, interpreter.code_text = [], None, []
+        interpreter.retval, interpreter._interrupt, interpreter._calldepth = None, None, 0
+        return interpreter
+
+    setattr(safe_eval_functions, "get_asteval", get_asteval)
+
+
+def runner_class(framework_kind: str) -> Any:
+    prepare_offline()
+    _reuse_jsonpath_tables()
+    if framework_kind == "terraform":
+        _harden_hcl_parser()
+        _reuse_expression_interpreter()
+    module_name, _, attribute = FRAMEWORKS[framework_kind][1].partition(":")
+    return getattr(importlib.import_module(module_name), attribute)
