@@ -37,11 +37,6 @@ class Limits:
             max_plan_bytes=int(given.get("max_plan_bytes", DEFAULT_MAX_PLAN_BYTES)),
         )
 
-    @classmethod
-    def from_options(cls, options: Mapping[str, Any]) -> Limits:
-        """For `pipeline.py` until it reads `Settings.limits` (then this goes)."""
-        return cls.from_section(options.get("limits") or {})
-
 
 @dataclass(frozen=True)
 class VarFile:
@@ -60,12 +55,6 @@ class TerraformSettings:
     @classmethod
     def from_entries(cls, entries: Sequence[Mapping[str, str | None]]) -> TerraformSettings:
         return cls(tuple(VarFile(Path(e["root"]) if e["root"] is not None else None, Path(str(e["file"]))) for e in entries))
-
-    @classmethod
-    def from_options(cls, options: Mapping[str, Any]) -> TerraformSettings:
-        """From a run's merged `options` (what `inputs.Unit.options` carries until the pipeline
-        hands units this section instead)."""
-        return cls.from_entries(options.get("terraform", {}).get("var_files", ()))
 
     def files_for(self, root: Path) -> list[Path]:
         """The var files given to this root (or to every root), in order of precedence."""
@@ -141,8 +130,8 @@ class CheckovSettings:
 
 @dataclass(frozen=True)
 class CacheSettings:
-    """`cache:` and `cache_dir:` (`--no-cache` turns it off); `cache.cache_directory` resolves
-    the directory (the environment first). For the lead to move `cache.py` onto; not read yet."""
+    """`cache:` and `cache_dir:` (`--no-cache` turns it off); `cache.store.cache_directory`
+    resolves the directory (the environment first)."""
 
     enabled: bool = True
     directory: str | None = None  # relative to the configuration file

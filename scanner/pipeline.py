@@ -17,7 +17,6 @@ from scanner.findings.notifications import notifications_for
 from scanner.gate import is_selected, judged_paths, mark
 from scanner.findings.source_lines import attach_sources, framework_notes
 from scanner.inputs import Unit, input_kinds
-from scanner.inputs.guard import Limits
 from scanner.model import Finding, RuleMeta, ScanResult, Severity
 from scanner.plan import Execution, Plan, load_reference, performer, prepare, unscanned_units
 from scanner.scope import deleted_files, narrow
@@ -56,8 +55,7 @@ def run(settings: Settings, progress: Progress = _quiet, in_process: bool = Fals
         applied = repo_relative(settings.config_file, settings.root)
         findings = [f for f in findings if not (f.rule_id == "IDP039" and f.location.uri == applied)]
     # Loaders read their own settings; the limits decide whether a file is parsed at all.
-    limits = Limits.from_options(settings.options)
-    discovered = [replace(unit, options=settings.options, limits=limits) for unit in discovered]
+    discovered = [replace(unit, terraform=settings.terraform, limits=settings.limits) for unit in discovered]
     units = discovered
     deleted = deleted_files(settings.root, settings.changed_since) if settings.changed_since else set()
     if settings.changed_since or settings.shard:
@@ -75,7 +73,7 @@ def run(settings: Settings, progress: Progress = _quiet, in_process: bool = Fals
     timings["budget"] = settings.budget
     timings["jobs"] = float(settings.jobs or default_jobs())
 
-    overrides: dict[str, str] = settings.options.get("severity", {})
+    overrides = settings.severity_overrides
     # Only engines that met an artifact describe their rules: a run on no template never imports checkov.
     described = [e for e in engines if e.name in execution.engaged or e.name == "native"]
     rules = _with_severity_overrides(rule_metas(described, execution.rules_of), overrides)

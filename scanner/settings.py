@@ -48,8 +48,8 @@ class Settings:
     jobs: int | None = None  # worker processes; None: every core this process may use
     unit_timeout: float | None = None  # per engine x chunk of files; None: a share of the budget
     changed_since: str | None = None  # git ref: scan only what changed since it
-    # The merged configuration as written. Read by `pipeline.py` and `cache.py` (until the lead
-    # moves them to the typed sections, `config_sections`) and handed to native rules as `RuleContext.options`.
+    # The merged configuration as written: hashed into the cache keys (any change of policy is a
+    # new key) and handed to native rules as `RuleContext.options`. The code reads the typed sections.
     options: Mapping[str, Any] = field(default_factory=dict)
     baseline: Path | None = None  # fingerprints of accepted findings (BASELINED)
     waivers: Path | None = None  # the central waivers file

@@ -147,9 +147,9 @@ def test_account_policy_reads_the_typed_sections(tmp_path, accounts, regions, cl
     assert policy.max_ttl_days == {"sandbox": 90, "preview": 14} and policy.cost_center.pattern == "^CC-[0-9]{4}$"
 
 
-def test_the_raw_options_are_read_only_where_the_lead_converts_them():
-    """Everything else reads the typed sections; `pipeline.py` (limits, severity, cache, units)
-    and the native engine (the rules' `ctx.options`) still read `settings.options`."""
+def test_the_raw_options_are_read_only_by_the_cache_key_and_the_rules():
+    """Everything reads the typed sections; only the cache (a digest of the configuration as
+    written, part of every key) and the native engine (the rules' `ctx.options`) read `settings.options`."""
     import ast
 
     from tests.conftest import REPO
@@ -162,4 +162,4 @@ def test_the_raw_options_are_read_only_where_the_lead_converts_them():
 
     readers = {path.relative_to(REPO).as_posix() for path in sorted((REPO / "scanner").rglob("*.py"))
                if any(reads_options(node) for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))))}
-    assert readers == {"scanner/pipeline.py", "scanner/engines/native.py"}
+    assert readers == {"scanner/cache/__init__.py", "scanner/engines/native.py"}

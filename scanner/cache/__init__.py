@@ -48,7 +48,7 @@ class ResultCache:
 
     @classmethod
     def for_settings(cls, settings: Settings) -> ResultCache:
-        directory = cache_directory(settings.root, settings.options, settings.config_file)
+        directory = cache_directory(settings.root, settings.cache, settings.config_file)
         if directory is None:
             return cls(None, settings.root)
         return cls(directory, settings.root, config_digest(settings.options), sources_digest(settings.rule_dirs))

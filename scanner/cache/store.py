@@ -7,9 +7,10 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from scanner.cache.codec import Unencodable, decode, encode
+from scanner.config_sections import CacheSettings
 
 FORMAT = "idp-scan-cache/1"
 ENV_DIR = "IDP_SCAN_CACHE_DIR"
@@ -82,15 +83,15 @@ class Cache:
         return self.directory / "v1" / key[:2] / f"{key}.json"
 
 
-def cache_directory(root: Path, options: Mapping[str, Any], config_file: Path | None) -> Path | None:
+def cache_directory(root: Path, configured_cache: CacheSettings, config_file: Path | None) -> Path | None:
     """`cache: false` (or `--no-cache`) turns it off; else `IDP_SCAN_CACHE_DIR`, else the
     configured `cache_dir` (relative to the configuration file), else `.idp-scan-cache/` at the root."""
-    if options.get("cache") is False:
+    if not configured_cache.enabled:
         return None
     configured = os.environ.get(ENV_DIR)
     if configured:
         return Path(configured)
-    if options.get("cache_dir"):
+    if configured_cache.directory:
         base = config_file.parent if config_file else root
-        return base / str(options["cache_dir"])
+        return base / configured_cache.directory
     return root / DEFAULT_DIR

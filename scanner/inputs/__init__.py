@@ -30,9 +30,7 @@ class Unit:
     kind: str
     path: Path
     uri: str
-    # The run's settings.options, set by the pipeline; read here only for its Terraform section
-    # (`TerraformSettings.from_options`) until the pipeline hands units `settings.terraform`.
-    options: Mapping[str, Any] = field(default_factory=dict)
+    terraform: TerraformSettings = TerraformSettings()  # set by the pipeline: var files per root
     limits: Limits = Limits()  # set by the pipeline from the configuration
 
 
@@ -206,7 +204,7 @@ def _hcl_depth(path: Path, uri: str, limits: Limits) -> Finding | None:
 
 def _var_files(unit: Unit) -> list[Path]:
     """The var files given to this root (or to every root), in order of precedence."""
-    return TerraformSettings.from_options(unit.options).files_for(unit.path.resolve())
+    return unit.terraform.files_for(unit.path.resolve())
 
 
 def _terraform_sources(unit: Unit) -> tuple[Path, ...]:
