@@ -142,9 +142,11 @@ class Finding:
         return frozenset(instance_fingerprint(self.rule_id, uri, name, "") for uri in {self.location.uri, self.artifact_uri})
 
     @property
-    def sort_key(self) -> tuple[str, int, str, str, str, str]:
+    def sort_key(self) -> tuple[str, int, str, str, str, str, str]:
+        # The artifact last: one module file judged from two roots gives two findings that differ
+        # only there, and the workers' finishing order must not decide which comes first.
         name = self.resource.name if self.resource else ""
-        return (self.location.uri, self.location.start_line, self.rule_id, name, self.key, self.message)
+        return (self.location.uri, self.location.start_line, self.rule_id, name, self.key, self.message, self.artifact)
 
     def with_status(self, status: Status, reason: str = "") -> Finding:
         return replace(self, status=status, status_reason=reason)
