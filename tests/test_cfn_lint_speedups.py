@@ -7,6 +7,7 @@ configuration the engine uses; the engine's findings are compared as (rule, line
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -84,11 +85,19 @@ Resources:
 """
 
 
+_SET_OF_NAMES = re.compile(r"\{('[^{}]*')\}")
+
+
+def unordered(message: str) -> str:
+    """A message with a Python set of names in it (E3041's resources), in one order: two processes hash differently."""
+    return _SET_OF_NAMES.sub(lambda m: "{" + ", ".join(sorted(m.group(1).split(", "))) + "}", message)
+
+
 def reference(paths: list[Path]) -> dict[str, set[Triple]]:
     """cfn-lint's own findings, computed in a process without the speed-ups."""
     completed = subprocess.run([sys.executable, "-c", _REFERENCE, *map(str, paths)], capture_output=True, text=True,
                                check=True)
-    return {path: {(r, line, m) for r, line, m in found} for path, found in json.loads(completed.stdout).items()}
+    return {path: {(r, line, unordered(m)) for r, line, m in found} for path, found in json.loads(completed.stdout).items()}
 
 
 def engine_findings(paths: list[Path]) -> dict[str, set[Triple]]:
@@ -97,7 +106,7 @@ def engine_findings(paths: list[Path]) -> dict[str, set[Triple]]:
     for path in paths:
         artifact, _ = cfn.load_text(path.read_text(encoding="utf-8"), path, str(path))
         assert artifact is not None, path
-        out[str(path)] = {(f.rule_id, f.location.start_line, f.message) for f in engine.scan([artifact])}
+        out[str(path)] = {(f.rule_id, f.location.start_line, unordered(f.message)) for f in engine.scan([artifact])}
     return out
 
 
@@ -139,10 +148,14 @@ def test_validator_classes_are_built_once_per_definition() -> None:
                                                                              validator.context)
 
 
-def sample(corpus: str, every: int) -> list[Path]:
+def sample(corpus: str, count: int) -> list[Path]:
+    """`count` templates spread over the corpus (without transforms: cfn-lint's SAM translation
+    names resources by run, so a second translation is not comparable line by line)."""
     paths = sorted(p for p in (SHARED / "corpus" / corpus).rglob("*") if p.suffix in cfn.SUFFIXES and p.is_file())
-    chosen = []
-    for path in paths[::every]:
+    chosen: list[Path] = []
+    for path in paths[::max(1, len(paths) // (count * 4))]:
+        if len(chosen) == count:
+            break
         text = path.read_text(encoding="utf-8", errors="replace")
         if cfn.looks_like_template(text) and "Transform" not in text:
             artifact, _ = cfn.load_text(text, path, str(path))
@@ -152,8 +165,8 @@ def sample(corpus: str, every: int) -> list[Path]:
 
 
 @needs_shared
-@pytest.mark.parametrize("corpus, every", [("cfn", 20), ("cfn-lint-fixtures", 24), ("checkov-cfn-fixtures", 45)])
-def test_a_sample_of_the_corpora_gives_cfn_lints_own_findings(corpus: str, every: int) -> None:
-    paths = sample(corpus, every)
-    assert len(paths) >= 8
+@pytest.mark.parametrize("corpus", ["cfn", "cfn-lint-fixtures", "checkov-cfn-fixtures"])
+def test_a_sample_of_the_corpora_gives_cfn_lints_own_findings(corpus: str) -> None:
+    paths = sample(corpus, 10)
+    assert len(paths) == 10
     assert engine_findings(paths) == reference(paths)

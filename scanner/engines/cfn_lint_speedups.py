@@ -36,6 +36,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 _installed = False
 _E3062 = "E3062"
+_E1101 = "E1101"
 _E3062_PROPERTIES = ("Engine", "EngineVersion", "DBInstanceClass")
 
 
@@ -144,10 +145,49 @@ def _direct_extend_validator() -> None:
 
 # -- E3062 ----------------------------------------------------------------------------------
 def tune_rules(rules: Any) -> None:
-    """Per-rule speed-ups on a loaded rule set (E3062: only the if/then pairs of the engine)."""
+    """Per-rule speed-ups on a loaded rule set: E3062 checks only the if/then pairs of the
+    written engine; E1101 finds the rules of a keyword in an index."""
     rule = rules.data.get(_E3062)
     if rule is not None and not isinstance(rule.__dict__.get("validate"), _ClassByEngine):
         rule.validate = _ClassByEngine(rule)
+    dispatcher = rules.data.get(_E1101)
+    if dispatcher is not None and not isinstance(dispatcher.__dict__.get("cfnLint"), _IndexedKeywords):
+        dispatcher.cfnLint = _IndexedKeywords(dispatcher)
+
+
+class _IndexedKeywords:
+    """E1101's `cfnLint` keyword: each keyword's rules from an index, not a scan of every child
+    rule's keywords (73,000 scans on the corpora, 8% of cfn-lint's time). The index is rebuilt
+    whenever the child rules change; rules run in the same order, as often, as cfn-lint runs them."""
+
+    def __init__(self, rule: Any) -> None:
+        self.rule = rule
+        self.signature: tuple[int, ...] = ()
+        self.index: dict[str, list[Any]] = {}
+
+    def rules_for(self, keyword: str) -> list[Any]:
+        children = self.rule.child_rules
+        signature = tuple(map(id, children.values()))
+        if signature != self.signature:
+            index: dict[str, list[Any]] = {}
+            for child in children.values():
+                if child is None or not child.id:
+                    continue
+                for child_keyword in child.keywords:
+                    index.setdefault(child_keyword, []).append(child)
+            self.index, self.signature = index, signature
+        return self.index.get(keyword, [])
+
+    def __call__(self, validator: Any, keywords: Any, instance: Any, schema: Any) -> Iterator[Any]:
+        from cfnlint.jsonschema._utils import Unset
+
+        validator = validator.evolve(function_filter=validator.function_filter.evolve(add_cfn_lint_keyword=False))
+        for keyword in keywords:
+            for rule in self.rules_for(keyword):
+                for err in rule.validate(validator, keyword, instance, schema):
+                    if err.rule is None and isinstance(err.validator, Unset):
+                        err.rule = rule
+                    yield err
 
 
 class _ClassByEngine:
