@@ -147,7 +147,7 @@ class CfnLintEngine:
                 return [(m, {}) for m in transform_errors]
             directives = {**cfn_template.get_directives(), **({TEMPLATE_WIDE: list(ignored)} if ignored else {})}
             found: list[Any] = []
-            for match in rules.run(filename=artifact.path, cfn=cfn_template, config=Settled(config)):
+            for match in cfn_lint_speedups.run_rules(rules, artifact.path, cfn_template, Settled(config)):
                 if match not in found:  # cfn-lint's own dedup: matches compare equal but do not hash
                     found.append(match)
         finally:
