@@ -1,10 +1,11 @@
 """Profile loading and the cfn-lint engine in one process, as a worker runs them.
 
-    python -m benchmarks.profile_engines CORPUS [CORPUS ...] [--top 10] [--engine cfn-lint]
+    python -m benchmarks.profile_engines CORPUS [CORPUS ...] [--top 10] [--engine checkov] [--chunk 16]
 
 Discovers the units idp-scan would scan under CORPUS, loads them (timed, profiled), then runs
 the engine on the loaded artifacts the way a worker does (rules loaded once, per template),
-and prints wall and CPU time of each stage and the top functions by cumulative time.
+in chunks of `--chunk` files as the pipeline hands them out (default: all at once), and prints
+wall and CPU time of each stage and the top functions by cumulative time.
 `--dump FILE` keeps the engine's profile for `python -m pstats`.
 """
 
@@ -38,7 +39,7 @@ def _profiled(work: Callable[[], Any], top: int, label: str, dump: Path | None =
 
 def main(argv: Sequence[str] | None = None) -> int:
     from scanner.discovery import discover
-    from scanner.engines import cfn_lint
+    from scanner.engines import cfn_lint, checkov_engine
     from scanner.inputs import input_kinds
     from scanner.pipeline import load_units
 
@@ -47,22 +48,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=10)
     parser.add_argument("--no-profile-load", action="store_true", help="time loading without the profiler")
     parser.add_argument("--dump", type=Path, help="write the engine's profile here")
+    parser.add_argument("--engine", choices=("cfn-lint", "checkov"), default="cfn-lint")
+    parser.add_argument("--chunk", type=int, default=0, help="files per engine call (default: all)")
     args = parser.parse_args(argv)
     roots = [p.resolve() for p in args.corpus]
     units, _ = discover(roots, Path(*roots[0].parts[:2]) if len(roots) > 1 else roots[0], input_kinds())
     units = [u for u in units if u.kind == "cloudformation"]
     print(f"{len(units)} CloudFormation units")
-    cfn_lint.CfnLintEngine().prepare()  # imported before the workers fork, as the pipeline does
+    engine: Any = cfn_lint.CfnLintEngine() if args.engine == "cfn-lint" else checkov_engine.CheckovEngine()
+    engine.prepare()  # imported before the workers fork, as the pipeline does
     if args.no_profile_load:
         started = time.perf_counter()
         artifacts, _ = load_units(units)
         print(f"== load: {time.perf_counter() - started:.2f} s wall")
     else:
         artifacts, _ = _profiled(lambda: load_units(units), args.top, "load")
-    engine = cfn_lint.CfnLintEngine()
-    engine.prepare()
-    findings = _profiled(lambda: list(engine.scan(artifacts)), args.top, "cfn-lint", args.dump)
-    print(f"{len(findings)} cfn-lint findings on {len(artifacts)} artifacts")
+    size = args.chunk or len(artifacts)
+
+    def scan() -> list[Any]:
+        return [f for i in range(0, len(artifacts), size) for f in engine.scan(artifacts[i:i + size])]
+
+    findings = _profiled(scan, args.top, args.engine, args.dump)
+    print(f"{len(findings)} {args.engine} findings on {len(artifacts)} artifacts")
     return 0
 
 
