@@ -3,11 +3,13 @@
     python -m benchmarks.run                      # generate 200 templates (+ Terraform, accounts) and compare
     python -m benchmarks.run ../shared/corpus/cfn # a corpus of your own
     python -m benchmarks.run --templates 1000 --no-baselines   # idp-scan alone, at scale
+    python -m benchmarks.run TREE --before OLD/.venv/bin/idp-scan  # also an older install, same run
 
 Every command runs as a child process; wall time, CPU time (user + system, its worker
 processes included) and the peak resident memory of its largest process come from
-`os.wait4`. Ratios compare idp-scan with checkov and cfn-lint run one after the other on the
-same files, measured in the same run on the same machine, so machine load affects both sides.
+`os.wait4`. Ratios compare idp-scan with checkov alone, cfn-lint alone and both run one after
+the other on the same files (and with `--before`, the older install), measured in the same run
+on the same machine, so machine load affects both sides.
 """
 
 from __future__ import annotations
@@ -66,8 +68,10 @@ def templates_in(corpus: Path) -> list[Path]:
     return found
 
 
-def idp_scan(target: Path, cache: Path, engines: str | None, jobs: int | None, budget: float | None) -> list[str]:
-    argv = [sys.executable, "-m", "scanner", "scan", str(target), "--quiet", "--format", "sarif=" + os.devnull]
+def idp_scan(target: Path, cache: Path, engines: str | None, jobs: int | None, budget: float | None,
+             executable: str | None = None) -> list[str]:
+    command = [executable] if executable else [sys.executable, "-m", "scanner"]
+    argv = [*command, "scan", str(target), "--quiet", "--format", "sarif=" + os.devnull]
     argv += ["--engines", engines] if engines else []
     argv += ["--jobs", str(jobs)] if jobs else []
     argv += ["--budget", str(budget)] if budget else []
@@ -81,7 +85,7 @@ def checkov(target: Path) -> list[str]:
 
 
 def run(corpus: Path, engines: str | None, jobs: int | None, budget: float | None, baselines: bool,
-        one_file: Path | None) -> dict[str, object]:
+        one_file: Path | None, before: str | None = None) -> dict[str, object]:
     templates = templates_in(corpus)
     single = one_file or (templates[0] if templates else None)
     work = Path(tempfile.mkdtemp(prefix="idp-scan-bench-"))
@@ -90,6 +94,10 @@ def run(corpus: Path, engines: str | None, jobs: int | None, budget: float | Non
         measure("idp-scan cold", idp_scan(corpus, work, engines, jobs, budget), cache),
         measure("idp-scan warm", idp_scan(corpus, work, engines, jobs, budget), cache),
     ]
+    if before:
+        old = {"IDP_SCAN_CACHE_DIR": str(work / "cache-before")}
+        rows.append(measure("before cold", idp_scan(corpus, work, engines, jobs, budget, before), old))
+        rows.append(measure("before warm", idp_scan(corpus, work, engines, jobs, budget, before), old))
     if single is not None:
         rows.append(measure("idp-scan one file", idp_scan(single, work, engines, jobs, budget),
                             {"IDP_SCAN_CACHE_DIR": str(work / "cache-one")}))
@@ -108,18 +116,24 @@ def run(corpus: Path, engines: str | None, jobs: int | None, budget: float | Non
 
 
 def ratios(rows: Sequence[Measurement]) -> dict[str, float]:
+    """idp-scan cold and warm against each baseline of the same run: wall, CPU, peak memory."""
     by_name = {r.name: r for r in rows}
+    baselines = {"checkov + cfn-lint": [by_name[n] for n in ("checkov", "cfn-lint") if n in by_name]}
+    baselines.update({name: [by_name[name]] for name in ("checkov", "cfn-lint") if name in by_name})
+    for temperature in ("cold", "warm"):
+        if f"before {temperature}" in by_name:
+            baselines[f"before {temperature}"] = [by_name[f"before {temperature}"]]
     out: dict[str, float] = {}
-    baseline = [by_name[n] for n in ("checkov", "cfn-lint") if n in by_name]
-    if not baseline:
-        return out
-    wall = sum(r.wall for r in baseline)
-    cpu = sum(r.cpu for r in baseline)
-    for name in ("idp-scan cold", "idp-scan warm"):
-        if name in by_name:
-            key = name.split()[-1]
-            out[f"{key} wall / (checkov + cfn-lint)"] = by_name[name].wall / wall
-            out[f"{key} cpu / (checkov + cfn-lint)"] = by_name[name].cpu / cpu if cpu else 0.0
+    for temperature in ("cold", "warm"):
+        ours = by_name.get(f"idp-scan {temperature}")
+        for label, measured in baselines.items():
+            if ours is None or not measured or (label.startswith("before") and not label.endswith(temperature)):
+                continue
+            wall, cpu = sum(r.wall for r in measured), sum(r.cpu for r in measured)
+            out[f"{temperature} wall / {label}"] = ours.wall / wall
+            out[f"{temperature} cpu / {label}"] = ours.cpu / cpu if cpu else 0.0
+            if len(measured) == 1:
+                out[f"{temperature} peak / {label}"] = ours.peak_mib / measured[0].peak_mib if measured[0].peak_mib else 0.0
     return out
 
 
@@ -149,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, help="idp-scan --budget")
     parser.add_argument("--one-file", type=Path, help="the file of the one-file runs (default: the first template)")
     parser.add_argument("--no-baselines", action="store_true", help="do not run checkov and cfn-lint")
+    parser.add_argument("--before", help="an older idp-scan executable, also timed cold and warm in this run")
     parser.add_argument("--json", type=Path, help="also write the measurements as JSON")
     args = parser.parse_args(argv)
     generated = None
@@ -158,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
         corpus = generated / "corpus"
         generate(corpus, args.templates, args.resources, args.terraform, args.accounts)
     try:
-        report = run(corpus.resolve(), args.engines, args.jobs, args.budget, not args.no_baselines, args.one_file)
+        report = run(corpus.resolve(), args.engines, args.jobs, args.budget, not args.no_baselines, args.one_file,
+                     args.before)
     finally:
         if generated is not None:
             shutil.rmtree(generated, ignore_errors=True)

@@ -35,3 +35,21 @@ def test_the_terraform_init_benchmark_serves_the_top_root_from_the_cache(tmp_pat
         ("cold, after terraform init", 1, {"cache.load.misses": 3.0}),
         ("warm, after terraform init", 1, {"cache.load.hits": 3.0}),
     ]
+
+
+def test_the_ratios_compare_idp_scan_with_each_tool_alone_both_and_the_older_install():
+    from benchmarks.run import Measurement, ratios
+
+    rows = [Measurement("idp-scan cold", "", 30.0, 50.0, 400.0, 1), Measurement("idp-scan warm", "", 2.0, 2.0, 80.0, 1),
+            Measurement("before cold", "", 60.0, 100.0, 300.0, 1), Measurement("before warm", "", 4.0, 4.0, 80.0, 1),
+            Measurement("checkov", "", 40.0, 40.0, 500.0, 1), Measurement("cfn-lint", "", 20.0, 25.0, 200.0, 1)]
+    got = ratios(rows)
+    assert got["cold wall / checkov"] == 0.75
+    assert got["cold peak / checkov"] == 0.8
+    assert got["cold wall / cfn-lint"] == 1.5
+    assert got["cold wall / checkov + cfn-lint"] == 0.5
+    assert got["cold cpu / checkov + cfn-lint"] == 50.0 / 65.0
+    assert got["cold wall / before cold"] == 0.5
+    assert got["warm wall / before warm"] == 0.5
+    assert "cold wall / before warm" not in got and "warm wall / before cold" not in got
+    assert "cold peak / checkov + cfn-lint" not in got

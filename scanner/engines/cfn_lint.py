@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
+from scanner.engines import cfn_lint_speedups
 from scanner.engines.checkov_engine import engine_crash, engine_timeout
 from scanner.engines.limits import EngineTimeout, time_limit
 from scanner.engines.severity_policy import policy
@@ -120,8 +121,11 @@ class CfnLintEngine(EngineBase):
             from cfnlint.config import ConfigMixIn
             from cfnlint.runner import Runner
 
+            cfn_lint_speedups.install()
             config = ConfigMixIn(regions=self._regions, include_checks=["I"])
-            self._warm = (config, Runner(config).rules)
+            rules = Runner(config).rules
+            cfn_lint_speedups.tune_rules(rules)
+            self._warm = (config, rules)
         return self._warm
 
     def _lint(self, artifact: Artifact) -> list[tuple[Any, Mapping[str, list[str]]]]:
@@ -144,12 +148,27 @@ class CfnLintEngine(EngineBase):
                 return [(m, {}) for m in transform_errors]
             directives = {**cfn_template.get_directives(), **({TEMPLATE_WIDE: list(ignored)} if ignored else {})}
             found: list[Any] = []
-            for match in rules.run(filename=artifact.path, cfn=cfn_template, config=config):
+            for match in cfn_lint_speedups.run_rules(rules, artifact.path, cfn_template, Settled(config)):
                 if match not in found:  # cfn-lint's own dedup: matches compare equal but do not hash
                     found.append(match)
         finally:
             config.set_template_args({})  # the warm config must not carry this template's settings
         return [(m, directives) for m in found]
+
+
+class Settled:
+    """The configuration as one template's run reads it: each setting computed once.
+
+    cfn-lint's configuration merges its sources on every read; its rule runner reads a few
+    settings for every rule (1.6 million reads on 846 templates, 4% of cfn-lint's time)."""
+
+    def __init__(self, config: Any) -> None:
+        self._config = config
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._config, name)
+        setattr(self, name, value)
+        return value
 
 
 def rule_meta(rule: Any) -> RuleMeta:

@@ -63,6 +63,9 @@ def _cfn_lint_transform(decoded: Any, path: Path) -> tuple[Any, list[str]]:
     from cfnlint.template import Template
     from cfnlint.template.transforms.transform import Transform
 
+    from scanner.engines import cfn_lint_speedups
+
+    cfn_lint_speedups.install()
     saved = os.environ.get("AWS_DEFAULT_REGION")  # cfn-lint's SAM wrapper sets it for the translator
     cfn_lint_log = logging.getLogger("cfnlint")
     level = cfn_lint_log.level
