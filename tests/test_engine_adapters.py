@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import pickle
 from pathlib import Path
 
@@ -168,3 +169,33 @@ def test_engine_suppressions_reopen_in_an_audit_and_for_mandatory_rules(tmp_path
     settings = with_fields(Settings(paths=(tmp_path,), root=tmp_path), no_suppressions=no_suppressions, mandatory=mandatory)
     (marked,) = engine_suppressions([skipped], settings)
     assert marked.status.value == status
+
+
+def test_a_set_that_cfn_lint_prints_is_in_sorted_order_whatever_the_hash_seed():
+    """E3019 prints `seen.resources`, a Python set: its order follows the hash seed of the
+    process, and the message is part of the finding's key (its fingerprint)."""
+    from scanner.engines.cfn_lint import stable_message
+
+    one = "Primary identifiers {'RoleName': 'a'} should have unique values across the resources {'RootRole6', 'RootRole4'}"
+    other = "Primary identifiers {'RoleName': 'a'} should have unique values across the resources {'RootRole4', 'RootRole6'}"
+    assert stable_message(one) == stable_message(other) == other
+    assert stable_message("{'only'} and {'RoleName': 'a'}") == "{'only'} and {'RoleName': 'a'}"
+
+
+def test_cfn_lint_findings_are_the_same_in_every_process(tmp_path):
+    import subprocess
+    import sys
+
+    roles = "".join(
+        f"  Role{n}:\n    Type: AWS::IAM::Role\n    Properties:\n      RoleName: shared\n"
+        f"      AssumeRolePolicyDocument: {{Version: '2012-10-17', Statement: []}}\n" for n in range(1, 5))
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "roles.yaml").write_text("AWSTemplateFormatVersion: '2010-09-09'\nResources:\n" + roles)
+    reports = []
+    for seed in ("1", "2", "3"):
+        out = tmp_path / f"seed{seed}.json"
+        subprocess.run([sys.executable, "-m", "scanner", "scan", "roles.yaml", "--engines", "cfn-lint", "--no-cache",
+                        "--format", f"json={out}"], cwd=tmp_path, env={**os.environ, "PYTHONHASHSEED": seed}, check=False)
+        reports.append(out.read_text())
+    assert "E3019" in reports[0]
+    assert reports[0] == reports[1] == reports[2]

@@ -208,16 +208,27 @@ def to_finding(match: Any, directives: Mapping[str, list[str]], artifact: Artifa
         rule_id=rule_id,
         engine=NAME,
         severity=severity_of(rule_id),
-        message=str(match.message),
+        message=stable_message(str(match.message)),
         location=Location(artifact.uri, start, end),
         resource=resource,
-        key=match_key(getattr(match, "path", None), str(match.message)),
+        key=match_key(getattr(match, "path", None), stable_message(str(match.message))),
     )
     if logical_id is not None and logical_id in directives.get(rule_id, []):
         return finding.with_status(Status.SUPPRESSED, f"cfn-lint: ignore_checks in the Metadata of {logical_id}")
     if any(rule_id.startswith(prefix) for prefix in directives.get(TEMPLATE_WIDE, [])):
         return finding.with_status(Status.SUPPRESSED, "cfn-lint: ignore_checks in the template's Metadata")
     return finding
+
+
+_SET_OF_STRINGS = re.compile(r"\{('(?:[^'\\]|\\.)*'(?:, '(?:[^'\\]|\\.)*')+)\}")
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'")
+
+
+def stable_message(message: str) -> str:
+    """The message with the Python sets some rules print (E3019: `across the resources
+    {'RoleA', 'RoleB'}`) in sorted order: set order follows the process's hash seed, and the
+    message is part of the finding's key, so it would otherwise change from run to run."""
+    return _SET_OF_STRINGS.sub(lambda m: "{" + ", ".join(sorted(_QUOTED.findall(m.group(1)))) + "}", message)
 
 
 def match_key(path: Any, message: str = "") -> str:
