@@ -50,24 +50,20 @@ def parse_hcl(text: str) -> Tree:
 
 def span(node: Tree) -> tuple[int, int]:
     """(first, last) line of a tree node, from its first and last tokens."""
-    first = last = None
-    stack = [node]
-    while stack:  # leftmost token
-        current = stack.pop()
-        if not hasattr(current, "data"):
-            first = current
-            break
-        stack.extend(reversed(current.children))
-    stack = [node]
-    while stack:  # rightmost token
-        current = stack.pop()
-        if not hasattr(current, "data"):
-            last = current
-            break
-        stack.extend(current.children)
-    start = getattr(first, "line", None) or 1
-    end = getattr(last, "end_line", None) or start
+    start = getattr(_edge_token(node, last=False), "line", None) or 1
+    end = getattr(_edge_token(node, last=True), "end_line", None) or start
     return start, max(start, end)
+
+
+def _edge_token(node: Tree, last: bool) -> Any:
+    """The leftmost (or rightmost) token below a node, found without recursion."""
+    stack: list[Any] = [node]
+    while stack:
+        current = stack.pop()
+        if not hasattr(current, "data"):
+            return current
+        stack.extend(current.children if last else reversed(current.children))
+    return None
 
 
 @lru_cache(maxsize=8192)
