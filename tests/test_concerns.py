@@ -245,3 +245,16 @@ def test_resources_generated_from_generated_ones_fold_into_the_written_resource(
     _, report = scan(write(tmp_path, "template.yaml", schedule), "--engines", "native", "--select", "IDP-TAG")
     assert [(f["rule_id"], f["resource"]["name"]) for f in report["findings"]] == [("IDP-TAG-001", "Api")]
     assert "It covers ApiHourlyRole, ApiRole, generated from it." in report["findings"][0]["message"]
+
+
+def test_one_instance_reported_several_times_reads_the_same_whatever_the_order():
+    """cfn-lint's E3043 reports one nested stack's parameter problems per condition scenario, in
+    the order of a set (the process's hash seed): the combined finding must not follow it."""
+    where = ResourceId("cloudformation", "Child", "AWS::CloudFormation::Stack", "Child")
+    parts = [Finding(rule_id="E3043", engine="cfn-lint", severity=Severity.ERROR, message=text,
+                     location=Location("stack.yaml", 4, 9), resource=where, key="Resources/Child/Properties")
+             for text in ("Parameter A when IsProd is True", "Parameter B when IsProd is False", "Parameter C when IsDev is True")]
+    one, other = dedupe(parts, {}), dedupe(list(reversed(parts)), {})
+    assert one == other
+    assert [f.message for f in one] == [
+        "Parameter A when IsProd is True Parameter B when IsProd is False Parameter C when IsDev is True"]

@@ -79,6 +79,9 @@ def _one_per_instance(findings: Iterable[Finding]) -> list[Finding]:
 def _combined(group: Sequence[Finding]) -> Finding:
     if len(group) == 1:
         return group[0]
+    # In a fixed order, not the engines' (cfn-lint's E3043 reports condition scenarios in the
+    # order of a set, which follows the process's hash seed).
+    group = sorted(group, key=lambda f: f.sort_key)
     # The most precise location: the narrowest region, and of one line, the later one (within
     # one resource's block, the argument at fault comes after the block's first line).
     best = min(group, key=lambda f: (f.location.end_line - f.location.start_line, -f.location.start_line))
