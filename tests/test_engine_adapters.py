@@ -180,6 +180,9 @@ def test_a_set_that_cfn_lint_prints_is_in_sorted_order_whatever_the_hash_seed():
     other = "Primary identifiers {'RoleName': 'a'} should have unique values across the resources {'RootRole4', 'RootRole6'}"
     assert stable_message(one) == stable_message(other) == other
     assert stable_message("{'only'} and {'RoleName': 'a'}") == "{'only'} and {'RoleName': 'a'}"
+    scenario = 'Parameter "A" is not specified when condition "IsUsWest2" is True and when condition "IsUsEast1" is False'
+    assert stable_message(scenario) == (
+        'Parameter "A" is not specified when condition "IsUsEast1" is False and when condition "IsUsWest2" is True')
 
 
 def test_cfn_lint_findings_are_the_same_in_every_process(tmp_path):

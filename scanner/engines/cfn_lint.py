@@ -224,11 +224,16 @@ _SET_OF_STRINGS = re.compile(r"\{('(?:[^'\\]|\\.)*'(?:, '(?:[^'\\]|\\.)*')+)\}")
 _QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'")
 
 
+_SCENARIO = re.compile(r'when condition "[^"]*" is (?:True|False)(?: and when condition "[^"]*" is (?:True|False))+')
+
+
 def stable_message(message: str) -> str:
     """The message with the Python sets some rules print (E3019: `across the resources
-    {'RoleA', 'RoleB'}`) in sorted order: set order follows the process's hash seed, and the
-    message is part of the finding's key, so it would otherwise change from run to run."""
-    return _SET_OF_STRINGS.sub(lambda m: "{" + ", ".join(sorted(_QUOTED.findall(m.group(1)))) + "}", message)
+    {'RoleA', 'RoleB'}`) and the conditions of a scenario (E3043: `when condition "A" is True
+    and when condition "B" is False`) in sorted order: both follow the process's hash seed, and
+    the message is part of the finding's key, so it would otherwise change from run to run."""
+    message = _SET_OF_STRINGS.sub(lambda m: "{" + ", ".join(sorted(_QUOTED.findall(m.group(1)))) + "}", message)
+    return _SCENARIO.sub(lambda m: " and ".join(sorted(m.group(0).split(" and "))), message)
 
 
 def match_key(path: Any, message: str = "") -> str:
