@@ -202,3 +202,27 @@ def test_cfn_lint_findings_are_the_same_in_every_process(tmp_path):
         reports.append(out.read_text())
     assert "E3019" in reports[0]
     assert reports[0] == reports[1] == reports[2]
+
+
+def test_iam_action_questions_are_answered_once_and_each_caller_gets_its_own_list():
+    from cloudsplaining.scan import statement_detail
+
+    from scanner.engines import checkov_setup
+
+    original = statement_detail.remove_actions_not_matching_access_level
+    asked: list[tuple[str, ...]] = []
+
+    def counting(actions, level):
+        asked.append(tuple(actions))
+        return original(actions, level)
+
+    memoized = checkov_setup._memoized(counting)
+    actions = ["s3:PutObject", "s3:GetObject", "iam:PassRole"]
+    first = memoized(actions, "Write")
+    first.append("changed by the caller")
+    second = memoized(list(actions), "Write")
+    assert second == original(actions, "Write") == ["s3:PutObject"]
+    assert asked == [tuple(actions)]
+    with pytest.raises(AttributeError):  # unhashable (a malformed policy): asked directly, failing as it did
+        memoized([{"not": "an action"}], "Write")
+    assert asked[-1] == ({"not": "an action"},)

@@ -91,9 +91,42 @@ def _reuse_expression_interpreter() -> None:
     setattr(safe_eval_functions, "get_asteval", get_asteval)
 
 
+@lru_cache(maxsize=1)
+def _memoize_iam_action_queries() -> None:
+    """checkov's IAM checks (cloudsplaining) ask policy_sentry, for every statement of every
+    policy and every check, which of its actions match an access level and which can be
+    restricted to ARNs: 5.3 million lookups, two thirds of checkov's time on the CloudFormation
+    corpora. The answers depend only on the action list (and the level) and on policy_sentry's
+    bundled database, so each distinct question is answered once per process. Callers extend
+    the lists they get, so each gets its own copy."""
+    from cloudsplaining.scan import statement_detail
+    from cloudsplaining.shared import utils
+
+    by_level = _memoized(getattr(statement_detail, "remove_actions_not_matching_access_level"))
+    restrictable = _memoized(getattr(statement_detail, "remove_wildcard_only_actions"))
+    setattr(statement_detail, "remove_actions_not_matching_access_level", by_level)
+    setattr(statement_detail, "remove_wildcard_only_actions", restrictable)
+    setattr(utils, "remove_actions_not_matching_access_level", by_level)
+
+
+def _memoized(function: Any) -> Any:
+    @lru_cache(maxsize=65536)
+    def answer(actions: tuple[Any, ...], *rest: Any) -> tuple[Any, ...]:
+        return tuple(function(list(actions), *rest))
+
+    def ask(actions: Any, *rest: Any) -> Any:
+        try:
+            return list(answer(tuple(actions), *rest))
+        except TypeError:  # an action that is not a string (a malformed policy): ask directly
+            return function(actions, *rest)
+
+    return ask
+
+
 def runner_class(framework_kind: str) -> Any:
     prepare_offline()
     _reuse_jsonpath_tables()
+    _memoize_iam_action_queries()
     if framework_kind == "terraform":
         _harden_hcl_parser()
         _reuse_expression_interpreter()
