@@ -41,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from scanner.discovery import discover
     from scanner.engines import cfn_lint, checkov_engine
     from scanner.inputs import input_kinds
-    from scanner.pipeline import load_units
+    from scanner.inputs.loading import load_units
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("corpus", nargs="+", type=Path)
