@@ -119,3 +119,19 @@ def test_scan_values_reach_the_settings(tmp_path):
     assert (settings.engines, settings.select, settings.budget, settings.shard, settings.fail_on, settings.no_suppressions) == (
         ("native", "checkov"), ("IDP",), 5.0, (2, 3), None, True)
     assert settings.options["cache"] is False and "baseline" not in settings.options
+
+
+def test_engine_libraries_do_not_log_into_the_users_terminal(tmp_path):
+    """cfn-lint logs "Template file not found" for a nested stack it cannot open; idp-scan
+    reports what the engine finds, so the library's own log line is noise unless --debug."""
+    import subprocess
+    import sys
+
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "parent.yaml").write_text(
+        "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Child:\n    Type: AWS::CloudFormation::Stack\n"
+        "    Properties:\n      TemplateURL: ./missing-child.yaml\n")
+    done = subprocess.run([sys.executable, "-m", "scanner", "scan", "parent.yaml", "--engines", "cfn-lint", "--no-cache"],
+                          cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert done.returncode in (0, 1)
+    assert "cfnlint" not in done.stderr

@@ -207,8 +207,17 @@ def write_reports(result: ScanResult, targets: Sequence[tuple[str, str | None]],
         click.echo(render_stats(result), err=True, nl=False)
 
 
+# The engines' libraries log what they also report to us (cfn-lint: "Template file not found" for
+# every nested stack it cannot open); each becomes a finding, so their log lines are noise in a
+# CI log unless --debug asks for them.
+QUIET_LIBRARIES = ("cfnlint", "checkov", "samtranslator")
+
+
 def configure_logging(debug: bool) -> None:
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if not debug:
+        for name in QUIET_LIBRARIES:
+            logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def load_settings(paths: list[Path], config_path: Path | None, cli_values: dict[str, Any]) -> Settings:
