@@ -29,7 +29,7 @@ from scanner.cache.store import Cache, cache_directory
 from scanner.failures import is_blocking_failure, recurs
 from scanner.inputs import Loaded, Unit
 from scanner.inputs.loading import Digests
-from scanner.model import Artifact, Finding, RuleMeta, Severity
+from scanner.model import Artifact, Finding, RuleMeta
 
 if TYPE_CHECKING:
     from scanner.engines import Engine

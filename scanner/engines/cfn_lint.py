@@ -21,7 +21,6 @@ import datetime
 import logging
 import re
 from contextlib import contextmanager
-from dataclasses import replace
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from scanner.engines import cfn_lint_speedups
@@ -204,14 +203,15 @@ def to_finding(match: Any, directives: Mapping[str, list[str]], artifact: Artifa
         body = artifact.data.get("Resources", {}).get(logical_id, {}) if isinstance(artifact.data, Mapping) else {}
         resource_type = body.get("Type", "") if isinstance(body, Mapping) else ""
         resource = cfn.resource_identity(artifact, logical_id, resource_type if isinstance(resource_type, str) else "")
+    message = stable_message(str(match.message))
     finding = Finding(
         rule_id=rule_id,
         engine=NAME,
         severity=severity_of(rule_id),
-        message=stable_message(str(match.message)),
+        message=message,
         location=Location(artifact.uri, start, end),
         resource=resource,
-        key=match_key(getattr(match, "path", None), stable_message(str(match.message))),
+        key=match_key(getattr(match, "path", None), message),
     )
     if logical_id is not None and logical_id in directives.get(rule_id, []):
         return finding.with_status(Status.SUPPRESSED, f"cfn-lint: ignore_checks in the Metadata of {logical_id}")
