@@ -37,7 +37,7 @@ def templates(corpus: Path) -> list[Artifact]:
     from scanner.inputs.loading import load_units
 
     units, _ = discover([corpus], corpus, input_kinds())
-    artifacts, _ = load_units(units)
+    artifacts = load_units(units).artifacts
     return [a for a in artifacts if a.kind == cfn.KIND]
 
 

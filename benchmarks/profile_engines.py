@@ -59,10 +59,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     engine.prepare()  # imported before the workers fork, as the pipeline does
     if args.no_profile_load:
         started = time.perf_counter()
-        artifacts, _ = load_units(units)
+        artifacts = load_units(units).artifacts
         print(f"== load: {time.perf_counter() - started:.2f} s wall")
     else:
-        artifacts, _ = _profiled(lambda: load_units(units), args.top, "load")
+        artifacts = _profiled(lambda: load_units(units), args.top, "load").artifacts
     size = args.chunk or len(artifacts)
 
     def scan() -> list[Any]:

@@ -263,6 +263,25 @@ class ResourceSuppression:
 
 
 @dataclass(frozen=True)
+class CommentSuppression:
+    """An `# idp-scan:ignore` comment, as the input read it: it covers findings in its file on
+    `target_line` (the line it ends, or the next line of code), or on a resource starting there."""
+
+    suppression: Suppression
+    target_line: int | None  # None: the comment is followed by nothing
+
+
+@dataclass(frozen=True)
+class FileComments:
+    """The `# idp-scan:ignore` comments of one file, read when the file was loaded, and the
+    findings about those that cannot be read (IDP030): the gate only reads them."""
+
+    uri: str
+    suppressions: tuple[CommentSuppression, ...] = ()
+    problems: tuple[Finding, ...] = ()
+
+
+@dataclass(frozen=True)
 class ScanResult:
     findings: tuple[Finding, ...]
     rules: Mapping[str, RuleMeta]

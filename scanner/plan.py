@@ -19,7 +19,7 @@ from scanner.failures import failure
 from scanner.findings.stamping import stamp_artifacts
 from scanner.inputs import Loaded, Unit, input_kinds
 from scanner.inputs.loading import Digests, checked_load, load_units
-from scanner.model import Artifact, Finding, Location, RuleMeta
+from scanner.model import Artifact, FileComments, Finding, Location, RuleMeta
 from scanner.settings import Settings
 from scanner.unfinished import unit_error
 
@@ -36,10 +36,15 @@ def _own_rules(engine: Engine) -> Sequence[RuleMeta]:
 class Execution:
     artifacts: list[Artifact] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    comments: dict[str, FileComments] = field(default_factory=dict)  # by file: two units may read one
     unfinished: list[Unfinished] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     rules_of: Callable[[Engine], Sequence[RuleMeta]] = _own_rules
     engaged: set[str] = field(default_factory=set)  # engines that met at least one artifact
+
+    def add_comments(self, comments: Sequence[FileComments]) -> None:
+        for file in comments:
+            self.comments.setdefault(file.uri, file)
 
     def add_time(self, result: UnitResult) -> None:
         stage = result.unit.engine if result.unit.engine == LOAD else f"engine.{result.unit.engine}"
@@ -104,6 +109,7 @@ class Plan:
         """A unit's artifacts are known: take cached engine results, queue the rest."""
         self.execution.artifacts.extend(loaded.artifacts)
         self.execution.findings.extend(loaded.findings)
+        self.execution.add_comments(loaded.comments)
         for artifact, content in zip(loaded.artifacts, digests):
             for engine in self.engines:
                 if not engine.accepts(artifact):
@@ -224,18 +230,17 @@ def unscanned_units(discovered: Sequence[Unit], scanned: Sequence[Unit]) -> list
 
 
 def load_reference(engines: Sequence[Engine], unscanned: Sequence[Unit],
-                   cache: ResultCache) -> tuple[dict[str, tuple[Artifact, ...]], list[Finding]]:
+                   cache: ResultCache) -> tuple[dict[str, tuple[Artifact, ...]], Loaded]:
     """What cross-file engines judge against besides what the run scans (every account file,
     with --changed-since), by engine: loaded in the parent before the workers fork, through the
-    cache and with the run's limits; their load findings are the run's."""
+    cache and with the run's limits; their load findings and comments are the run's (a finding
+    a cross-file engine places in such a file may be waived there)."""
     wanted = {kind for engine in engines for kind in engine.reference_kinds()}
-    loaded: dict[str, list[Artifact]] = {}
-    findings: list[Finding] = []
-    for kind in sorted(wanted):
-        loaded[kind], found = load_units([u for u in unscanned if u.kind == kind], cache=cache)
-        findings.extend(found)
-    reference = {e.name: tuple(a for kind in e.reference_kinds() for a in loaded[kind]) for e in engines}
-    return reference, findings
+    loaded = {kind: load_units([u for u in unscanned if u.kind == kind], cache=cache) for kind in sorted(wanted)}
+    reference = {e.name: tuple(a for kind in e.reference_kinds() for a in loaded[kind].artifacts) for e in engines}
+    findings = tuple(f for part in loaded.values() for f in part.findings)
+    comments = tuple(c for part in loaded.values() for c in part.comments)
+    return reference, Loaded(findings=findings, comments=comments)
 
 
 def prepare(units: Sequence[Unit], engines: Sequence[Engine]) -> None:

@@ -7,6 +7,7 @@ a configuration value, an engine version, the file), and expects the new finding
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -293,7 +294,7 @@ def test_artifacts_survive_the_cache_exactly(tmp_path):
     from tests.conftest import FIXTURES
 
     units, _ = discover([FIXTURES], FIXTURES.parent, input_kinds())
-    artifacts, _ = load_units(units)
+    artifacts = load_units(units).artifacts
     for artifact in artifacts:
         text = artifact_json(artifact)
         assert decode(json.loads(text)) == artifact
@@ -325,3 +326,39 @@ def test_a_cdk_app_is_served_from_the_cache_with_its_source_lines():
     assert warm.timings["cache.load.hits"] >= 1 and "load" not in warm.timings and "engine.native" not in warm.timings
     assert [(f.rule_id, f.location, f.related) for f in warm.findings] == [(f.rule_id, f.location, f.related) for f in cold.findings]
     assert any(f.location.uri.endswith(".ts") for f in warm.findings)  # the construct's line, not the template's
+
+
+def test_a_comment_added_to_a_plans_tf_file_is_not_hidden_by_the_cached_plan(tmp_path, monkeypatch):
+    """A plan's findings stand on the `.tf` lines it was planned from; the comments there are
+    read with the plan's load, so a cached load must notice that the `.tf` file changed."""
+    from tests.conftest import FIXTURES
+
+    monkeypatch.setenv("IDP_SCAN_CACHE_DIR", str(tmp_path / "cache"))
+    infra = tmp_path / "repo" / "infra"
+    (tmp_path / "repo" / ".git").mkdir(parents=True)
+    shutil.copytree(FIXTURES / "terraform" / "tree", infra)
+    shutil.copy(FIXTURES / "terraform" / "plans" / "tree.tfplan.json", infra / "plan.json")
+
+    def statuses() -> set[tuple[str, str, int, str]]:
+        result = run(build_settings([infra / "plan.json"], cli={"engines": ["native"], "jobs": 1, "select": ["IDP-DATA-002"]}))
+        return {(f.rule_id, f.location.uri, f.location.start_line, f.status.value) for f in result.findings}
+
+    assert statuses() == statuses() == {("IDP-DATA-002", "infra/main.tf", 55, "open")}
+    main = infra / "main.tf"
+    main.write_text(main.read_text().replace("storage_encrypted = var.encrypt_db",
+                                             'storage_encrypted = var.encrypt_db # idp-scan:ignore IDP-DATA-002 reason="scratch database"'))
+    assert statuses() == {("IDP-DATA-002", "infra/main.tf", 55, "suppressed")}
+
+
+def test_a_comment_removed_from_a_cached_template_reopens_its_finding(repo):
+    """Comments are part of the cached load: removing one is a change of the file, never served stale."""
+    commented = BUCKET.replace("  LogsBucket:\n", '  # idp-scan:ignore ACME-TAG-001 reason="shared bucket"\n  LogsBucket:\n')
+    (repo / "bucket.yaml").write_text(commented)
+    configure(repo, "owner", "cost-centre")
+
+    def statuses() -> set[tuple[str, str]]:
+        return {(f.rule_id, f.status.value) for f in scan(repo).findings if f.rule_id == "ACME-TAG-001"}
+
+    assert statuses() == statuses() == {("ACME-TAG-001", "suppressed")}
+    (repo / "bucket.yaml").write_text(BUCKET)
+    assert statuses() == {("ACME-TAG-001", "open")}

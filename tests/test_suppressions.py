@@ -220,7 +220,10 @@ def _finding(uri: str, line: int, rule: str = "IDP-NET-001", resource: str = "aw
 
 
 def test_comments_in_any_file_based_input(tmp_path):
-    """Terraform and account files: the gate reads comments from the file text by the finding's line."""
+    """Terraform: the comments read when the module was loaded, matched by the finding's line."""
+    from scanner.inputs import Unit
+    from scanner.inputs.loading import load_unit
+
     (tmp_path / "main.tf").write_text(textwrap.dedent("""\
         # idp-scan:ignore IDP-NET-001 expires=2099-01-01 reason="bastion behind the VPN"
         resource "aws_security_group" "bastion" {
@@ -230,7 +233,9 @@ def test_comments_in_any_file_based_input(tmp_path):
         }
         """))
     findings = [_finding("main.tf", 2), _finding("main.tf", 4, "CKV_AWS_25"), _finding("main.tf", 4, "CKV_AWS_24")]
-    marked = mark(findings, [], _settings(tmp_path), {})
+    unread = mark(findings, [], _settings(tmp_path), {})
+    assert {f.status for f in unread} == {Status.OPEN}  # the gate reads no file: comments come with the load
+    marked = mark(findings, [], _settings(tmp_path), {}, comments=load_unit(Unit("terraform", tmp_path, ".")).comments)
     assert [(f.rule_id, f.location.start_line, f.status) for f in marked] == [
         ("IDP-NET-001", 2, Status.SUPPRESSED), ("CKV_AWS_25", 4, Status.SUPPRESSED), ("CKV_AWS_24", 4, Status.OPEN),
     ]
@@ -336,7 +341,7 @@ def test_comment_above_an_account_request_covers_it(scan, tmp_path):
 def test_comment_parser_never_raises_and_every_waiver_names_a_rule():
     from hypothesis import given, settings, strategies as st
 
-    from scanner.gate import comments
+    from scanner.inputs import comments
 
     pieces = st.sampled_from(["# idp-scan:ignore ", "// idp-scan:ignore", " IDP-NET-001", ",", " reason=", '"', "'", "expires=", "2027-03-31",
                               "\n", " ", "x=y", "resource", "#", "é", "\t"])
@@ -351,3 +356,21 @@ def test_comment_parser_never_raises_and_every_waiver_names_a_rule():
         assert all(w.target_line is None or 1 <= w.target_line <= len(lines) for w in found)
 
     check()
+
+
+def test_comments_in_a_template_that_does_not_parse_are_still_read(tmp_path):
+    """The template is reported (IDP001) and its comments are still read: a malformed one is
+    reported too (IDP030), as it would be in a template that parses."""
+    from tests.conftest import finding_set, scan_json
+
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "broken.yaml").write_text(textwrap.dedent("""\
+        AWSTemplateFormatVersion: "2010-09-09"
+        Resources:
+          # idp-scan:ignore reason="no rule id"
+          Bucket:
+            Type: AWS::S3::Bucket
+            Properties: {BucketName: [unclosed
+        """))
+    code, report = scan_json(tmp_path, "--no-cache", "--engines", "native", tmp_path=tmp_path)
+    assert (code, {(rule, uri, line) for rule, uri, line, _ in finding_set(report)}) == (1, {("IDP001", "broken.yaml", 7), ("IDP030", "broken.yaml", 3)})

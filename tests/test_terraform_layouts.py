@@ -396,6 +396,15 @@ def test_a_comment_in_a_shared_module_applies_where_the_module_is_called(tmp_pat
     assert (code, statuses(report)) == (0, {("IDP-NET-001", "modules/app/main.tf", line, SG, "suppressed")})
 
 
+def test_a_comment_in_a_module_file_without_findings_is_still_read(tmp_path: Path) -> None:
+    """Comments are read with the root that loads the module, not from the files findings
+    happen to stand in: one that waives nothing is reported (IDP034) as in the root's own files."""
+    app = APP.replace('resource "aws_security_group" "ssh" {', f'{IGNORE}\nresource "aws_security_group" "ssh" {{')
+    repo = layout(tmp_path / "repo", {"modules/app/main.tf": app})
+    code, report = run(tmp_path, repo / "envs" / "prod")
+    assert (code, statuses(report)) == (0, {("IDP051", "envs/prod/main.tf", 1, "", "open"), ("IDP034", "modules/app/main.tf", 9, "", "open")})
+
+
 def test_a_plan_finding_honours_the_comment_on_the_tf_argument_line(tmp_path: Path) -> None:
     from tests.conftest import FIXTURES
 

@@ -10,12 +10,12 @@ from typing import Any, Mapping, Sequence
 
 from scanner.inputs import Loaded
 from scanner.rule import UNKNOWN
-from scanner.model import (Artifact, Finding, Location, Notification, ResourceId, ResourceSuppression, RuleMeta, Severity, Status,
-                           Suppression)
+from scanner.model import (Artifact, CommentSuppression, FileComments, Finding, Location, Notification, ResourceId,
+                           ResourceSuppression, RuleMeta, Severity, Status, Suppression)
 
 _TYPES: Mapping[str, type] = {
-    cls.__name__: cls for cls in (Artifact, Finding, Loaded, Location, Notification, ResourceId, ResourceSuppression, RuleMeta,
-                                  Suppression)
+    cls.__name__: cls for cls in (Artifact, CommentSuppression, FileComments, Finding, Loaded, Location, Notification, ResourceId,
+                                  ResourceSuppression, RuleMeta, Suppression)
 }
 _ENUMS: Mapping[str, type[enum.Enum]] = {cls.__name__: cls for cls in (Severity, Status)}
 
@@ -138,11 +138,11 @@ def loaded_json(loaded: Loaded) -> tuple[list[str], str]:
     """(each artifact's `artifact_json`, the JSON text of `encode(loaded)`), serialising every
     artifact's data once. Raises Unencodable, TypeError, ValueError or RecursionError."""
     texts = [artifact_json(a) for a in loaded.artifacts]
-    findings_text = json.dumps(encode(list(loaded.findings)))
-    return texts, loaded_text(texts, findings_text)
+    rest = {item.name: encode(getattr(loaded, item.name)) for item in fields(loaded) if item.name != "artifacts"}
+    return texts, loaded_text(texts, rest)
 
 
-def loaded_text(artifact_texts: Sequence[str], findings_text: str) -> str:
-    """`encode(Loaded(...))` as JSON text, from its parts already encoded."""
-    return ('{"__dc__": "Loaded", "fields": {"artifacts": {"__tuple__": [' + ", ".join(artifact_texts) +
-            ']}, "findings": {"__tuple__": ' + findings_text + "}}}")
+def loaded_text(artifact_texts: Sequence[str], rest: Mapping[str, Any]) -> str:
+    """`encode(Loaded(...))` as JSON text, from its artifacts already encoded and its other fields."""
+    others = "".join(f", {json.dumps(name)}: {json.dumps(value)}" for name, value in rest.items())
+    return '{"__dc__": "Loaded", "fields": {"artifacts": {"__tuple__": [' + ", ".join(artifact_texts) + "]}" + others + "}}"

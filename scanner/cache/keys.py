@@ -59,13 +59,16 @@ def directory_digest(directory: Path) -> str:
 
 
 def dependencies(root: Path, unit_path: Path, artifacts: Sequence[Artifact]) -> dict[str, str]:
-    """Directories outside a directory unit that its artifacts were read from (local modules
-    named by `source = "../.."`), each with its digest: a load is reused only while they match."""
-    if not unit_path.is_dir():
-        return {}
-    inside = unit_path.resolve()
-    folders = {(root / uri).resolve().parent for a in artifacts for uri in artifact_files(a)}
-    return {str(folder): directory_digest(folder) for folder in sorted(folders) if not folder.is_relative_to(inside)}
+    """Directories its artifacts were read from besides the unit itself (local modules named by
+    `source = "../.."`, the `.tf` files a plan's findings stand on), each with its digest: a
+    load is reused only while they match."""
+    unit = unit_path.resolve()
+    read = {(root / uri).resolve() for a in artifacts for uri in artifact_files(a)}
+    if unit_path.is_dir():
+        folders = {path.parent for path in read if not path.parent.is_relative_to(unit)}
+    else:
+        folders = {path.parent for path in read if path != unit}
+    return {str(folder): directory_digest(folder) for folder in sorted(folders)}
 
 
 def dependencies_hold(recorded: Mapping[str, str]) -> bool:

@@ -21,7 +21,7 @@ from scanner.failures import failure, is_failure_rule, is_gate_rule
 from scanner.gate import baseline, waivers_file
 from scanner.gate.inline import inline_waivers, iter_unique
 from scanner.gate.waiver import Waiver, is_mandatory, mandatory_refusal, refusals, suppresses
-from scanner.model import Artifact, Finding, RuleMeta, ScanResult, Status
+from scanner.model import Artifact, FileComments, Finding, RuleMeta, ScanResult, Status
 from scanner.settings import Settings
 
 
@@ -78,17 +78,19 @@ def mark(
     rules: Mapping[str, RuleMeta],
     today: datetime.date | None = None,
     covered: Sequence[str] = (),
+    comments: Sequence[FileComments] = (),
 ) -> list[Finding]:
     """Mark suppressed and baselined findings, and add findings about the waivers themselves.
 
-    Inputs may leave `Suppression`s in `artifact.context["suppressions"]`. With
-    `--no-suppressions` (an audit) nothing is suppressed or baselined. `covered`: where the
-    run judged deletions (the paths it scanned whole, or the files deleted since the ref).
+    Inputs may leave `Suppression`s in `artifact.context["suppressions"]`; `comments` are the
+    `# idp-scan:ignore` comments the inputs read. With `--no-suppressions` (an audit) nothing is
+    suppressed or baselined. `covered`: where the run judged deletions (the paths it scanned
+    whole, or the files deleted since the ref).
     """
     findings = engine_suppressions(findings, settings)
     if settings.no_suppressions:
         return list(findings)
-    inline, problems = inline_waivers(findings, artifacts, settings.root)
+    inline, problems = inline_waivers(artifacts, comments)
     return apply_policy([*findings, *problems], inline, settings, rules, scanned_scope(artifacts, findings), today, covered)
 
 

@@ -2,24 +2,20 @@
 
 - CloudFormation and CDK: `Metadata: {idp-scan: {suppress: [{id, reason, expires}]}}` on a resource,
   read when the artifact was loaded (`artifact.metadata_suppressions`, `inputs.metadata_suppressions`).
-- Comments: `# idp-scan:ignore RULE reason="..."` (see `comments`), read from each file's text.
+- Comments: `# idp-scan:ignore RULE reason="..."` (`inputs.comments`), read when each file was loaded.
 - `artifact.context["suppressions"]`: `Suppression`s an input found (cdk-nag's, for example).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
-from scanner.discovery import is_within, join_uri
+from scanner.discovery import is_within
 from scanner.failures import is_gate_rule
-from scanner.gate import comments
 from scanner.gate.waiver import Scope, Waiver
-from scanner.inputs import read_text, resources_of
-from scanner.model import Artifact, Finding, Suppression
-
-COMMENT_SUFFIXES = (".tf", ".hcl", ".tfvars", ".yaml", ".yml", ".template", ".cfn")
+from scanner.inputs import resources_of
+from scanner.model import Artifact, FileComments, Finding, Suppression
 
 
 def _uris_of(finding: Finding) -> set[str]:
@@ -100,39 +96,17 @@ def _comment_scope(uri: str, target: int | None, heads: Heads) -> Scope:
     return covers
 
 
-def commented_files(artifacts: Sequence[Artifact], findings: Sequence[Finding], root: Path) -> dict[str, Path]:
-    """Repo-relative URI -> file, for every scanned file that may hold comments."""
-    files: dict[str, Path] = {}
-    for artifact in artifacts:
-        path = Path(artifact.path)
-        if path.is_file():
-            files[artifact.uri] = path
-        elif path.is_dir():
-            for child in sorted(path.iterdir()):
-                if child.is_file() and child.suffix.lower() in COMMENT_SUFFIXES:
-                    files[join_uri(artifact.uri, child.name)] = child
-    for finding in findings:
-        path = root / finding.location.uri
-        if finding.location.uri not in files and path.is_file():
-            files[finding.location.uri] = path
-    return {uri: path for uri, path in files.items() if path.suffix.lower() in COMMENT_SUFFIXES}
-
-
-def comment_waivers(files: Mapping[str, Path], heads: Heads) -> tuple[list[Waiver], list[Finding]]:
+def comment_waivers(comments: Sequence[FileComments], heads: Heads) -> tuple[list[Waiver], list[Finding]]:
+    """The comments the inputs read, by file; a file two units read (a shared module) counts once."""
     waivers: list[Waiver] = []
     problems: list[Finding] = []
-    for uri, path in sorted(files.items()):
-        try:
-            text = read_text(path)
-        except (OSError, UnicodeDecodeError):
-            continue  # the input that loaded this file reports why it cannot be read
-        found, bad = comments.parse(text, uri)
-        problems.extend(bad)
-        waivers.extend(Waiver(c.suppression, "comment", _comment_scope(uri, c.target_line, heads)) for c in found)
+    for file in sorted({c.uri: c for c in reversed(comments)}.values(), key=lambda c: c.uri):
+        problems.extend(file.problems)
+        waivers.extend(Waiver(c.suppression, "comment", _comment_scope(file.uri, c.target_line, heads)) for c in file.suppressions)
     return waivers, problems
 
 
-def inline_waivers(findings: Sequence[Finding], artifacts: Sequence[Artifact], root: Path) -> tuple[list[Waiver], list[Finding]]:
+def inline_waivers(artifacts: Sequence[Artifact], comments: Sequence[FileComments]) -> tuple[list[Waiver], list[Finding]]:
     waivers: list[Waiver] = []
     problems: list[Finding] = []
     for artifact in artifacts:
@@ -140,7 +114,7 @@ def inline_waivers(findings: Sequence[Finding], artifacts: Sequence[Artifact], r
         waivers.extend(found)
         problems.extend(bad)
         waivers.extend(context_waivers(artifact))
-    found, bad = comment_waivers(commented_files(artifacts, findings, root), resource_lines(artifacts))
+    found, bad = comment_waivers(comments, resource_lines(artifacts))
     return [*waivers, *found], [*problems, *bad]
 
 

@@ -16,8 +16,9 @@ from scanner.inputs import accounts, cfn
 from scanner.inputs.cdk import assembly as cdk_assembly
 from scanner.inputs.terraform import files as tf_files, loader as tf_loader, plan as tfplan, reads as tf_reads
 from scanner.inputs.terraform.duplicates import duplicate_attributes
+from scanner.inputs.uris import uri_maker
 from scanner.inputs.guard import Limits, Rejected, json_depth, over_size, read_checked, yaml_shape
-from scanner.model import Artifact, Finding, Location, Resource
+from scanner.model import Artifact, FileComments, Finding, Location, Resource
 from scanner.config_sections import TerraformSettings
 
 MAX_SNIFF_BYTES = 64 * 1024
@@ -38,6 +39,7 @@ class Unit:
 class Loaded:
     artifacts: tuple[Artifact, ...] = ()
     findings: tuple[Finding, ...] = ()
+    comments: tuple[FileComments, ...] = ()  # of every file the unit read (`inputs.comments`)
 
 
 @dataclass(frozen=True)
@@ -176,7 +178,7 @@ def _claims_terraform(path: Path, _head: str) -> bool:
 
 
 def _load_terraform(unit: Unit) -> Loaded:
-    uri_of = tf_files.uri_maker(unit.path, unit.uri)
+    uri_of = uri_maker(unit.path, unit.uri)
     files = sorted(unit.path.glob(f"*{tf_files.SUFFIX}"))
     too_big = [f for f in (over_size(p, uri_of(p), unit.limits.max_file_bytes) for p in files) if f]
     if too_big:  # the module is not evaluated without all of its files

@@ -1,4 +1,5 @@
-"""Loading: an input unit becomes artifacts and load findings, by one function for every caller.
+"""Loading: an input unit becomes artifacts, load findings and the comments of the files it read,
+by one function for every caller.
 
 The pipeline's workers load the units of a run with `checked_load`; the reference artifacts of
 a cross-file engine (every account file under the scanned paths, with --changed-since) are
@@ -15,8 +16,9 @@ from typing import Callable, Protocol, Sequence
 from scanner.failures import failure
 from scanner.findings.stamping import stamp_artifacts
 from scanner.inputs import InputKind, Loaded, Unit, input_kinds
+from scanner.inputs.comments import with_comments
 from scanner.inputs.metadata_suppressions import with_suppressions
-from scanner.model import Artifact, Finding, Location
+from scanner.model import Artifact, FileComments, Finding, Location
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +46,21 @@ def load_unit(unit: Unit) -> Loaded:
 def checked_load(unit: Unit) -> tuple[Loaded, bool]:
     """(what the loader gave, whether it finished without raising: only then may it be cached)."""
     try:
-        return _judged(unit, with_suppressions(_kinds_by_name()[unit.kind].load(unit))), True
+        loaded, finished = with_suppressions(_kinds_by_name()[unit.kind].load(unit)), True
     except Exception as exc:
         log.debug("loader %s failed on %s", unit.kind, unit.uri, exc_info=True)
         crashed = failure("IDP001", f"{unit.uri} could not be loaded: {type(exc).__name__}: {exc}", Location(unit.uri))
-        return _judged(unit, Loaded(findings=(crashed,))), False
+        loaded, finished = Loaded(findings=(crashed,)), False
+    return _judged(unit, _commented(unit, loaded)), finished
+
+
+def _commented(unit: Unit, loaded: Loaded) -> Loaded:
+    """With the comments of the files it read; comments that cannot be read suppress nothing."""
+    try:
+        return with_comments(unit, loaded)
+    except Exception:
+        log.debug("comments of %s could not be read", unit.uri, exc_info=True)
+        return loaded
 
 
 def _judged(unit: Unit, loaded: Loaded) -> Loaded:
@@ -64,17 +76,18 @@ def _kinds_by_name() -> dict[str, InputKind]:
     return {kind.name: kind for kind in input_kinds()}
 
 
-def load_units(units: Sequence[Unit], progress: Progress = _quiet,
-               cache: LoadCache | None = None) -> tuple[list[Artifact], list[Finding]]:
-    """Every unit's artifacts and load findings, in order; through `cache` when given."""
+def load_units(units: Sequence[Unit], progress: Progress = _quiet, cache: LoadCache | None = None) -> Loaded:
+    """Every unit's artifacts, load findings and comments, in order; through `cache` when given."""
     artifacts: list[Artifact] = []
     findings: list[Finding] = []
+    comments: list[FileComments] = []
     for number, unit in enumerate(units, start=1):
         progress(f"loading {number}/{len(units)} {unit.uri}")
         loaded = _cached_or_loaded(unit, cache) if cache is not None else load_unit(unit)
         artifacts.extend(loaded.artifacts)
         findings.extend(loaded.findings)
-    return artifacts, findings
+        comments.extend(loaded.comments)
+    return Loaded(tuple(artifacts), tuple(findings), tuple(comments))
 
 
 def _cached_or_loaded(unit: Unit, cache: LoadCache) -> Loaded:

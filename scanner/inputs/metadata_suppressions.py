@@ -25,7 +25,7 @@ ENTRY_KEYS = frozenset({"id", "reason", "expires", "owner"})
 
 def with_suppressions(loaded: Loaded) -> Loaded:
     """A unit's load, each artifact with the suppressions written in its resources' Metadata."""
-    return Loaded(artifacts=tuple(with_metadata_suppressions(a) for a in loaded.artifacts), findings=loaded.findings)
+    return replace(loaded, artifacts=tuple(with_metadata_suppressions(a) for a in loaded.artifacts))
 
 
 def with_metadata_suppressions(artifact: Artifact) -> Artifact:

@@ -3,8 +3,6 @@ process), the repo-relative URI of each, and the lines of a block's arguments.""
 
 from __future__ import annotations
 
-import os
-import posixpath
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -95,16 +93,6 @@ def _parsed(path: Path, _mtime: int, _size: int) -> Tree:
     """Parsing is the slow part (pure-Python Lark); a module called from many roots, or
     scanned again in the same process, is parsed once. Trees are never modified."""
     return parse_hcl(read_text(path))
-
-
-def uri_maker(root_dir: Path, root_uri: str) -> Callable[[Path], str]:
-    """Repo-relative URIs of files near a unit, from the unit's own path and URI."""
-    base = root_dir.resolve()
-
-    def uri_of(path: Path) -> str:
-        return posixpath.normpath(posixpath.join(root_uri, Path(os.path.relpath(path.resolve(), base)).as_posix()))
-
-    return uri_of
 
 
 def argument_lines(path: Path, first_line: int) -> dict[PropertyPath, tuple[int, int]]:

@@ -13,7 +13,8 @@ from typing import Any, Iterator, Mapping, Sequence
 
 from scanner.failures import failure
 from scanner.inputs.terraform.expressions import Scope, evaluate
-from scanner.inputs.terraform.files import KIND, Block, ModuleFiles, attributes, body_items, parse_module, uri_maker
+from scanner.inputs.terraform.files import KIND, Block, ModuleFiles, attributes, body_items, parse_module
+from scanner.inputs.uris import uri_maker
 from scanner.inputs.terraform.hcl import Tree, name_of, span
 from scanner.inputs.terraform.modules import ModuleInstance, provider_reference
 from scanner.inputs.terraform.tfvars import read_tfvars
