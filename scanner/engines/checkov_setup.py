@@ -14,6 +14,8 @@ from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any, Mapping
 
+from scanner.engines.checkov_terraform_memo import reuse_expression_parses, reuse_file_parses
+
 NAME = "checkov"
 
 # Set before checkov is imported; `setdefault` leaves a user's explicit choice alone.
@@ -91,6 +93,12 @@ def _reuse_expression_interpreter() -> None:
     setattr(safe_eval_functions, "get_asteval", get_asteval)
 
 
+def _shared_interpreter() -> Any:
+    from checkov.terraform.graph_builder.variable_rendering import safe_eval_functions
+
+    return safe_eval_functions.get_asteval()
+
+
 @lru_cache(maxsize=1)
 def _memoize_iam_action_queries() -> None:
     """checkov's IAM checks (cloudsplaining) ask policy_sentry, for every statement of every
@@ -130,5 +138,7 @@ def runner_class(framework_kind: str) -> Any:
     if framework_kind == "terraform":
         _harden_hcl_parser()
         _reuse_expression_interpreter()
+        reuse_file_parses()
+        reuse_expression_parses(_shared_interpreter())
     module_name, _, attribute = FRAMEWORKS[framework_kind][1].partition(":")
     return getattr(importlib.import_module(module_name), attribute)
