@@ -1,3 +1,3 @@
-from scanner.cli import entrypoint
+from scanner.launch import entrypoint
 
 entrypoint()

@@ -26,7 +26,7 @@ def test_wheel_contains_rules_schemas_and_entry_point(wheel):
     assert {"idp_scan_rules/__init__.py", "idp_scan_rules/net_admin_ports.py", "idp_scan_rules/ecs_circuit_breaker.yaml"} <= names
     assert {"scanner/schemas/config.schema.json", "scanner/schemas/rule.schema.json", "scanner/py.typed"} <= names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "idp-scan = scanner.cli:entrypoint" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "idp-scan = scanner.launch:entrypoint" in zipfile.ZipFile(wheel).read(entry_points).decode()
 
 
 def test_wheel_contains_every_scanner_package(wheel):
