@@ -36,8 +36,10 @@ def _must_restart() -> bool:
 
 
 def _restart() -> None:
+    """The same command line, interpreter options included: the Action runs `python -P -m
+    scanner` so that a checkout's own `scanner/` directory is never imported."""
     env = {**os.environ, "PYTHONHASHSEED": SEED, STARTED_AT: repr(STARTED)}
-    command = [sys.executable, "-m", "scanner", *sys.argv[1:]]
+    command = [sys.executable, *sys.orig_argv[1:]]
     sys.stdout.flush()
     sys.stderr.flush()
     if os.name == "posix":

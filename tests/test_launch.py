@@ -50,3 +50,15 @@ def test_two_runs_with_different_seeds_in_the_environment_give_the_same_report(t
         messages.append([f["message"] for f in json.loads(out.read_text())["findings"] if f["rule_id"] == "ACME-HASH-001"])
     assert len(messages[0]) == 1
     assert messages[0] == messages[1] == messages[2]
+
+
+def test_starting_again_keeps_the_interpreters_options(tmp_path: Path) -> None:
+    """`python -P -m scanner` (the Action's command) must not import a checkout's own `scanner/`
+    when it starts itself again."""
+    (tmp_path / "scanner").mkdir()
+    (tmp_path / "scanner" / "__init__.py").write_text("")
+    (tmp_path / "scanner" / "__main__.py").write_text("print('the checkout ran its own code')\n")
+    env = {**os.environ, "PYTHONHASHSEED": "1"}
+    done = subprocess.run([sys.executable, "-P", "-m", "scanner", "--version"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout.split(",")[0]) == (0, "idp-scan")
