@@ -158,3 +158,19 @@ def test_a_failed_warm_up_fails_the_run_as_before():
 
     with pytest.raises(RuntimeError, match="could not be imported"):
         _run_with_warm_up(2, broken)
+
+
+def _freeze_count(unit: WorkUnit) -> UnitResult:
+    import gc
+
+    return UnitResult(unit=unit, parts=(gc.get_freeze_count(),))
+
+
+def test_workers_do_not_collect_what_existed_at_the_fork_and_this_process_still_does():
+    import gc
+
+    executor = Executor(perform=_freeze_count, jobs=2, deadline=time.monotonic() + 30)
+    executor.submit(WorkUnit("checkov", (1,), ("a.yaml",)))
+    [result] = list(executor.results())
+    assert result.parts[0] > 10_000  # the modules, classes and functions imported before the fork
+    assert gc.get_freeze_count() == 0
