@@ -122,8 +122,9 @@ def _execute(settings: Settings, units: Sequence[Unit], unscanned: Sequence[Unit
     plan.execution.findings.extend(reference_load.findings)
     plan.execution.add_comments(reference_load.comments)
     # With every file loaded from the cache, only the engines left with work pay their imports.
-    prepare(to_load, engines if to_load else [e for e in engines if plan.pending.get(e.name)])
-    executor = Executor(perform=performer(engines, reference), jobs=jobs, deadline=deadline, in_process=in_process)
+    warm_up = prepare(to_load, engines if to_load else [e for e in engines if plan.pending.get(e.name)])
+    executor = Executor(perform=performer(engines, reference), jobs=jobs, deadline=deadline, in_process=in_process,
+                        warm_up=warm_up)
     plan.submit_loads(executor, to_load)
     plan.submit_pending(executor)
     done = 0

@@ -243,12 +243,18 @@ def load_reference(engines: Sequence[Engine], unscanned: Sequence[Unit],
     return reference, Loaded(findings=findings, comments=comments)
 
 
-def prepare(units: Sequence[Unit], engines: Sequence[Engine]) -> None:
-    """Heavy imports once, here, before workers fork: each worker then starts warm (the input
-    kinds' parsers; the engines' own `prepare()`: import checkov, build its registry)."""
+def prepare(units: Sequence[Unit], engines: Sequence[Engine]) -> Callable[[], None]:
+    """Heavy imports once, in this process, so that each worker forked after them starts warm:
+    the input kinds' parsers now (the first workers load files); returned, the engines' own
+    `prepare()` (import checkov, build its registry; load cfn-lint's rules), which the executor
+    runs while those first loads go on."""
     present = {unit.kind for unit in units}
     for kind in input_kinds():
         if kind.name in present and kind.prepare is not None:
             kind.prepare()
-    for engine in engines:
-        engine.prepare()
+
+    def warm_up() -> None:
+        for engine in engines:
+            engine.prepare()
+
+    return warm_up

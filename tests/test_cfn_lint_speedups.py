@@ -170,3 +170,20 @@ def test_a_sample_of_the_corpora_gives_cfn_lints_own_findings(corpus: str) -> No
     paths = sample(corpus, 10)
     assert len(paths) == 10
     assert engine_findings(paths) == reference(paths)
+
+
+def test_regex_patterns_are_compiled_once_and_answer_as_regex_does() -> None:
+    import regex
+
+    cfn_lint_speedups.install()
+    assert regex.search.__name__ == "fast_search"  # installed over regex's own functions
+    compiled = regex.compile("^ab+")
+    assert regex.search("b+", "xabbb").span() == (2, 5)
+    assert regex.match("^AB+", "abbbc", regex.IGNORECASE).group() == "abbb"
+    assert regex.fullmatch("[a-z]+", "abc1") is None and regex.fullmatch("[a-z]+", "abc").group() == "abc"
+    assert regex.findall(r"\$\{([^}]+)\}", "${A}-${B.C}") == ["A", "B.C"]
+    assert regex.search(compiled, "abbb").group() == "abbb"  # a compiled pattern: regex's own path
+    assert regex.search(r"\L<words>", "say hi", words=["hi"]).group() == "hi"  # a named list: the same
+    for _ in range(2):  # an invalid pattern (a template's AllowedPattern) raises every time
+        with pytest.raises(regex.error):
+            regex.search("(unclosed", "x")

@@ -226,3 +226,47 @@ def test_iam_action_questions_are_answered_once_and_each_caller_gets_its_own_lis
     with pytest.raises(AttributeError):  # unhashable (a malformed policy): asked directly, failing as it did
         memoized([{"not": "an action"}], "Write")
     assert asked[-1] == ({"not": "an action"},)
+
+
+SAM_GLOBALS = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Transform: AWS::Serverless-2016-10-31
+Globals:
+  Function:
+    ReservedConcurrentExecutions: 5
+Resources:
+  Worker:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      InlineCode: "def handler(event, context): return None"
+"""
+
+
+def test_checkov_copies_a_template_only_to_merge_sam_globals(tmp_path):
+    from checkov.cloudformation import cfn_utils
+    from checkov.cloudformation.parser import parse
+
+    from scanner.engines import checkov_setup
+
+    checkov_setup.runner_class("cloudformation")  # installs the shortcut
+    enrich = cfn_utils.enrich_resources_with_globals
+    (tmp_path / "lambda.yaml").write_text(LAMBDA)
+    (tmp_path / "sam.yaml").write_text(SAM_GLOBALS)
+    plain, _ = parse(str(tmp_path / "lambda.yaml"))
+    sam, _ = parse(str(tmp_path / "sam.yaml"))
+    assert enrich(plain) is plain  # no serverless resource: checkov's copy would be equal
+    merged = enrich(sam)
+    assert merged is not sam and merged["Resources"]["Worker"]["Properties"]["ReservedConcurrentExecutions"] == 5
+    assert "ReservedConcurrentExecutions" not in sam["Resources"]["Worker"]["Properties"]
+    # Where checkov's own loop would raise, it keeps the template as parsed, and so does the shortcut.
+    odd = {"Resources": {"List": ["not", "a", "mapping"], "Fn": {"Type": "AWS::Serverless::Function"}}}
+    unhashable = {"Resources": {"Typed": {"Type": {"Ref": "Kind"}}}}
+    assert not checkov_setup._has_globals_types(odd) and not checkov_setup._has_globals_types(unhashable)
+    assert checkov_setup._has_globals_types({"Resources": {"Fn": {"Type": "AWS::Serverless::Function"}, "List": []}})
+    # End to end: the Globals still reach checkov's checks (CKV_AWS_115, function-level concurrency).
+    found = {f.rule_id for f in CheckovEngine().scan([artifact(tmp_path, "sam2.yaml", SAM_GLOBALS)])}
+    assert "CKV_AWS_115" not in found and "CKV_AWS_116" in found
+    bare = SAM_GLOBALS.replace("    ReservedConcurrentExecutions: 5\n", "    Timeout: 3\n")
+    assert "CKV_AWS_115" in {f.rule_id for f in CheckovEngine().scan([artifact(tmp_path, "sam3.yaml", bare)])}

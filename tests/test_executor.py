@@ -11,6 +11,7 @@ import pytest
 
 from scanner import engines as engine_registry
 from scanner.cli import main
+from scanner.executor import LOAD, Executor, UnitResult, WorkUnit
 from scanner.inputs import cfn
 from scanner.gate import ExitCode, exit_code
 from scanner.model import ScanResult
@@ -104,3 +105,72 @@ def test_budget_overrun_exits_3_with_partial_sarif(tmp_path):
     invocation = log["runs"][0]["invocations"][0]
     assert invocation["executionSuccessful"] is False and invocation["properties"]["complete"] is False
     assert any("sleepy on hang.yaml" in n["message"]["text"] for n in invocation["toolExecutionNotifications"])
+
+
+# -- the warm-up: loads go on while the parent prepares the engines -------------------------
+_STATE = {"warm": False}
+
+
+def _report_warmth(unit: WorkUnit) -> UnitResult:
+    return UnitResult(unit=unit, parts=(_STATE["warm"], time.monotonic()))
+
+
+def _warm_up_slowly() -> None:
+    time.sleep(1.0)
+    _STATE["warm"] = True
+
+
+def _run_with_warm_up(jobs: int, warm_up) -> tuple[list[UnitResult], list[float]]:
+    """Four loads, then (once the loads are back) four engine units; the time each result was yielded."""
+    _STATE["warm"] = False
+    executor = Executor(perform=_report_warmth, jobs=jobs, deadline=time.monotonic() + 30, warm_up=warm_up)
+    for i in range(4):
+        executor.submit(WorkUnit(LOAD, (i,), (f"f{i}.yaml",)))
+    results, yielded = [], []
+    for result in executor.results():
+        results.append(result)
+        yielded.append(time.monotonic())
+        if result.unit.engine == LOAD:
+            executor.submit(WorkUnit("checkov", result.unit.items, result.unit.uris))
+    return results, yielded
+
+
+def test_loads_run_in_a_cold_worker_while_the_engines_warm_up_and_engines_only_in_warm_ones():
+    started = time.monotonic()
+    results, yielded = _run_with_warm_up(2, _warm_up_slowly)
+    loads = [r for r in results if r.unit.engine == LOAD]
+    engines = [r for r in results if r.unit.engine == "checkov"]
+    assert len(loads) == len(engines) == 4
+    assert all(r.parts[0] is False for r in loads)  # forked before the warm-up: cold
+    assert all(r.parts[1] - started < 0.9 for r in loads)  # while the warm-up still slept
+    assert all(r.parts[0] is True for r in engines)  # forked after it: warm
+    assert min(yielded) - started >= 1.0  # nothing handed back while the warm-up ran
+
+
+def test_with_one_job_the_warm_up_comes_first():
+    results, _ = _run_with_warm_up(1, _warm_up_slowly)
+    assert len(results) == 8 and all(r.parts[0] is True for r in results)
+
+
+def test_a_failed_warm_up_fails_the_run_as_before():
+    def broken() -> None:
+        raise RuntimeError("checkov could not be imported")
+
+    with pytest.raises(RuntimeError, match="could not be imported"):
+        _run_with_warm_up(2, broken)
+
+
+def _freeze_count(unit: WorkUnit) -> UnitResult:
+    import gc
+
+    return UnitResult(unit=unit, parts=(gc.get_freeze_count(),))
+
+
+def test_workers_do_not_collect_what_existed_at_the_fork_and_this_process_still_does():
+    import gc
+
+    executor = Executor(perform=_freeze_count, jobs=2, deadline=time.monotonic() + 30)
+    executor.submit(WorkUnit("checkov", (1,), ("a.yaml",)))
+    [result] = list(executor.results())
+    assert result.parts[0] > 10_000  # the modules, classes and functions imported before the fork
+    assert gc.get_freeze_count() == 0

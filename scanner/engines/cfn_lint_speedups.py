@@ -18,6 +18,11 @@ are described where they are defined):
   `EngineVersion` and `DBInstanceClass` are plain values (no function, nothing unknown), the
   pairs of other engines are left out: their `if` fails on `Engine` alone and yields no error
   at all, known or unknown. Any other instance gets the full schema.
+- `regex.search(pattern, value)` and its kin look the compiled pattern up in regex's own cache
+  on every call, at about 15 µs a lookup (an import statement, locale and named-list checks,
+  a key of six parts): 144,000 calls on 619 templates, 5% of cfn-lint's time. A string pattern
+  without named lists is compiled once per (pattern, flags) and its method called with the
+  same arguments; anything else goes to regex's own function.
 - SAM's translator validates its bundled policy templates against their JSON Schema on every
   translation (60 ms a template): the processor of the bundled templates is built once. It
   also builds a boto3 session (30 ms) to read one setting, the region, which cfn-lint sets in
@@ -51,7 +56,57 @@ def install() -> None:
     _direct_extend_validator()
     _reuse_sam_policy_templates()
     _reuse_sam_sessions()
+    _memoize_regex_patterns()
     _installed = True
+
+
+# -- regex ----------------------------------------------------------------------------------
+_REGEX_MEMO_SIZE = 8192  # patterns kept compiled; past that, regex's own cache as before
+
+
+def _memoize_regex_patterns() -> None:
+    regex: Any = importlib.import_module("regex")
+    compiled: dict[tuple[str, int], Any] = {}
+    compile_pattern = regex.compile
+
+    def pattern_for(pattern: str, flags: int) -> Any:
+        if flags & regex.DEBUG:  # regex compiles (and prints) these every time
+            return compile_pattern(pattern, flags)
+        key = (pattern, flags)
+        found = compiled.get(key)
+        if found is None:
+            found = compile_pattern(pattern, flags)  # raises as regex's function would, and caches nothing
+            if len(compiled) < _REGEX_MEMO_SIZE:
+                compiled[key] = found
+        return found
+
+    match, fullmatch, search, findall = regex.match, regex.fullmatch, regex.search, regex.findall
+
+    def fast_match(pattern: Any, string: Any, flags: int = 0, pos: Any = None, endpos: Any = None, partial: bool = False,
+                   concurrent: Any = None, timeout: Any = None, ignore_unused: bool = False, **kwargs: Any) -> Any:
+        if kwargs or type(pattern) is not str:
+            return match(pattern, string, flags, pos, endpos, partial, concurrent, timeout, ignore_unused, **kwargs)
+        return pattern_for(pattern, flags).match(string, pos, endpos, concurrent, partial, timeout)
+
+    def fast_fullmatch(pattern: Any, string: Any, flags: int = 0, pos: Any = None, endpos: Any = None, partial: bool = False,
+                       concurrent: Any = None, timeout: Any = None, ignore_unused: bool = False, **kwargs: Any) -> Any:
+        if kwargs or type(pattern) is not str:
+            return fullmatch(pattern, string, flags, pos, endpos, partial, concurrent, timeout, ignore_unused, **kwargs)
+        return pattern_for(pattern, flags).fullmatch(string, pos, endpos, concurrent, partial, timeout)
+
+    def fast_search(pattern: Any, string: Any, flags: int = 0, pos: Any = None, endpos: Any = None, partial: bool = False,
+                    concurrent: Any = None, timeout: Any = None, ignore_unused: bool = False, **kwargs: Any) -> Any:
+        if kwargs or type(pattern) is not str:
+            return search(pattern, string, flags, pos, endpos, partial, concurrent, timeout, ignore_unused, **kwargs)
+        return pattern_for(pattern, flags).search(string, pos, endpos, concurrent, partial, timeout)
+
+    def fast_findall(pattern: Any, string: Any, flags: int = 0, pos: Any = None, endpos: Any = None, overlapped: bool = False,
+                     concurrent: Any = None, timeout: Any = None, ignore_unused: bool = False, **kwargs: Any) -> Any:
+        if kwargs or type(pattern) is not str:
+            return findall(pattern, string, flags, pos, endpos, overlapped, concurrent, timeout, ignore_unused, **kwargs)
+        return pattern_for(pattern, flags).findall(string, pos, endpos, overlapped, concurrent, timeout)
+
+    regex.match, regex.fullmatch, regex.search, regex.findall = fast_match, fast_fullmatch, fast_search, fast_findall
 
 
 # -- validator classes ----------------------------------------------------------------------

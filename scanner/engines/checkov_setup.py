@@ -131,10 +131,47 @@ def _memoized(function: Any) -> Any:
     return ask
 
 
+# checkov's SAM `Globals` sections apply to resources of these types (cfn_utils).
+_GLOBALS_TYPES = frozenset(f"AWS::Serverless::{kind}" for kind in ("Api", "Function", "HttpApi", "SimpleTable", "StateMachine"))
+
+
+@lru_cache(maxsize=1)
+def _enrich_only_sam_templates() -> None:
+    """checkov deep-copies every template it parses (pickle round trip, a tenth of its time on
+    the CloudFormation corpora) to merge SAM `Globals` into serverless resources of the copy;
+    the copy is all it keeps. A template with no such resource comes out of the copy unchanged
+    (equal, same node classes and marks), so it is kept as parsed; any other goes through
+    checkov's own function."""
+    from checkov.cloudformation import cfn_utils
+
+    enrich = getattr(cfn_utils, "enrich_resources_with_globals")
+
+    def enrich_sam_only(template: dict[str, Any]) -> dict[str, Any]:
+        return enrich(template) if _has_globals_types(template) else template
+
+    setattr(cfn_utils, "enrich_resources_with_globals", enrich_sam_only)
+
+
+def _has_globals_types(template: dict[str, Any]) -> bool:
+    """Whether checkov's merge could change anything. Where its loop would raise (a resource
+    that is not a mapping, an unhashable type), it returns the template as parsed: so does this,
+    unless a serverless resource came first (then checkov's function decides)."""
+    resources = template.get("Resources", {})
+    try:
+        for name, details in resources.items():
+            if name != "__file__" and details.get("Type", "") in _GLOBALS_TYPES:
+                return True
+    except Exception:  # noqa: BLE001 - checkov's own loop catches the same and keeps the template
+        return False
+    return False
+
+
 def runner_class(framework_kind: str) -> Any:
     prepare_offline()
     _reuse_jsonpath_tables()
     _memoize_iam_action_queries()
+    if framework_kind == "cloudformation":
+        _enrich_only_sam_templates()
     if framework_kind == "terraform":
         _harden_hcl_parser()
         _reuse_expression_interpreter()
