@@ -85,8 +85,8 @@ def run(settings: Settings, progress: Progress = _quiet, in_process: bool = Fals
     if not settings.no_suppressions:  # an audit reopens what the notes would explain
         selected += framework_notes(selected, execution.artifacts)
     covered = deletion_scope(settings, deleted)
-    marked = mark(dedupe(selected, rules), execution.artifacts, settings, rules, covered=covered,
-                  comments=list(execution.comments.values()))
+    deduped = dedupe(selected, rules)
+    marked = mark(deduped, execution.artifacts, settings, rules, covered=covered, comments=execution.comments_for(deduped))
     merged = sorted(marked, key=lambda f: f.sort_key)
     timings["total"] = time.monotonic() - started
     return ScanResult(
@@ -120,7 +120,7 @@ def _execute(settings: Settings, units: Sequence[Unit], unscanned: Sequence[Unit
     plan.execution.timings["cache.lookup"] = time.monotonic() - stage_start
     reference, reference_load = load_reference(engines, unscanned, cache)
     plan.execution.findings.extend(reference_load.findings)
-    plan.execution.add_comments(reference_load.comments)
+    plan.execution.add_comments(reference_load.comments, reference=True)
     # With every file loaded from the cache, only the engines left with work pay their imports.
     warm_up = prepare(to_load, engines if to_load else [e for e in engines if plan.pending.get(e.name)])
     executor = Executor(perform=performer(engines, reference), jobs=jobs, deadline=deadline, in_process=in_process,

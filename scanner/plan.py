@@ -37,14 +37,24 @@ class Execution:
     artifacts: list[Artifact] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     comments: dict[str, FileComments] = field(default_factory=dict)  # by file: two units may read one
+    # Those of files loaded only for reference (unchanged account files with --changed-since).
+    reference_comments: dict[str, FileComments] = field(default_factory=dict)
     unfinished: list[Unfinished] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     rules_of: Callable[[Engine], Sequence[RuleMeta]] = _own_rules
     engaged: set[str] = field(default_factory=set)  # engines that met at least one artifact
 
-    def add_comments(self, comments: Sequence[FileComments]) -> None:
+    def add_comments(self, comments: Sequence[FileComments], reference: bool = False) -> None:
         for file in comments:
-            self.comments.setdefault(file.uri, file)
+            (self.reference_comments if reference else self.comments).setdefault(file.uri, file)
+
+    def comments_for(self, findings: Sequence[Finding]) -> list[FileComments]:
+        """The comments of the files this run scanned, and of a reference file only where a
+        finding of this run stands in it: the run did not judge the rest of that file, so its
+        comments there are neither used nor unused."""
+        standing = {f.location.uri for f in findings}
+        reference = [c for uri, c in self.reference_comments.items() if uri in standing and uri not in self.comments]
+        return [*self.comments.values(), *reference]
 
     def add_time(self, result: UnitResult) -> None:
         stage = result.unit.engine if result.unit.engine == LOAD else f"engine.{result.unit.engine}"

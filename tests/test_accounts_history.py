@@ -150,3 +150,17 @@ def test_the_reference_is_loaded_through_the_cache(repo, scan):
     # new.yaml scanned; the reference: team.yaml, old.yaml and .idp-scan.yaml (claimed as an account file, loads to nothing)
     assert first[1]["timings"]["cache.load.misses"] == 4
     assert second[1]["timings"]["cache.load.hits"] == 4 and "cache.load.misses" not in second[1]["timings"]
+
+
+def test_a_comment_in_an_unchanged_account_file_is_not_called_unused(repo, scan):
+    """The run loads unchanged account files only to judge uniqueness against them: a waiver
+    written there for a finding of that file is neither used nor unused in this run (IDP034 would
+    warn about a file the change never touched), and a whole run still judges it."""
+    old = repo / "accounts" / "old.yaml"
+    old.write_text(old.read_text().replace("accounts:\n", 'accounts:\n  # idp-scan:ignore IDP-ACCT-011 reason="renamed in the Q1 reorg"\n'))
+    _git(repo, "commit", "-q", "-am", "waiver")
+    (repo / "accounts" / "new.yaml").write_text("accounts:\n" + _account("new-one", "aws+new-one@corp.example"))
+    code, report = scan(repo, "--changed-since", "main")
+    assert (code, finding_set(report)) == (0, set())
+    code, report = scan(repo)
+    assert ("IDP034", "accounts/old.yaml", 3, "") in finding_set(report)
