@@ -1,16 +1,13 @@
 """The command line: thin. Build Settings, call the pipeline, write reports, return an exit code.
 
-`main(argv) -> int` is what tests call; `entrypoint()` is the console script. The commands
-live in `scanner.commands`, one module each; the options they share are declared once there.
+`main(argv) -> int` is what tests call; `entrypoint(started)` is the console script's work once
+`scanner.launch` fixed the hash seed. The commands live in `scanner.commands`, one module each;
+the options they share are declared once there.
 """
 
 from __future__ import annotations
 
-import time
-
-IMPORTED = time.monotonic()  # the console script's budget counts from here, imports included
-
-import logging  # noqa: E402
+import logging
 import os
 import sys
 from typing import Sequence
@@ -68,9 +65,9 @@ def main(argv: Sequence[str] | None = None, started: float | None = None) -> int
     return int(ExitCode.OK)
 
 
-def entrypoint(started: float | None = None) -> None:
-    """The console script's work, after `scanner.launch` fixed the hash seed."""
-    code = main(started=IMPORTED if started is None else min(started, IMPORTED))
+def entrypoint(started: float) -> None:
+    """The console script's work; the budget counts from `started`, the first process's start."""
+    code = main(started=started)
     # Skip the interpreter's teardown: with checkov loaded it takes seconds, and the budget's
     # promise is an exit within two seconds of the deadline. Every report is written by now.
     logging.shutdown()

@@ -91,12 +91,7 @@ def _reuse_expression_interpreter() -> None:
         return interpreter
 
     setattr(safe_eval_functions, "get_asteval", get_asteval)
-
-
-def _shared_interpreter() -> Any:
-    from checkov.terraform.graph_builder.variable_rendering import safe_eval_functions
-
-    return safe_eval_functions.get_asteval()
+    reuse_expression_parses(interpreter)
 
 
 @lru_cache(maxsize=1)
@@ -176,6 +171,5 @@ def runner_class(framework_kind: str) -> Any:
         _harden_hcl_parser()
         _reuse_expression_interpreter()
         reuse_file_parses()
-        reuse_expression_parses(_shared_interpreter())
     module_name, _, attribute = FRAMEWORKS[framework_kind][1].partition(":")
     return getattr(importlib.import_module(module_name), attribute)

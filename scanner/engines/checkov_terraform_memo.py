@@ -44,13 +44,13 @@ def reuse_file_parses() -> None:
     setattr(tf_parser, "load_or_die_quietly", load)
 
 
-@lru_cache(maxsize=1)
 def reuse_expression_parses(interpreter: Any) -> None:
     """checkov evaluates Terraform expressions with asteval, which parses the text into a Python
     AST on every evaluation: 351,819 parses (14 s profiled) of far fewer distinct texts in the
     vpc repository. The tree depends only on the text and evaluating it leaves it unchanged, so
-    the process's one interpreter (`checkov_setup._reuse_expression_interpreter`) parses each
-    text once. A text that does not parse is parsed again, so asteval records its error as before."""
+    the process's one interpreter (made once by `checkov_setup._reuse_expression_interpreter`)
+    parses each text once. A text that does not parse is parsed again, so asteval records its
+    error as before."""
     parse = interpreter.parse
     trees: dict[str, Any] = {}
 
