@@ -405,6 +405,26 @@ def test_a_comment_in_a_module_file_without_findings_is_still_read(tmp_path: Pat
     assert (code, statuses(report)) == (0, {("IDP051", "envs/prod/main.tf", 1, "", "open"), ("IDP034", "modules/app/main.tf", 9, "", "open")})
 
 
+def test_a_new_group_next_to_a_waived_one_in_a_shared_module_blocks_and_a_deleted_file_takes_its_comment(tmp_path: Path) -> None:
+    """The comment waives the group it heads, read with the calling root (through the cache on the
+    second run): a group added below it in the same file stays open; once the commented file is
+    gone, so is its waiver."""
+    waived = APP.replace('resource "aws_security_group" "ssh" {', f'{IGNORE}\nresource "aws_security_group" "ssh" {{')
+    added = APP[APP.index('resource "aws_security_group"'):].replace('"ssh" {', '"ssh_new" {')
+    lines = (waived + "\n" + added).splitlines()
+    repo = layout(tmp_path / "repo", {"modules/app/main.tf": "\n".join(lines) + "\n"})
+    first = run(tmp_path, repo / "envs" / "dev")
+    second = run(tmp_path, repo / "envs" / "dev")
+    new_line = [n for n, line in enumerate(lines, start=1) if "cidr_blocks = [var.ssh_cidr]" in line][1]
+    expected = {("IDP-NET-001", "modules/app/main.tf", APP_LINE + 1, SG, "suppressed"),
+                ("IDP-NET-001", "modules/app/main.tf", new_line, SG + "_new", "open")}
+    assert (first[0], statuses(first[1])) == (second[0], statuses(second[1])) == (1, expected)
+    (repo / "modules" / "app" / "main.tf").unlink()
+    (repo / "modules" / "app" / "groups.tf").write_text(APP)
+    code, report = run(tmp_path, repo / "envs" / "dev")
+    assert (code, statuses(report)) == (1, {("IDP-NET-001", "modules/app/groups.tf", APP_LINE, SG, "open")})
+
+
 def test_a_plan_finding_honours_the_comment_on_the_tf_argument_line(tmp_path: Path) -> None:
     from tests.conftest import FIXTURES
 
