@@ -7,6 +7,7 @@ configuration the engine uses; the engine's findings are compared as (rule, line
 from __future__ import annotations
 
 import json
+from collections import deque
 import re
 import subprocess
 import sys
@@ -187,3 +188,66 @@ def test_regex_patterns_are_compiled_once_and_answer_as_regex_does() -> None:
     for _ in range(2):  # an invalid pattern (a template's AllowedPattern) raises every time
         with pytest.raises(regex.error):
             regex.search("(unclosed", "x")
+
+
+def test_validators_contexts_and_paths_are_copied_as_their_init_would_build_them() -> None:
+    import dataclasses
+
+    from cfnlint.context.context import Path as ContextPath
+    from cfnlint.context.context import create_context_for_template
+    from cfnlint.decode import decode_str
+    from cfnlint.jsonschema import CfnTemplateValidator
+    from cfnlint.template import Template
+
+    cfn_lint_speedups.install()
+    decoded, _ = decode_str(RDS)
+    context = create_context_for_template(Template("rds.yaml", decoded, ["us-east-1"]))
+
+    def by_init(obj, **changes):  # what cfn-lint's own evolve does
+        fields = {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj) if f.init}
+        return type(obj)(**{**fields, **changes})
+
+    assert context.module_names == ()  # a cached property in the instance: not a field, not copied
+    copied = context.evolve(strict_types=False, ref_values={"A": 1})
+    assert vars(copied) == vars(by_init(context, strict_types=False, ref_values={"A": 1}))
+    assert "module_names" not in vars(copied) and copied.ref_values == {"A": 1} and context.ref_values == {}
+    with pytest.raises(TypeError):
+        context.evolve(no_such_field=1)
+
+    path = context.path.descend(path="Resources", cfn_path="Resources").descend(path="Db", cfn_path="AWS::RDS::DBInstance")
+    assert path == ContextPath(deque(["Resources", "Db"]), deque(), deque(["Resources", "AWS::RDS::DBInstance"]))
+    assert vars(path.descend(path=0)) == vars(by_init(path, path=path.path + deque([0])))
+    with pytest.raises(ValueError):
+        path.descend(cfn_path="Fn::Sub")
+    with pytest.raises(ValueError):
+        path.descend(cfn_path=3)
+
+    validator = CfnTemplateValidator(schema={"type": "object"}, context=context)
+    evolved = validator.evolve(schema={"type": "string"})
+    assert vars(evolved) == vars(by_init(validator, schema={"type": "string"}))
+    fresh = validator.evolve(context=None, resolver=None)  # `__post_init__` fills both in, as before
+    assert fresh.context is not None and fresh.resolver is not None and fresh.resolver is not validator.resolver
+
+
+def test_the_keyword_index_follows_the_child_rules(tmp_path: Path) -> None:
+    template = tmp_path / "rds.yaml"
+    template.write_text(RDS)
+    engine = cfn_lint.CfnLintEngine()
+    artifact, _ = cfn.load_text(RDS, template, "rds.yaml")
+    assert artifact is not None and engine.scan([artifact])  # a run links the child rules
+    dispatcher = engine._runner()[1].data["E1101"]
+    index = dispatcher.cfnLint
+    keyword = next(k for child in dispatcher.child_rules.values() if child is not None and child.id for k in child.keywords)
+    before = list(index.rules_for(keyword))
+    assert before
+    stand_in = type("StandIn", (), {"id": "X9999", "keywords": [keyword]})()
+    dispatcher.child_rules["X9999"] = stand_in
+    try:
+        assert index.rules_for(keyword) == [*before, stand_in]
+    finally:
+        del dispatcher.child_rules["X9999"]
+    assert index.rules_for(keyword) == before
+    dispatcher.child_rules = dict(dispatcher.child_rules, X9999=stand_in)  # replaced from outside
+    assert index.rules_for(keyword) == [*before, stand_in]
+    dispatcher.child_rules.pop("X9999")
+    assert index.rules_for(keyword) == before

@@ -4,14 +4,8 @@ Measured on the three CloudFormation corpora (846 templates; `python -m benchmar
 work cfn-lint repeats without changing its answer (the rule runner and E1101's keyword index
 are described where they are defined):
 
-- `Validator.extend` builds a new validator *class* (a dataclass: `exec` of its generated
-  methods) for every extension, 15,000 times on the corpora (12% of cfn-lint's time): the class
-  is memoized by what defines it (its keyword functions, its function filter's settings, its
-  function resolvers). Each such class also built and threw away an empty `Template` (with its
-  graph) per extension: `BaseJsonSchema.extend_validator` now builds the validator it returns
-  directly, with the same fields.
-- `Validator.evolve` and `Context.evolve` ask `dataclasses.fields()` for the same fields 2.7
-  million times (10%): the names are computed once per class.
+- Validators, contexts and paths: their classes built once, their copies made without the
+  generated `__init__` (`cfn_lint_objects`).
 - E3062 (`DbInstanceDbInstanceClassWithEngine`) checks every `DBInstance` against 924
   if/then pairs, one per engine and version (17% of cfn-lint's time on the corpora, 60% on
   generated templates); 858 of them cannot apply to a written engine name. When `Engine`,
@@ -35,10 +29,11 @@ tests compare findings with and without them on the corpora.
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 import os
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Iterator
+
+from scanner.engines import cfn_lint_objects
 
 _installed = False
 _E3062 = "E3062"
@@ -51,9 +46,7 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    _memoize_validator_classes()
-    _fast_context_evolve()
-    _direct_extend_validator()
+    cfn_lint_objects.install()
     _reuse_sam_policy_templates()
     _reuse_sam_sessions()
     _memoize_regex_patterns()
@@ -107,96 +100,6 @@ def _memoize_regex_patterns() -> None:
         return pattern_for(pattern, flags).findall(string, pos, endpos, overlapped, concurrent, timeout)
 
     regex.match, regex.fullmatch, regex.search, regex.findall = fast_match, fast_fullmatch, fast_search, fast_findall
-
-
-# -- validator classes ----------------------------------------------------------------------
-def _evolve_for(cls: type) -> Callable[..., Any]:
-    """`Validator.evolve` (copy with changes) without asking dataclasses for the fields each time."""
-    names = tuple(f.name for f in dataclasses.fields(cls) if f.init)
-
-    def evolve(self: Any, **kwargs: Any) -> Any:
-        for name in names:
-            if name not in kwargs:
-                kwargs[name] = getattr(self, name)
-        return self.__class__(**kwargs)
-
-    return evolve
-
-
-def _identity(value: Any) -> tuple[Any, ...]:
-    """A keyword function as a cache key: bound methods are new objects at each lookup."""
-    owner = getattr(value, "__self__", None)
-    function = getattr(value, "__func__", None)
-    if owner is not None and function is not None:
-        return ("method", id(owner), function)
-    return ("object", id(value))
-
-
-def _filter_key(function_filter: Any) -> tuple[Any, ...]:
-    values = (getattr(function_filter, f.name) for f in dataclasses.fields(function_filter))
-    return (type(function_filter), *(tuple(v) if isinstance(v, list) else v for v in values))
-
-
-def _memoize_validator_classes() -> None:
-    from cfnlint.jsonschema import validators as module
-    from cfnlint.jsonschema._filter import FunctionFilter
-
-    original = module.create
-    classes: dict[tuple[Any, ...], Any] = {}  # values keep the keyed objects alive (ids stay valid)
-
-    def create(validators: Mapping[str, Any] | None = None, function_filter: Any = None,
-               fn_resolvers: Mapping[str, Any] | None = None) -> Any:
-        chosen_filter = function_filter or FunctionFilter()
-        key = (
-            tuple((name, _identity(v)) for name, v in (validators or {}).items()),
-            _filter_key(chosen_filter),
-            tuple((name, _identity(v)) for name, v in (fn_resolvers or {}).items()),
-        )
-        cls = classes.get(key)
-        if cls is None:
-            cls = original(validators=validators, function_filter=chosen_filter, fn_resolvers=fn_resolvers)
-            cls.evolve = _evolve_for(cls)
-            classes[key] = cls
-        return cls
-
-    module.create = create  # `Validator.extend` calls the module's `create`
-    for cls in (module.CfnTemplateValidator, module.StandardValidator):
-        cls.evolve = _evolve_for(cls)
-
-
-def _fast_context_evolve() -> None:
-    from cfnlint.context.context import Context
-
-    names = tuple(f.name for f in dataclasses.fields(Context) if f.init)
-
-    def evolve(self: Any, **kwargs: Any) -> Any:
-        if "ref_values" in kwargs:
-            ref_values = self.ref_values.copy()
-            ref_values.update(kwargs["ref_values"])
-            kwargs["ref_values"] = ref_values
-        for name in names:
-            if name not in kwargs:
-                kwargs[name] = getattr(self, name)
-        return self.__class__(**kwargs)
-
-    setattr(Context, "evolve", evolve)
-
-
-def _direct_extend_validator() -> None:
-    """cfn-lint builds `cls(schema=schema)` (with a throwaway empty Template, its context and a
-    resolver) and then evolves it with the real template, context and resolver: build that one."""
-    from cfnlint.rules.jsonschema.Base import BaseJsonSchema
-    from cfnlint.schema.resolver import RefResolver
-
-    def extend_validator(self: Any, validator: Any, schema: Any, context: Any,
-                         validators: dict[str, Any] | None = None) -> Any:
-        all_validators = self._get_validators()
-        if validators:
-            all_validators.update(validators)
-        cls = validator.extend(validators=all_validators)
-        return cls(schema=schema, cfn=validator.cfn, context=context, resolver=RefResolver.from_schema(schema))
-
-    setattr(BaseJsonSchema, "extend_validator", extend_validator)
 
 
 # -- the rule runner ------------------------------------------------------------------------
@@ -253,24 +156,27 @@ def tune_rules(rules: Any) -> None:
 class _IndexedKeywords:
     """E1101's `cfnLint` keyword: each keyword's rules from an index, not a scan of every child
     rule's keywords (73,000 scans on the corpora, 8% of cfn-lint's time). The index is rebuilt
-    whenever the child rules change; rules run in the same order, as often, as cfn-lint runs them."""
+    whenever the child rules change (the rule's `child_rules` becomes a `_CountedDict`, which
+    counts its changes); rules run in the same order, as often, as cfn-lint runs them."""
 
     def __init__(self, rule: Any) -> None:
         self.rule = rule
-        self.signature: tuple[int, ...] = ()
+        rule.child_rules = _CountedDict(rule.child_rules)
+        self.seen: tuple[_CountedDict | None, int] = (None, 0)  # the child rules indexed, at which count
         self.index: dict[str, list[Any]] = {}
 
     def rules_for(self, keyword: str) -> list[Any]:
         children = self.rule.child_rules
-        signature = tuple(map(id, children.values()))
-        if signature != self.signature:
+        if not isinstance(children, _CountedDict):  # replaced from outside: count from here
+            children = self.rule.child_rules = _CountedDict(children)
+        if self.seen[0] is not children or self.seen[1] != children.changes:
             index: dict[str, list[Any]] = {}
             for child in children.values():
                 if child is None or not child.id:
                     continue
                 for child_keyword in child.keywords:
                     index.setdefault(child_keyword, []).append(child)
-            self.index, self.signature = index, signature
+            self.index, self.seen = index, (children, children.changes)
         return self.index.get(keyword, [])
 
     def __call__(self, validator: Any, keywords: Any, instance: Any, schema: Any) -> Iterator[Any]:
@@ -283,6 +189,47 @@ class _IndexedKeywords:
                     if err.rule is None and isinstance(err.validator, Unset):
                         err.rule = rule
                     yield err
+
+
+class _CountedDict(dict[str, Any]):
+    """A dict that counts the calls that may change it (the index above is rebuilt on a new count)."""
+
+    changes = 0
+
+    def _changed(self) -> None:
+        self.changes += 1
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._changed()
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        self._changed()
+        super().__delitem__(key)
+
+    def __ior__(self, other: Any) -> _CountedDict:  # type: ignore[override,misc]
+        self._changed()
+        return super().__ior__(other)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        self._changed()
+        super().update(*args, **kwargs)
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        self._changed()
+        return super().setdefault(key, default)
+
+    def pop(self, *args: Any) -> Any:
+        self._changed()
+        return super().pop(*args)
+
+    def popitem(self) -> tuple[str, Any]:
+        self._changed()
+        return super().popitem()
+
+    def clear(self) -> None:
+        self._changed()
+        super().clear()
 
 
 class _ClassByEngine:
