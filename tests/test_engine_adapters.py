@@ -270,3 +270,46 @@ def test_checkov_copies_a_template_only_to_merge_sam_globals(tmp_path):
     assert "CKV_AWS_115" not in found and "CKV_AWS_116" in found
     bare = SAM_GLOBALS.replace("    ReservedConcurrentExecutions: 5\n", "    Timeout: 3\n")
     assert "CKV_AWS_115" in {f.rule_id for f in CheckovEngine().scan([artifact(tmp_path, "sam3.yaml", bare)])}
+
+
+ADMIN_ROLE = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  Admin:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement: [{Effect: Allow, Principal: {Service: ec2.amazonaws.com}, Action: sts:AssumeRole}]
+      Policies:
+        - PolicyName: everything
+          PolicyDocument:
+            Statement: [{Effect: Allow, Action: ["iam:*", "s3:*"], Resource: "*"}]
+"""
+
+
+def test_a_cloudsplaining_check_asks_its_question_of_a_policy_once(tmp_path, monkeypatch):
+    from cloudsplaining.scan.policy_document import PolicyDocument
+
+    from scanner.engines import checkov_setup
+
+    checkov_setup.runner_class("cloudformation")
+    asked: list[int] = []
+    question = PolicyDocument.allows_privilege_escalation
+
+    def counting(policy):
+        asked.append(id(policy))
+        return question.fget(policy)
+
+    monkeypatch.setattr(PolicyDocument, "allows_privilege_escalation", property(counting))
+    found = {f.rule_id for f in CheckovEngine().scan([artifact(tmp_path, "admin.yaml", ADMIN_ROLE)])}
+    assert {"CKV_AWS_107", "CKV_AWS_108", "CKV_AWS_109", "CKV_AWS_110", "CKV_AWS_111"} <= found
+    assert len(asked) == 1  # checkov asks twice: to mark the actions, then to decide
+    from checkov.cloudformation.checks.resource.aws.IAMPrivilegeEscalation import check
+
+    statements = {"Statement": [{"Effect": "Allow", "Action": ["iam:PassRole", "ec2:RunInstances"], "Resource": "*"}]}
+    policy = PolicyDocument(statements)
+    first = check.cloudsplaining_analysis(policy)
+    first.append("changed by the caller")
+    assert check.cloudsplaining_analysis(policy) == first[:-1] != []
+    assert len(asked) == 2  # the same policy object: answered once
+    assert check.cloudsplaining_analysis(PolicyDocument(statements)) == first[:-1] and len(asked) == 3

@@ -14,6 +14,7 @@ from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any, Mapping
 
+from scanner.engines.checkov_threads import run_graph_checks_inline
 from scanner.engines.checkov_terraform_memo import reuse_expression_parses, reuse_file_parses
 
 NAME = "checkov"
@@ -126,6 +127,38 @@ def _memoized(function: Any) -> Any:
     return ask
 
 
+@lru_cache(maxsize=1)
+def _reuse_cloudsplaining_answers() -> None:
+    """checkov's five cloudsplaining IAM checks ask their question of a policy twice in a row (to
+    mark the offending actions, then to decide): the second time the check gets the first
+    answer (a copy) when the policy object is the same. A policy document's answers depend only
+    on its statements."""
+    base = importlib.import_module("checkov.cloudformation.checks.resource.BaseCloudsplainingIAMCheck")
+    for check_class in _subclasses(base.BaseCloudsplainingIAMCheck):
+        if "cloudsplaining_analysis" in vars(check_class):
+            setattr(check_class, "cloudsplaining_analysis", _ask_once(vars(check_class)["cloudsplaining_analysis"]))
+
+
+def _subclasses(cls: type) -> list[type]:
+    direct: list[type] = cls.__subclasses__()
+    return [found for sub in direct for found in (sub, *_subclasses(sub))]
+
+
+def _ask_once(analysis: Any) -> Any:
+    def answer(check: Any, policy: Any) -> Any:
+        last = check.__dict__.get(_LAST_ANSWER)
+        if last is not None and last[0] is policy:
+            return list(last[1])
+        result = analysis(check, policy)
+        check.__dict__[_LAST_ANSWER] = (policy, list(result)) if isinstance(result, list) else None
+        return result
+
+    return answer
+
+
+_LAST_ANSWER = "_idp_scan_last_answer"
+
+
 # checkov's SAM `Globals` sections apply to resources of these types (cfn_utils).
 _GLOBALS_TYPES = frozenset(f"AWS::Serverless::{kind}" for kind in ("Api", "Function", "HttpApi", "SimpleTable", "StateMachine"))
 
@@ -165,6 +198,7 @@ def runner_class(framework_kind: str) -> Any:
     prepare_offline()
     _reuse_jsonpath_tables()
     _memoize_iam_action_queries()
+    run_graph_checks_inline()
     if framework_kind == "cloudformation":
         _enrich_only_sam_templates()
     if framework_kind == "terraform":
@@ -172,4 +206,7 @@ def runner_class(framework_kind: str) -> Any:
         _reuse_expression_interpreter()
         reuse_file_parses()
     module_name, _, attribute = FRAMEWORKS[framework_kind][1].partition(":")
-    return getattr(importlib.import_module(module_name), attribute)
+    runner = getattr(importlib.import_module(module_name), attribute)
+    if framework_kind == "cloudformation":
+        _reuse_cloudsplaining_answers()  # the checks exist once the runner's module is imported
+    return runner
