@@ -126,16 +126,18 @@ def run_rules(rules: Any, filename: str, cfn: Any, config: Any) -> Iterator[Any]
     for rule_id, rule in rules.data.items():
         yield from rules._filter_matches(enabled_rule_ids, rules.run_check(
             rule.matchall, filename, rule_id, config, enabled_rule_ids, filename, cfn))
+    # Every enabled rule's use is recorded by now (the loop above ran each one), which is all
+    # cfn-lint's resource loop would record for the rules a resource's type skips.
+    rules_of_type: dict[str, list[tuple[str, Any]]] = {}
     for resource_name, resource_attributes in cfn.get_resources().items():
         resource_type = resource_attributes.get("Type")
         resource_properties = resource_attributes.get("Properties")
         if isinstance(resource_type, str) and isinstance(resource_properties, dict):
             path = ["Resources", resource_name, "Properties"]
-            for rule_id, rule in rules.data.items():
-                if resource_type not in rule.resource_property_types:
-                    if rule_id in enabled_rule_ids:
-                        rules._used_rules[rule_id] = rule  # as run_check records it
-                    continue
+            if resource_type not in rules_of_type:
+                rules_of_type[resource_type] = [(rule_id, rule) for rule_id, rule in rules.data.items()
+                                                if resource_type in rule.resource_property_types]
+            for rule_id, rule in rules_of_type[resource_type]:
                 yield from rules._filter_matches(enabled_rule_ids, rules.run_check(
                     rule.matchall_resource_properties, filename, rule_id, config, enabled_rule_ids, filename, cfn,
                     resource_properties, resource_type, path))
