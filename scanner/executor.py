@@ -22,7 +22,6 @@ fall idle, and warm ones take their place.
 
 from __future__ import annotations
 
-import gc
 import heapq
 import itertools
 import logging
@@ -34,6 +33,7 @@ from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection, wait
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
+from scanner import collector
 from scanner.model import Finding
 
 log = logging.getLogger(__name__)
@@ -239,7 +239,8 @@ class Executor:
     def _warm_up_now(self) -> None:
         warm_up, self.warm_up = self.warm_up, None
         if warm_up is not None:
-            warm_up()
+            with collector.paused():
+                warm_up()
 
     def _begin_warm_up(self) -> None:
         """Fork the cold workers, then start the warm-up thread (no thread alive at a fork)."""
@@ -256,7 +257,8 @@ class Executor:
 
     def _warm_up_thread(self, warm_up: Callable[[], None]) -> None:
         try:
-            warm_up()
+            with collector.paused():
+                warm_up()
         except BaseException as exc:  # noqa: BLE001 - raised again in the main thread
             self._warm_error = exc
 
@@ -319,12 +321,10 @@ class Executor:
         parent, child = context.Pipe()
         process = context.Process(target=_worker_main, args=(child, timed(self.perform)), daemon=True)
         # The worker's collector leaves alone what exists at the fork (the engines' modules, rules,
-        # checks: half a million objects, walked in every full collection: 6% of the engines' time).
-        gc.freeze()
-        try:
+        # checks: half a million objects, walked in every full collection: 6% of the engines' time),
+        # and so does this process's, for the rest of an enclosing `collector.settled()` block.
+        with collector.settled():
             process.start()
-        finally:
-            gc.unfreeze()
         child.close()
         worker = _Worker(process=process, conn=parent)
         self._workers.append(worker)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Callable, Iterator, Mapping, Sequence
 
 from scanner.cache import ResultCache
@@ -30,6 +31,18 @@ LOAD_ORDER = {"accounts": 0, "terraform": 2}  # input kind -> load order; others
 
 def _own_rules(engine: Engine) -> Sequence[RuleMeta]:
     return engine.rules()
+
+
+def rules_of(listed: Mapping[str, Sequence[RuleMeta]], learned: Mapping[str, Mapping[str, RuleMeta]],
+             engine: Engine) -> Sequence[RuleMeta]:
+    """The rules an engine listed (as the cache keyed them), with those it learnt in a scan."""
+    its_listed = listed.get(engine.name, ())
+    its_learned = learned.get(engine.name)
+    if not its_learned:
+        return its_listed or engine.rules()
+    known = {meta.id: meta for meta in its_listed}
+    known.update(its_learned)
+    return list(known.values())
 
 
 @dataclass
@@ -91,17 +104,9 @@ class Plan:
         self.unjudged = set(self.whole_run) if settings.changed_since else set()
         self.artifact_key: dict[tuple[str, str], str | None] = {}  # (engine, uri) -> cache key; None: ambiguous
         self.learned: dict[str, dict[str, RuleMeta]] = {}  # rules engines reported with their results
-        self.execution.rules_of = self.rules_of
-
-    def rules_of(self, engine: Engine) -> Sequence[RuleMeta]:
-        """The rules an engine listed (as the cache keyed them), with those it learnt in a scan."""
-        listed = self.cache.listed.get(engine.name, ())
-        learned = self.learned.get(engine.name)
-        if not learned:
-            return listed or engine.rules()
-        known = {meta.id: meta for meta in listed}
-        known.update(learned)
-        return list(known.values())
+        # Not a method of the plan: the execution outlives it, and a cycle through the plan would
+        # keep every loaded artifact until the next full collection.
+        self.execution.rules_of = partial(rules_of, self.cache.listed, self.learned)
 
     # -- planning ----------------------------------------------------------------------
     def from_cache(self, units: Sequence[Unit]) -> list[Unit]:

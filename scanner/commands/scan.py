@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from scanner import collector
 from scanner.commands.options import (PolicyChoice, ReportChoice, ScanChoice, configure_logging, grouped, load_settings,
                                       outputs, run_scan, shared, with_options, write_reports)
 from scanner.gate import exit_code
@@ -50,6 +51,8 @@ def scan(paths: tuple[Path, ...], config_path: Path | None, debug: bool, report:
     configure_logging(debug)
     targets = outputs(report.formats, report.output)
     settings = load_settings(list(paths), config_path, {**policy.values(), **choice.values()})
-    result = run_scan(settings, debug)
-    write_reports(result, targets, report, shard=settings.shard is not None)
+    with collector.settled():  # the run's imports and loaded files are no garbage
+        result = run_scan(settings, debug)
+        with collector.settled():  # nor, while the reports are built, its findings
+            write_reports(result, targets, report, shard=settings.shard is not None)
     raise SystemExit(int(exit_code(result)))
