@@ -104,6 +104,7 @@ class Plan:
         self.unjudged = set(self.whole_run) if settings.changed_since else set()
         self.artifact_key: dict[tuple[str, str], str | None] = {}  # (engine, uri) -> cache key; None: ambiguous
         self.learned: dict[str, dict[str, RuleMeta]] = {}  # rules engines reported with their results
+        self.planned = 0  # files (input units) in the run: what engine chunks are sized by
         # Not a method of the plan: the execution outlives it, and a cycle through the plan would
         # keep every loaded artifact until the next full collection.
         self.execution.rules_of = partial(rules_of, self.cache.listed, self.learned)
@@ -111,6 +112,7 @@ class Plan:
     # -- planning ----------------------------------------------------------------------
     def from_cache(self, units: Sequence[Unit]) -> list[Unit]:
         """Take every cached load; return the units that still need loading."""
+        self.planned = len(units)
         to_load: list[Unit] = []
         for unit in units:
             cached = self.cache.cached_load(unit)
@@ -176,7 +178,10 @@ class Plan:
         directories: list[Artifact] = []
         for artifact in artifacts:
             (directories if os.path.isdir(artifact.path) else files).append(artifact)
-        size = chunk_size(len(files), self.jobs)
+        # Sized by the whole run, not by the load that brought these files (16 at a time on a
+        # big run, which made units of 2 files: a worker then waited for its next unit more
+        # often, a second of each worker's time on 846 templates).
+        size = chunk_size(max(len(files), self.planned), self.jobs)
         for start in range(0, len(files), size):
             yield files[start:start + size]
         yield from ([d] for d in directories)

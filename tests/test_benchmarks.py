@@ -53,3 +53,19 @@ def test_the_ratios_compare_idp_scan_with_each_tool_alone_both_and_the_older_ins
     assert got["warm wall / before warm"] == 0.5
     assert "cold wall / before warm" not in got and "warm wall / before cold" not in got
     assert "cold peak / checkov + cfn-lint" not in got
+
+
+def test_the_pairs_report_the_median_of_each_pairs_ratio():
+    from benchmarks.pairs import summary
+    from benchmarks.run import Measurement
+
+    def pair(ours: float, theirs: float, before: float) -> dict[str, Measurement]:
+        return {"idp-scan": Measurement("idp-scan cold", "", ours, ours, 300.0, 1),
+                "checkov": Measurement("checkov", "", theirs, theirs, 400.0, 1),
+                "before": Measurement("before cold", "", before, before, 300.0, 1)}
+
+    # A slow moment slows both sides of its pair: the ratios, not the times, are compared.
+    got = summary([pair(30.0, 40.0, 60.0), pair(45.0, 50.0, 90.0), pair(20.0, 25.0, 40.0)])
+    assert got["median idp-scan / checkov"] == 0.8
+    assert (got["lowest"], got["highest"]) == (0.75, 0.9)
+    assert got["median idp-scan / before"] == 0.5
