@@ -1,9 +1,12 @@
-"""checkov's set-up, once per process: offline switches, the runner of each framework, and three
-patches that make repeated in-process scans cheap and a hostile HCL file linear.
+"""checkov's set-up, once per process: offline switches, the runner of each framework, and the
+patches that make repeated in-process scans cheap and a hostile HCL file linear (each described
+where it is installed; the graph checks' thread pools in `checkov_threads`, the Terraform parse
+memo in `checkov_terraform_memo`).
 
 Offline: the environment switches below are set before checkov is first imported (no version
 check, no guideline download, no Prisma/Bridgecrew API, no module download), and checkov's own
-process pool is turned off so that the worker layer owns concurrency.
+process pool is turned off (and its graph checks' thread pools replaced) so that the worker
+layer owns concurrency.
 """
 
 from __future__ import annotations
