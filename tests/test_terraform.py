@@ -385,3 +385,25 @@ def test_a_fixed_finding_in_a_module_outside_the_root_leaves_the_baseline(tmp_pa
     assert len(stale) == 1 and "IDP-NET-001 on module.sg.aws_security_group.this in envs/prod" in stale[0]["message"]
     assert main(["baseline", "write", str(root / "bl.json"), str(prod), "--engines", "native"]) == 0
     assert concern not in entries()
+
+
+def _at_depth(frames: int, work):  # type: ignore[no-untyped-def]
+    return work() if frames == 0 else _at_depth(frames - 1, work)
+
+
+def test_how_far_evaluation_gets_does_not_depend_on_the_callers_depth(tmp_path: Path) -> None:
+    """Evaluation that recurses past Python's limit gives a value up (IDP053). `idp-scan` and
+    `python -m scanner` (the Action) call the loader at different depths, and once gave
+    different findings on terraform-aws-modules/terraform-aws-s3-bucket."""
+    chain = "".join(f"  l{i} = local.l{i - 1} + 1\n" for i in range(1, 91))
+    (tmp_path / "main.tf").write_text(
+        f"locals {{\n  l0 = 1\n{chain}}}\n"
+        'resource "aws_s3_bucket" "b" {\n  count  = local.l90 > 0 ? 1 : 0\n  bucket = "logs"\n}\n')
+
+    def load() -> tuple[set[str], list[str]]:
+        artifact, findings = load_directory(tmp_path, "main")
+        assert artifact is not None
+        return set(artifact.data["resources"]), [f.rule_id for f in findings]
+
+    shallow, deep = load(), _at_depth(300, load)
+    assert shallow == deep == ({"aws_s3_bucket.b[0]"}, [])

@@ -8,8 +8,9 @@ calls, `terraform` and `provider` blocks; `lines` and `files` place each path in
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from scanner.failures import failure
 from scanner.inputs.terraform.expressions import Scope, evaluate
@@ -258,6 +259,27 @@ class TreeLoader:
         return instances
 
 
+def at_fixed_depth(work: Callable[[], object]) -> None:
+    """Run `work` at the bottom of a thread of its own. An evaluation that recurses past Python's
+    limit gives that value up (UNKNOWN, an IDP053 note), so how far it gets must not depend on
+    the caller's depth: `idp-scan`, `python -m scanner` (the Action), a worker and the tests call
+    the loader at different depths, and gave different findings on the examples of
+    terraform-aws-modules/terraform-aws-s3-bucket that pass module outputs into one another."""
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            work()
+        except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
+            failed.append(exc)
+
+    thread = threading.Thread(target=run, name="idp-scan terraform evaluation", daemon=True)
+    thread.start()
+    thread.join()
+    if failed:
+        raise failed[0]
+
+
 def _module_problem(directory: Path, ancestors: tuple[Path, ...]) -> str:
     if not directory.is_dir():
         return "does not exist"
@@ -270,7 +292,7 @@ def _module_problem(directory: Path, ancestors: tuple[Path, ...]) -> str:
 
 def load_directory(directory: Path, uri: str, var_files: Sequence[Path] = ()) -> tuple[Artifact | None, list[Finding]]:
     loader = TreeLoader(directory.resolve(), uri, var_files)
-    loader.load()
+    at_fixed_depth(loader.load)
     artifact = Artifact(
         kind=KIND,
         path=str(directory),
