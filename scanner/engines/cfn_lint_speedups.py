@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import importlib
 import os
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from scanner.engines import cfn_lint_objects
 
@@ -73,25 +73,20 @@ def _memoize_regex_patterns() -> None:
                 compiled[key] = found
         return found
 
-    match, fullmatch, search, findall = regex.match, regex.fullmatch, regex.search, regex.findall
+    def fast(name: str) -> Callable[..., Any]:
+        """`regex.match`, `fullmatch` or `search`, which take the same arguments in the same order."""
+        original, method = getattr(regex, name), getattr(type(compile_pattern("")), name)
 
-    def fast_match(pattern: Any, string: Any, flags: int = 0, pos: Any = None, endpos: Any = None, partial: bool = False,
-                   concurrent: Any = None, timeout: Any = None, ignore_unused: bool = False, **kwargs: Any) -> Any:
-        if kwargs or type(pattern) is not str:
-            return match(pattern, string, flags, pos, endpos, partial, concurrent, timeout, ignore_unused, **kwargs)
-        return pattern_for(pattern, flags).match(string, pos, endpos, concurrent, partial, timeout)
+        def call(pattern: Any, string: Any, flags: int = 0, pos: Any = None, endpos: Any = None, partial: bool = False,
+                 concurrent: Any = None, timeout: Any = None, ignore_unused: bool = False, **kwargs: Any) -> Any:
+            if kwargs or type(pattern) is not str:
+                return original(pattern, string, flags, pos, endpos, partial, concurrent, timeout, ignore_unused, **kwargs)
+            return method(pattern_for(pattern, flags), string, pos, endpos, concurrent, partial, timeout)
 
-    def fast_fullmatch(pattern: Any, string: Any, flags: int = 0, pos: Any = None, endpos: Any = None, partial: bool = False,
-                       concurrent: Any = None, timeout: Any = None, ignore_unused: bool = False, **kwargs: Any) -> Any:
-        if kwargs or type(pattern) is not str:
-            return fullmatch(pattern, string, flags, pos, endpos, partial, concurrent, timeout, ignore_unused, **kwargs)
-        return pattern_for(pattern, flags).fullmatch(string, pos, endpos, concurrent, partial, timeout)
+        call.__name__ = f"fast_{name}"
+        return call
 
-    def fast_search(pattern: Any, string: Any, flags: int = 0, pos: Any = None, endpos: Any = None, partial: bool = False,
-                    concurrent: Any = None, timeout: Any = None, ignore_unused: bool = False, **kwargs: Any) -> Any:
-        if kwargs or type(pattern) is not str:
-            return search(pattern, string, flags, pos, endpos, partial, concurrent, timeout, ignore_unused, **kwargs)
-        return pattern_for(pattern, flags).search(string, pos, endpos, concurrent, partial, timeout)
+    findall = regex.findall
 
     def fast_findall(pattern: Any, string: Any, flags: int = 0, pos: Any = None, endpos: Any = None, overlapped: bool = False,
                      concurrent: Any = None, timeout: Any = None, ignore_unused: bool = False, **kwargs: Any) -> Any:
@@ -99,7 +94,8 @@ def _memoize_regex_patterns() -> None:
             return findall(pattern, string, flags, pos, endpos, overlapped, concurrent, timeout, ignore_unused, **kwargs)
         return pattern_for(pattern, flags).findall(string, pos, endpos, overlapped, concurrent, timeout)
 
-    regex.match, regex.fullmatch, regex.search, regex.findall = fast_match, fast_fullmatch, fast_search, fast_findall
+    regex.match, regex.fullmatch, regex.search = fast("match"), fast("fullmatch"), fast("search")
+    regex.findall = fast_findall
 
 
 # -- the rule runner ------------------------------------------------------------------------
