@@ -251,14 +251,12 @@ class Executor:
             return
         for _ in range(self.jobs - 1):
             self._start_worker().cold = True
-        warm_up, self.warm_up = self.warm_up, None
-        self._warming = threading.Thread(target=self._warm_up_thread, args=(warm_up,), name="idp-scan warm-up", daemon=True)
+        self._warming = threading.Thread(target=self._warm_up_thread, name="idp-scan warm-up", daemon=True)
         self._warming.start()
 
-    def _warm_up_thread(self, warm_up: Callable[[], None]) -> None:
+    def _warm_up_thread(self) -> None:
         try:
-            with collector.paused():
-                warm_up()
+            self._warm_up_now()
         except BaseException as exc:  # noqa: BLE001 - raised again in the main thread
             self._warm_error = exc
 
@@ -293,9 +291,11 @@ class Executor:
                 idle = self._start_worker()
             if idle is None:
                 return
-            self._queue[index] = self._queue[-1]  # out of the heap: the head, or a cold unit while warming
-            self._queue.pop()
-            heapq.heapify(self._queue)
+            if index == 0:
+                heapq.heappop(self._queue)
+            else:  # a cold unit while warming, from inside the heap
+                del self._queue[index]
+                heapq.heapify(self._queue)
             idle.unit, idle.started = unit, time.monotonic()
             try:
                 idle.conn.send(unit)
